@@ -1,0 +1,1 @@
+"""The worker: periodic jobs and (later) outbox delivery, reminders and expiry sweeps."""

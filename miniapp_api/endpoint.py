@@ -1,0 +1,132 @@
+"""Declared endpoints: one decorator validates the request against pydantic models, runs the
+handler and renders the answer. The same declarations generate /openapi.json, so the document
+cannot drift from what is validated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from peixunquan.appkeys import CONFIG, SERVICES
+from vouchers import errors
+from vouchers.bureau_auth import user_for_token
+from vouchers.sessions import account_for_token
+
+InvalidJson = errors._error("invalid_json", "请求体不是有效的 JSON", 400, errors.InvalidInput)
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    summary: str
+    tag: str
+    auth: str | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    upload: tuple[str, ...] = ()  # accepted content types of a raw file body
+    path_params: dict[str, str] = field(default_factory=dict)
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: str | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    upload: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            kwargs: dict[str, Any] = {}
+            if auth == "bureau":
+                kwargs["user"] = await user_for_token(request.app[SERVICES], _bearer(request))
+            elif auth == "trainee":
+                kwargs["account"] = await account_for_token(request.app[SERVICES], _bearer(request))
+            if query is not None:
+                kwargs["query"] = validate(query, dict(request.query))
+            if body is not None:
+                raw = await read_body(request, request.app[CONFIG].server.max_body_bytes)
+                try:
+                    data = json.loads(raw or b"null")
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise InvalidJson() from None
+                kwargs["body"] = validate(body, data)
+            if upload:
+                kwargs["upload"] = await read_body(request, request.app[CONFIG].server.max_upload_bytes)
+            result = await fn(request, **kwargs)
+            if isinstance(result, web.StreamResponse):
+                return result
+            return json_response(result, status)
+
+        handler.__name__ = fn.__name__
+        handler.__doc__ = fn.__doc__
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, tag, auth, body, query, response, status, upload))
+        return handler
+
+    return wrap
+
+
+def validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "type": e["type"], "reason": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        names = "、".join(sorted({p["field"] for p in problems}))
+        raise errors.InvalidInput(f"输入内容不符合要求：{names}", problems=problems) from None
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节")
+    chunks = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65_536):
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def json_response(result: Any, status: int = 200) -> web.Response:
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return web.Response(
+        body=json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def path_int(request: web.Request, name: str) -> int:
+    # Routes constrain these to at most 9 digits, so the value always fits the database.
+    return int(request.match_info[name])
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthenticated()
+    return token.strip()

@@ -1,0 +1,40 @@
+"""GET /healthz: 200 when the database and Redis both answer, 503 naming the one that does not."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from tortoise import connections
+
+from miniapp_api.endpoint import endpoint, json_response
+from miniapp_api.schemas import Health
+from peixunquan.appkeys import SERVICES
+
+TIMEOUT_S = 2.0
+
+
+async def _database_ok() -> bool:
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), TIMEOUT_S)
+    except Exception:  # any failure means "not reachable" here, whatever the driver raises
+        return False
+    return True
+
+
+async def _redis_ok(redis) -> bool:
+    try:
+        return bool(await asyncio.wait_for(redis.ping(), TIMEOUT_S))
+    except Exception:
+        return False
+
+
+@endpoint("GET", "/healthz", summary="Database and Redis reachability", tag="ops", response=Health)
+async def healthz(request: web.Request) -> web.Response:
+    database, redis = await asyncio.gather(_database_ok(), _redis_ok(request.app[SERVICES].redis))
+    body = Health(
+        status="ok" if database and redis else "unavailable",
+        database="ok" if database else "unreachable",
+        redis="ok" if redis else "unreachable",
+    )
+    return json_response(body, 200 if database and redis else 503)

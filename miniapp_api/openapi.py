@@ -1,0 +1,75 @@
+"""/openapi.json, generated from the declared endpoints and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from miniapp_api.endpoint import ENDPOINTS, Endpoint, json_response
+from miniapp_api.schemas import ErrorResponse
+
+_PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
+
+
+def build_openapi() -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorResponse}
+    for e in ENDPOINTS:
+        models.update(m for m in (e.body, e.response) if m is not None)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    refs, schema = models_json_schema([(m, "validation") for m in ordered], ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for e in ENDPOINTS:
+        path = _PARAM.sub(r"{\1}", e.path)
+        paths.setdefault(path, {})[e.method.lower()] = _operation(e, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "peixunquan 培训券 API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _ref(refs: dict, model: type[BaseModel]) -> dict[str, Any]:
+    return refs[(model, "validation")]
+
+
+def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": e.summary, "tags": [e.tag], "operationId": e.handler.__name__}
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _PARAM.findall(e.path)
+    ]
+    if e.query is not None:
+        for name, info in e.query.model_fields.items():
+            schema = e.query.model_json_schema()["properties"][name]
+            params.append({"name": name, "in": "query", "required": info.is_required(), "schema": schema})
+    if params:
+        op["parameters"] = params
+    if e.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(refs, e.body)}}}
+    elif e.upload:
+        op["requestBody"] = {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in e.upload},
+        }
+    ok: dict[str, Any] = {"description": "OK"}
+    if e.response is not None:
+        ok["content"] = {"application/json": {"schema": _ref(refs, e.response)}}
+    error = {"content": {"application/json": {"schema": _ref(refs, ErrorResponse)}}}
+    op["responses"] = {
+        str(e.status): ok,
+        "4XX": {"description": "Refused: a stable error code and a Chinese message", **error},
+    }
+    if e.auth:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return json_response(build_openapi())

@@ -1,0 +1,217 @@
+"""Request and response models of the JSON API (the OpenAPI document is built from them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from models import Batch, BatchStatus, Voucher, VoucherHistory, VoucherStatus
+from vouchers.import_report import ImportReport
+from vouchers.wallet import effective_status, remaining_days
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class LoginRequest(Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_in: int
+    region: str
+
+
+class Page(Strict):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class BatchListQuery(Page):
+    status: BatchStatus | None = None
+
+
+class BatchOut(BaseModel):
+    id: int
+    title: str
+    region: str
+    value_mode: str
+    face_value_fen: int | None
+    distribution: str
+    voucher_type: str
+    project_types: list[str]
+    occupation: str | None
+    usable_regions: list[str]
+    eligible_groups: list[str]
+    requires_eligibility_list: bool
+    claim_start: datetime | None
+    claim_end: datetime | None
+    validity_mode: str
+    valid_until_date: date | None
+    valid_days: int | None
+    quantity: int
+    remaining: int
+    status: str
+
+    @classmethod
+    def of(cls, b: Batch) -> BatchOut:
+        return cls(
+            id=b.id,
+            title=b.title,
+            region=b.region_id,
+            value_mode=b.value_mode,
+            face_value_fen=b.face_value_fen,
+            distribution=b.distribution,
+            voucher_type=b.voucher_type,
+            project_types=b.project_types,
+            occupation=b.occupation,
+            usable_regions=b.usable_regions,
+            eligible_groups=b.eligible_groups,
+            requires_eligibility_list=b.requires_eligibility_list,
+            claim_start=b.claim_start,
+            claim_end=b.claim_end,
+            validity_mode=b.validity_mode,
+            valid_until_date=b.valid_until_date,
+            valid_days=b.valid_days,
+            quantity=b.quantity,
+            remaining=b.remaining,
+            status=b.status,
+        )
+
+
+class BatchList(BaseModel):
+    items: list[BatchOut]
+
+
+class RowProblemOut(BaseModel):
+    line: int
+    code: str
+    message: str
+
+
+class ImportReportOut(BaseModel):
+    total: int
+    created: int
+    unchanged: int
+    rejected: int
+    problems: list[RowProblemOut]
+
+    @classmethod
+    def of(cls, r: ImportReport) -> ImportReportOut:
+        return cls(
+            total=r.total,
+            created=r.created,
+            unchanged=r.unchanged,
+            rejected=len(r.problems),
+            problems=[RowProblemOut(line=p.line, code=p.code, message=p.message) for p in r.problems],
+        )
+
+
+class RevokeRequest(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+
+
+class ClaimRequest(Strict):
+    batch_id: int = Field(ge=1, le=2_000_000_000)
+    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+
+
+class CardCenterItem(BaseModel):
+    batch: BatchOut
+    claimable: bool
+    reason: str | None = Field(description="Why it cannot be claimed: not_eligible, already_claimed, ...")
+    message: str | None
+
+
+class CardCenter(BaseModel):
+    items: list[CardCenterItem]
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    action: str
+    actor_kind: str
+    from_status: str | None
+    to_status: str
+    automatic: bool
+
+    @classmethod
+    def of(cls, h: VoucherHistory) -> HistoryOut:
+        return cls(
+            at=h.at,
+            action=h.action,
+            actor_kind=h.actor_kind,
+            from_status=h.from_status,
+            to_status=h.to_status,
+            automatic=h.automatic,
+        )
+
+
+class VoucherOut(BaseModel):
+    code: str
+    status: VoucherStatus
+    batch_id: int
+    title: str
+    value_mode: str
+    face_value_fen: int | None
+    project_types: list[str]
+    occupation: str | None
+    usable_regions: list[str]
+    eligible_group: str | None
+    automatic: bool
+    claimed_at: datetime
+    valid_until: datetime = Field(description="Exclusive end of validity (24:00 local time of the last day)")
+    days_left: int
+
+    @classmethod
+    def of(cls, v: Voucher, now: datetime) -> VoucherOut:
+        b = v.batch
+        return cls(
+            code=v.code,
+            status=effective_status(v, now),
+            batch_id=b.id,
+            title=b.title,
+            value_mode=b.value_mode,
+            face_value_fen=b.face_value_fen,
+            project_types=b.project_types,
+            occupation=b.occupation,
+            usable_regions=b.usable_regions,
+            eligible_group=v.eligible_group,
+            automatic=v.automatic,
+            claimed_at=v.claimed_at,
+            valid_until=v.valid_until,
+            days_left=remaining_days(v, now),
+        )
+
+
+class VoucherList(BaseModel):
+    items: list[VoucherOut]
+
+
+class VoucherDetail(VoucherOut):
+    history: list[HistoryOut]
+
+
+class RevokedOut(BaseModel):
+    code: str
+    status: VoucherStatus
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    redis: str

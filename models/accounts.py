@@ -1,0 +1,63 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import AccountChannel, VerificationStatus
+
+
+class Person(Model):
+    """A natural person, known by ID number. Only an HMAC and ciphertexts are stored."""
+
+    id = fields.BigIntField(primary_key=True)
+    id_hash = fields.CharField(max_length=64, unique=True)
+    id_cipher = fields.CharField(max_length=128)
+    name_cipher = fields.CharField(max_length=256)
+    phone_cipher = fields.CharField(max_length=128, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "person"
+
+
+class ChannelAccount(Model):
+    """A login on one channel (WeChat mini program, Official Account, Alipay, H5).
+    Several accounts may be bound to one person: one person, one wallet."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharEnumField(AccountChannel, max_length=20)
+    app_id = fields.CharField(max_length=64)
+    subject = fields.CharField(max_length=128)  # openid, Alipay open_id/user_id, H5 user id
+    union_id = fields.CharField(max_length=128, null=True, db_index=True)
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="accounts", null=True, on_delete=fields.RESTRICT
+    )
+    bound_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "channel_account"
+        unique_together = (("channel", "app_id", "subject"),)
+
+
+class IdentityVerification(Model):
+    """One face verification attempt. The server keeps what it asked the platform to verify:
+    the client's word about the result is never trusted."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="verifications", on_delete=fields.RESTRICT
+    )
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="verifications", null=True, on_delete=fields.RESTRICT
+    )
+    provider = fields.CharField(max_length=32)
+    out_seq_no = fields.CharField(max_length=64, unique=True)
+    provider_ref = fields.CharField(max_length=128, null=True)
+    id_hash = fields.CharField(max_length=64)
+    id_cipher = fields.CharField(max_length=128)
+    name_cipher = fields.CharField(max_length=256)
+    status = fields.CharEnumField(VerificationStatus, max_length=10, default=VerificationStatus.PENDING)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "identity_verification"

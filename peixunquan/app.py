@@ -1,0 +1,70 @@
+"""The application factory: resources in `cleanup_ctx`, routes in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+import web as pages
+from miniapp_api import error_middleware, setup_routes
+from models import Batch, BatchStatus, DistributionMode
+from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.config import Config
+from peixunquan.db import close_db, init_db
+from peixunquan.redis_client import connect_redis
+from vouchers.claim_gate import ClaimGate
+from vouchers.errors import ServiceBusy
+from vouchers.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_services(config: Config, redis: Any) -> Services:
+    return Services.from_secret(
+        config.secret,
+        redis,
+        policy=config.policy,
+        bureau_token_ttl_s=config.security.bureau_token_ttl_s,
+        session_token_ttl_s=config.security.session_token_ttl_s,
+    )
+
+
+def create_app(config: Config, *, services: Services | None = None, manage_db: bool = True) -> web.Application:
+    """`services` and `manage_db=False` let tests hand in what they already set up."""
+    app = web.Application(middlewares=[error_middleware], client_max_size=config.server.max_upload_bytes)
+    app[CONFIG] = config
+    app[SERVICES] = services or build_services(config, connect_redis(config.redis.url))
+    if manage_db:
+        app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_redis)
+    setup_routes(app)
+    pages.setup_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    await init_db(app[CONFIG].database.url, app[CONFIG].database.pool_max)
+    yield
+    await close_db()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    await rebuild_claim_gates(services)
+    yield
+    await services.redis.aclose()
+
+
+async def rebuild_claim_gates(services: Services) -> None:
+    """The gate is rebuilt from the database at start-up; if Redis is down now, claims answer
+    `service_busy` and each gate is rebuilt lazily once Redis is back."""
+    ids = await Batch.filter(status=BatchStatus.PUBLISHED, distribution=DistributionMode.GENERAL).values_list(
+        "id", flat=True
+    )
+    try:
+        await ClaimGate(services.redis).rebuild_all(list(ids))
+    except (ServiceBusy, OSError) as exc:
+        log.warning("claim gates not rebuilt at start-up: %s", type(exc).__name__)

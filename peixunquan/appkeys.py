@@ -1,0 +1,9 @@
+"""Typed keys for what the composition root puts on the aiohttp application."""
+
+from aiohttp import web
+
+from peixunquan.config import Config
+from vouchers.services import Services
+
+CONFIG = web.AppKey("config", Config)
+SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,126 @@
+"""`peixunquan serve | migrate | worker | demo` - the process entry points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from peixunquan.config import Config, ConfigError, load_config, load_secret
+from peixunquan.logs import setup_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="peixunquan", description="职业培训券 service")
+    parser.add_argument("--config", help="TOML config file (default: $PXQ_CONFIG, else built-in defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("serve", "run the HTTP server"),
+        ("migrate", "apply database migrations"),
+        ("worker", "run the background worker"),
+        ("demo", "load demo data (idempotent)"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        config = load_secret(load_config(args.sub_config or args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging()
+    runner = {"serve": _serve, "migrate": _migrate, "worker": _worker, "demo": _demo}[args.command]
+    try:
+        return runner(config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(coro) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(coro)
+    except ImportError:
+        asyncio.run(coro)
+
+
+def _serve(config: Config) -> int:
+    from aiohttp import web
+
+    from peixunquan.app import create_app
+
+    url = config.server.public_url
+    print(
+        f"peixunquan serving on http://{config.server.host}:{config.server.port}  - open {url}/ "
+        f"(API: {url}/openapi.json, health: {url}/healthz)",
+        flush=True,
+    )
+    credentials = Path("var/demo-credentials.txt")
+    if credentials.exists():
+        print(f"demo bureau logins are in {credentials}", flush=True)
+    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None, access_log=None)
+    return 0
+
+
+def _migrate(config: Config) -> int:
+    from peixunquan.db import migrate
+
+    _run(migrate(config.database.url))
+    print("migrations applied")
+    return 0
+
+
+def _demo(config: Config) -> int:
+    from peixunquan.app import build_services
+    from peixunquan.db import close_db, init_db
+    from peixunquan.demo import load_demo
+    from peixunquan.redis_client import connect_redis
+
+    async def run() -> None:
+        await init_db(config.database.url)
+        services = build_services(config, connect_redis(config.redis.url))
+        try:
+            for line in await load_demo(services, Path("var")):
+                print(line)
+        finally:
+            await services.redis.aclose()
+            await close_db()
+
+    _run(run())
+    return 0
+
+
+def _worker(config: Config) -> int:
+    from jobs.worker import run_worker
+    from peixunquan.app import build_services
+    from peixunquan.db import close_db, init_db
+    from peixunquan.redis_client import connect_redis
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await init_db(config.database.url)
+        services = build_services(config, connect_redis(config.redis.url))
+        try:
+            await run_worker(services, stop)
+        finally:
+            await services.redis.aclose()
+            await close_db()
+
+    _run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Tortoise ORM set-up shared by the server, the worker, the CLI and the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as migrate_api
+
+APP_LABEL = "models"
+
+
+def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql"):
+        url = "asyncpg" + url[len(scheme) :]
+    if url.startswith("asyncpg://") and "maxsize=" not in url:
+        url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["models"],
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "asyncpg")
+
+
+async def init_db(url: str, pool_max: int = 20) -> None:
+    _ensure_sqlite_dir(url)
+    # The global fallback lets request tasks (started outside the start-up task's context) see
+    # the connections, as Tortoise's own framework integrations do.
+    await Tortoise.init(config=tortoise_config(url, pool_max), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(url: str) -> None:
+    _ensure_sqlite_dir(url)
+    try:
+        await migrate_api(config=tortoise_config(url, 2))
+    finally:
+        await Tortoise.close_connections()
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        from pathlib import Path
+
+        Path(url[len("sqlite://") :]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,100 @@
+"""Test set-up: PostgreSQL + Redis when `PXQ_TEST_DATABASE_URL` / `PXQ_TEST_REDIS_URL` name them
+(always in CI, where an unreachable service fails the run), else SQLite + the in-process Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise, connections
+
+from peixunquan.app import build_services, create_app
+from peixunquan.config import Config, DatabaseConfig, RedisConfig
+from peixunquan.db import init_db, is_postgres, migrate
+from peixunquan.redis_client import connect_redis
+from vouchers import batch_cache
+from vouchers.services import Services
+
+TABLES = [
+    "outbox_message",
+    "voucher_history",
+    "voucher",
+    "eligibility_entry",
+    "batch",
+    "identity_verification",
+    "channel_account",
+    "person",
+    "bureau_user",
+    "region_target",
+    "region",
+]
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("PXQ_TEST_DATABASE_URL") or f"sqlite://{tmp_root}/test.sqlite3"
+
+
+def _redis_url() -> str:
+    return os.environ.get("PXQ_TEST_REDIS_URL") or "memory://tests"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    if os.environ.get("CI") == "true" and not is_postgres(url):
+        pytest.fail("CI must run against PostgreSQL: set PXQ_TEST_DATABASE_URL")
+    if os.environ.get("CI") == "true" and _redis_url().startswith("memory://"):
+        pytest.fail("CI must run against Redis: set PXQ_TEST_REDIS_URL")
+
+    async def fresh_schema() -> None:
+        if is_postgres(url):
+            import asyncpg
+
+            conn = await asyncpg.connect(url.replace("asyncpg://", "postgres://", 1))
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            await conn.close()
+        await migrate(url)
+
+    asyncio.run(fresh_schema())
+    return url
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path) -> Config:
+    return Config(
+        database=DatabaseConfig(url=database_url, pool_max=30),
+        redis=RedisConfig(url=_redis_url()),
+        secret=secrets.token_bytes(32),
+    )
+
+
+@pytest.fixture
+async def db(config: Config) -> AsyncIterator[None]:
+    await init_db(config.database.url, config.database.pool_max)
+    conn = connections.get("default")
+    if is_postgres(config.database.url):
+        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        statements = "; ".join(f"DELETE FROM {table}" for table in TABLES)
+        await conn.execute_script(f"PRAGMA foreign_keys=OFF; {statements}; PRAGMA foreign_keys=ON;")
+    batch_cache.clear()
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def svc(config: Config, db: None) -> AsyncIterator[Services]:
+    redis = connect_redis(config.redis.url)
+    await redis.flushdb()
+    services = build_services(config, redis)
+    yield services
+    await redis.aclose()
+
+
+@pytest.fixture
+async def client(aiohttp_client, config: Config, svc: Services):
+    return await aiohttp_client(create_app(config, services=svc, manage_db=False))

@@ -1,0 +1,118 @@
+"""The Redis gate in front of the claim transaction: turns losers away fast.
+
+One Lua script answers "is stock left, has this person claimed" and reserves atomically.
+PostgreSQL stays the system of record; the gate may be rebuilt from it at any time. Where the
+gate and the database disagree, the database wins and the gate corrects itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import IntEnum
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from vouchers import errors
+
+log = logging.getLogger(__name__)
+
+_RESERVE = """
+local stock = redis.call('GET', KEYS[1])
+if not stock then return -2 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return -1 end
+if tonumber(stock) <= 0 then return 0 end
+redis.call('DECR', KEYS[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+# keep_member=1: the database says this person holds a voucher, so they stay in the set.
+_RELEASE = """
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
+  return 1
+end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCR', KEYS[1])
+end
+return 1
+"""
+
+
+class Reservation(IntEnum):
+    NOT_LOADED = -2
+    ALREADY_CLAIMED = -1
+    SOLD_OUT = 0
+    RESERVED = 1
+
+
+def _keys(batch_id: int) -> list[str]:
+    # The hash tag keeps both keys of a batch in one slot on a Redis cluster.
+    return [f"pxq:gate:{{b{batch_id}}}:stock", f"pxq:gate:{{b{batch_id}}}:claimed"]
+
+
+class ClaimGate:
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._reserve = redis.register_script(_RESERVE)
+        self._release = redis.register_script(_RELEASE)
+
+    async def reserve(self, batch_id: int, person_id: int) -> Reservation:
+        for _ in range(3):
+            result = Reservation(int(await self._call(self._reserve, batch_id, [person_id])))
+            if result is not Reservation.NOT_LOADED:
+                return result
+            await self.rebuild(batch_id)
+        raise errors.ServiceBusy()
+
+    async def release(self, batch_id: int, person_id: int, *, keep_member: bool = False) -> None:
+        try:
+            await self._release(keys=_keys(batch_id), args=[person_id, "1" if keep_member else "0"])
+        except (RedisError, OSError):
+            # The gate is now one unit short: conservative, never an oversell. A rebuild heals it.
+            log.warning("claim gate release failed", extra={"batch_id": batch_id})
+
+    async def mark_sold_out(self, batch_id: int) -> None:
+        try:
+            await self._redis.set(_keys(batch_id)[0], 0)
+        except (RedisError, OSError):
+            log.warning("claim gate sold-out mark failed", extra={"batch_id": batch_id})
+
+    async def rebuild(self, batch_id: int) -> None:
+        """Load stock and claimants of one batch from the database (one rebuilder at a time)."""
+        from models import Batch, BatchStatus, Voucher
+
+        stock_key, members_key = _keys(batch_id)
+        lock = self._redis.lock(f"pxq:gate:{{b{batch_id}}}:rebuild", timeout=30, blocking_timeout=10)
+        try:
+            async with lock:
+                if await self._redis.exists(stock_key):
+                    return  # another process rebuilt it while we waited
+                batch = await Batch.get_or_none(id=batch_id)
+                remaining = batch.remaining if batch and batch.status == BatchStatus.PUBLISHED else 0
+                person_ids = await Voucher.filter(batch_id=batch_id).values_list("person_id", flat=True)
+                pipe = self._redis.pipeline(transaction=True)
+                pipe.delete(members_key)
+                for start in range(0, len(person_ids), 10_000):
+                    pipe.sadd(members_key, *person_ids[start : start + 10_000])
+                pipe.set(stock_key, remaining)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise errors.ServiceBusy() from exc
+
+    async def forget(self, batch_id: int) -> None:
+        await self._redis.delete(*_keys(batch_id))
+
+    async def rebuild_all(self, batch_ids: list[int]) -> None:
+        """Start-up: drop what Redis holds and load every open batch again."""
+        for batch_id in batch_ids:
+            await self.forget(batch_id)
+            await self.rebuild(batch_id)
+
+    async def _call(self, script: Any, batch_id: int, args: list[Any]) -> Any:
+        try:
+            return await asyncio.wait_for(script(keys=_keys(batch_id), args=args), timeout=2)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise errors.ServiceBusy() from exc

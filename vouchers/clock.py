@@ -1,0 +1,36 @@
+"""Time rules: stored in UTC; validity dates are local dates in Asia/Shanghai ending at 24:00."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The instant a validity date ends: 24:00 local time, as an aware UTC datetime."""
+    return datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def local_year_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    year = moment.astimezone(LOCAL_TZ).year
+    start = datetime(year, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ).astimezone(UTC)
+    return start, end
+
+
+def days_left(valid_until: datetime, now: datetime) -> int:
+    """Whole local days from today until the last valid day, inclusive; 0 once expired."""
+    if now >= valid_until:
+        return 0
+    last_day = local_date(valid_until - timedelta(microseconds=1))
+    return (last_day - local_date(now)).days + 1

@@ -1,0 +1,86 @@
+"""One hierarchy of domain errors, each with a stable machine code and a Chinese message.
+
+The HTTP edge maps them to `{"error": {"code", "message"}}` with the class's status.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "bad_request"
+    message: ClassVar[str] = "请求无效"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str | None = None, **detail: Any) -> None:
+        self.text = message or self.message
+        self.detail = detail
+        super().__init__(f"{self.code}: {self.text}")
+
+
+def _error(code: str, message: str, status: int, base: type[DomainError] = DomainError) -> type:
+    return type(code.title().replace("_", ""), (base,), {"code": code, "message": message, "status": status})
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    message = "输入内容不符合要求"
+    status = 422
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "找不到该资源"
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class ClaimRefused(Conflict):
+    """A claim (or a card-center entry) that cannot go ahead; the code says why."""
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    message = "请先登录"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "无权进行此操作"
+    status = 403
+
+
+class ServiceBusy(DomainError):
+    code = "service_busy"
+    message = "系统繁忙，请稍后再试"
+    status = 503
+
+
+InvalidIdNumber = _error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
+PayloadTooLarge = _error("payload_too_large", "请求内容过大", 413)
+BadCredentials = _error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
+TokenExpired = _error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
+OutOfScope = _error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
+IdentityRequired = _error("identity_required", "请先完成实名认证（人脸核身）", 403, Forbidden)
+IdentityMismatch = _error("identity_conflict", "该账号已绑定其他身份", 409, Conflict)
+BatchNotEditable = _error("batch_not_editable", "只有草稿状态的批次可以修改", 409, Conflict)
+BatchStateConflict = _error("batch_state_conflict", "批次当前状态不允许此操作", 409, Conflict)
+VoucherStateConflict = _error("voucher_state_conflict", "培训券当前状态不允许此操作", 409, Conflict)
+Revoked = _error("revoked", "培训券已作废", 409, Conflict)
+Expired = _error("expired", "培训券已过期", 409, Conflict)
+
+SoldOut = _error("sold_out", "培训券已领完", 409, ClaimRefused)
+AlreadyClaimed = _error("already_claimed", "您已领取过该培训券", 409, ClaimRefused)
+NotEligible = _error("not_eligible", "您不在该培训券的发放对象范围内", 403, ClaimRefused)
+ClaimClosed = _error("claim_closed", "不在领券时间内", 409, ClaimRefused)
+YearlyLimit = _error("yearly_limit", "您本年度用券次数已达上限", 409, ClaimRefused)
+TypeLimit = _error("type_limit", "同一类型培训券每人每年限领一次", 409, ClaimRefused)
+OccupationLimit = _error("occupation_limit", "同一工种每人每年只能用券一次", 409, ClaimRefused)
+WrongRegion = _error("wrong_region", "该培训券不能在此地区使用", 409, ClaimRefused)
+TargetedOnly = _error("targeted_only", "定向券由培训机构报送名单后自动发放，无需领取", 409, ClaimRefused)
+GroupRequired = _error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)

@@ -1,0 +1,24 @@
+"""What the use cases need from the outside world, wired once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vouchers.personal_data import PersonalDataKeys
+from vouchers.policy import Policy
+from vouchers.tokens import TokenSigner
+
+
+@dataclass
+class Services:
+    redis: Any  # redis.asyncio.Redis or its in-process fake
+    keys: PersonalDataKeys
+    tokens: TokenSigner
+    policy: Policy = field(default_factory=Policy)
+    bureau_token_ttl_s: int = 8 * 3600
+    session_token_ttl_s: int = 2 * 3600
+
+    @classmethod
+    def from_secret(cls, secret: bytes, redis: Any, **kwargs: Any) -> Services:
+        return cls(redis=redis, keys=PersonalDataKeys(secret), tokens=TokenSigner(secret), **kwargs)

@@ -1,0 +1,23 @@
+"""Server-rendered pages. For now the start page that tells a newcomer where to go."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from miniapp_api.endpoint import ENDPOINTS
+from peixunquan import PROJECT_ROOT
+
+_env = Environment(
+    loader=FileSystemLoader(PROJECT_ROOT / "templates"), autoescape=select_autoescape(), enable_async=True
+)
+
+
+async def index(request: web.Request) -> web.Response:
+    html = await _env.get_template("index.html").render_async(endpoints=ENDPOINTS)
+    return web.Response(text=html, content_type="text/html")
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", PROJECT_ROOT / "static", name="static")
