@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from models import Batch, Region
+from models import Batch
 
 TTL_S = 1.0
 _cache: dict[int, tuple[float, Batch | None]] = {}
@@ -26,10 +26,6 @@ async def cached_batch(batch_id: int) -> Batch | None:
         _cache.clear()
     _cache[batch_id] = (now, batch)
     return batch
-
-
-def region_of(batch: Batch) -> Region:
-    return batch.region
 
 
 def clear() -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from models import ChannelAccount, Voucher, VoucherHistory, VoucherStatus
 from vouchers import errors
-from vouchers.clock import days_left, utcnow
+from vouchers.clock import days_left
 
 
 def effective_status(voucher: Voucher, now: datetime) -> VoucherStatus:
@@ -43,7 +43,3 @@ async def voucher_detail(account: ChannelAccount, code: str) -> tuple[Voucher, l
         raise errors.NotFound("培训券不存在")
     history = await VoucherHistory.filter(voucher_id=voucher.id).order_by("at", "id")
     return voucher, history
-
-
-def now() -> datetime:
-    return utcnow()
