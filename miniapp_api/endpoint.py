@@ -66,7 +66,8 @@ def endpoint(
                 raw = await read_body(request, request.app[CONFIG].server.max_body_bytes)
                 try:
                     data = json.loads(raw or b"null")
-                except (json.JSONDecodeError, UnicodeDecodeError):
+                # ValueError covers bad JSON, bad UTF-8 and over-long integers; deep nesting recurses.
+                except (ValueError, RecursionError):
                     raise InvalidJson() from None
                 kwargs["body"] = validate(body, data)
             if upload:

@@ -12,15 +12,17 @@ from pydantic.json_schema import models_json_schema
 from miniapp_api.endpoint import ENDPOINTS, Endpoint, json_response
 from miniapp_api.schemas import ErrorResponse
 
+_REF = "#/components/schemas/{model}"
 _PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 
 
 def build_openapi() -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorResponse}
     for e in ENDPOINTS:
-        models.update(m for m in (e.body, e.response) if m is not None)
+        # Query models too: their enums (e.g. BatchStatus) must land in components/schemas.
+        models.update(m for m in (e.body, e.query, e.response) if m is not None)
     ordered = sorted(models, key=lambda m: m.__name__)
-    refs, schema = models_json_schema([(m, "validation") for m in ordered], ref_template="#/components/schemas/{model}")
+    refs, schema = models_json_schema([(m, "validation") for m in ordered], ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}
     for e in ENDPOINTS:
         path = _PARAM.sub(r"{\1}", e.path)
@@ -47,7 +49,8 @@ def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
     ]
     if e.query is not None:
         for name, info in e.query.model_fields.items():
-            schema = e.query.model_json_schema()["properties"][name]
+            # A plain model_json_schema() points enums at "#/$defs/...", which does not exist here.
+            schema = e.query.model_json_schema(ref_template=_REF)["properties"][name]
             params.append({"name": name, "in": "query", "required": info.is_required(), "schema": schema})
     if params:
         op["parameters"] = params

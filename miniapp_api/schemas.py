@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from models import Batch, BatchStatus, Voucher, VoucherHistory, VoucherStatus
+from vouchers.batch_spec import NoNul
 from vouchers.import_report import ImportReport
 from vouchers.wallet import effective_status, remaining_days
 
@@ -26,7 +27,7 @@ class ErrorResponse(BaseModel):
 
 
 class LoginRequest(Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]  # NoNul: else a PG 500
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -122,12 +123,12 @@ class ImportReportOut(BaseModel):
 
 
 class RevokeRequest(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200), NoNul]
 
 
 class ClaimRequest(Strict):
     batch_id: int = Field(ge=1, le=2_000_000_000)
-    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul] | None = None
 
 
 class CardCenterItem(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from tortoise.exceptions import DBConnectionError
 
 import web as pages
 from miniapp_api import error_middleware, setup_routes
@@ -61,10 +62,10 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 async def rebuild_claim_gates(services: Services) -> None:
     """The gate is rebuilt from the database at start-up; if Redis is down now, claims answer
     `service_busy` and each gate is rebuilt lazily once Redis is back."""
-    ids = await Batch.filter(status=BatchStatus.PUBLISHED, distribution=DistributionMode.GENERAL).values_list(
-        "id", flat=True
-    )
     try:
+        ids = await Batch.filter(status=BatchStatus.PUBLISHED, distribution=DistributionMode.GENERAL).values_list(
+            "id", flat=True
+        )
         await ClaimGate(services.redis).rebuild_all(list(ids))
-    except (ServiceBusy, OSError) as exc:
+    except (ServiceBusy, OSError, DBConnectionError) as exc:
         log.warning("claim gates not rebuilt at start-up: %s", type(exc).__name__)

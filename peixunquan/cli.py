@@ -43,6 +43,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()
+
+
 def _run(coro) -> None:
     try:
         import uvloop
@@ -66,7 +84,14 @@ def _serve(config: Config) -> int:
     credentials = Path("var/demo-credentials.txt")
     if credentials.exists():
         print(f"demo bureau logins are in {credentials}", flush=True)
-    web.run_app(create_app(config), host=config.server.host, port=config.server.port, print=None, access_log=None)
+    web.run_app(
+        create_app(config),
+        host=config.server.host,
+        port=config.server.port,
+        print=None,
+        access_log=None,
+        loop=_new_loop(),
+    )
     return 0
 
 

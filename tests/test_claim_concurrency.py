@@ -31,8 +31,11 @@ async def test_rush_issues_exactly_the_stock_and_nobody_twice(client, svc):
     assert sum(1 for status, _ in results if status == 201) == 50
     assert {code for status, code in results if status != 201} <= {"sold_out", "already_claimed"}
     assert await Voucher.filter(batch_id=batch["id"]).count() == 50
-    per_person = await Voucher.filter(batch_id=batch["id"]).annotate(n=Count("id")).group_by("person_id").values_list(
-        "person_id", "n"
+    per_person = (
+        await Voucher.filter(batch_id=batch["id"])
+        .annotate(n=Count("id"))
+        .group_by("person_id")
+        .values_list("person_id", "n")
     )
     assert all(n == 1 for _, n in per_person) and len(per_person) == 50
     assert (await Batch.get(id=batch["id"])).remaining == 0

@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import Batch, BatchStatus, BureauUser, Region, Voucher, VoucherStatus
-from vouchers import errors
+from vouchers import batch_cache, errors
 from vouchers.batch_spec import BatchSpec
 from vouchers.bureau_auth import ensure_covers
 from vouchers.claim_gate import ClaimGate
@@ -75,6 +75,7 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
     )
     if not updated:
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
+    batch_cache.clear()  # a cached draft copy would refuse claims for a second after publishing
     await ClaimGate(svc.redis).rebuild(batch.id)
     return await get_batch(user, batch_id)
 
@@ -87,6 +88,9 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
     )
     if not updated:
         raise errors.BatchStateConflict("只有已发布的批次可以关闭")
+    # Without this, this process's cached copy still reads "published" for up to a second, the
+    # gate rebuilds with stock 0 and a trainee is told "sold_out" instead of "claim_closed".
+    batch_cache.clear()
     await ClaimGate(svc.redis).forget(batch.id)
     return await get_batch(user, batch_id)
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+import unicodedata
 from datetime import date
 
 from cryptography.hazmat.primitives import hashes
@@ -29,8 +30,10 @@ def normalize_id_number(raw: str) -> str:
 
     GB 11643-1999: 6-digit region, 8-digit birth date, 3-digit sequence, ISO 7064 MOD 11-2 check.
     """
-    value = raw.strip().upper()
-    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+    # str.isdigit() also accepts full-width and other scripts' digits, which would hash the same
+    # person differently: fold full-width forms (typed in Chinese IMEs) to ASCII, refuse the rest.
+    value = unicodedata.normalize("NFKC", raw).strip().upper()
+    if len(value) != 18 or not value.isascii() or not value[:17].isdigit() or value[17] not in "0123456789X":
         raise errors.InvalidIdNumber("身份证号码应为18位")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -71,11 +71,12 @@ def _parse_csv(raw: bytes) -> list[RosterRow]:
     if "id_number" not in columns:
         raise errors.InvalidInput("缺少身份证号列（id_number / 身份证号）")
     rows = []
+    line = 0  # a csv.Error on the first data row (e.g. a field over the size limit) names row 1
     try:
         for line, values in enumerate(reader, start=1):
             if not any(v.strip() for v in values):
                 continue
-            rows.append(RosterRow(line, {c: v.strip() for c, v in zip(columns, values, strict=False) if c}))
+            rows.append(RosterRow(line, {c: _text(v) for c, v in zip(columns, values, strict=False) if c}))
             if len(rows) > MAX_ROWS:
                 raise errors.PayloadTooLarge(f"名单最多 {MAX_ROWS} 行")
     except csv.Error:
@@ -86,7 +87,7 @@ def _parse_csv(raw: bytes) -> list[RosterRow]:
 def _parse_json(raw: bytes) -> list[RosterRow]:
     try:
         data = json.loads(_decode(raw))
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # bad JSON, over-long integers, deep nesting ([[[[...)
         raise errors.InvalidInput("JSON 格式无效") from None
     if isinstance(data, dict):
         data = data.get("rows")
@@ -103,6 +104,12 @@ def _parse_json(raw: bytes) -> list[RosterRow]:
         for key, value in item.items():
             column = _ALIASES.get(str(key).strip().lower(), _ALIASES.get(str(key).strip()))
             if column and isinstance(value, str | int):
-                fields[column] = str(value).strip()
+                fields[column] = _text(str(value))
         rows.append(RosterRow(line, fields))
     return rows
+
+
+def _text(value: str) -> str:
+    """NUL and lone surrogates (JSON "\\u0000", "\\ud800") cannot be stored in PostgreSQL text or
+    encoded as UTF-8: unchecked, one such class name turns the whole import into a 500."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
