@@ -57,7 +57,6 @@ async def get_card_center(request: web.Request, account: ChannelAccount, query: 
 )
 async def claim(request: web.Request, account: ChannelAccount, body: ClaimRequest) -> VoucherOut:
     voucher = await claim_voucher(request.app[SERVICES], account, body.batch_id, body.group)
-    await voucher.fetch_related("batch")
     return VoucherOut.of(voucher, utcnow())
 
 

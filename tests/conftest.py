@@ -16,7 +16,7 @@ from peixunquan.app import build_services, create_app
 from peixunquan.config import Config, DatabaseConfig, RedisConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
-from vouchers import batch_cache
+from vouchers import batch_cache, sessions
 from vouchers.services import Services
 
 TABLES = [
@@ -82,6 +82,7 @@ async def db(config: Config) -> AsyncIterator[None]:
         statements = "; ".join(f"DELETE FROM {table}" for table in TABLES)
         await conn.execute_script(f"PRAGMA foreign_keys=OFF; {statements}; PRAGMA foreign_keys=ON;")
     batch_cache.clear()
+    sessions.clear()
     yield
     await Tortoise.close_connections()
 

@@ -104,18 +104,20 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
 async def _claim_in_transaction(
     svc: Services, account: ChannelAccount, batch: Batch, person_id: int, group: str | None, now: datetime
 ) -> Voucher:
+    rule = svc.policy.for_region(batch.region.path)
     async with in_transaction() as conn:
-        # Serialises one person's claims so the yearly policy counts cannot race.
-        person = await Person.select_for_update().using_db(conn).get(id=person_id)
-        if batch.requires_eligibility_list:
-            entry = await EligibilityEntry.get_or_none(batch_id=batch.id, id_hash=person.id_hash).using_db(conn)
-            if entry is None:
-                raise errors.NotEligible()
-            group = entry.group
-        await policy.check_claim(svc.policy.for_region(batch.region.path), person_id, batch, now, conn)
+        if batch.requires_eligibility_list or policy.limits_claims(rule):
+            # Serialises one person's claims so the yearly policy counts cannot race.
+            person = await Person.select_for_update().using_db(conn).get(id=person_id)
+            if batch.requires_eligibility_list:
+                entry = await EligibilityEntry.get_or_none(batch_id=batch.id, id_hash=person.id_hash).using_db(conn)
+                if entry is None:
+                    raise errors.NotEligible()
+                group = entry.group
+            await policy.check_claim(rule, person_id, batch, now, conn)
         voucher = Voucher(
             code=new_voucher_code(),
-            batch_id=batch.id,
+            batch=batch,
             person_id=person_id,
             status=VoucherStatus.CLAIMED,
             voucher_type=batch.voucher_type,

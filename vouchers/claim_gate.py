@@ -7,7 +7,6 @@ gate and the database disagree, the database wins and the gate corrects itself.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from enum import IntEnum
 from typing import Any
@@ -61,7 +60,13 @@ class ClaimGate:
 
     async def reserve(self, batch_id: int, person_id: int) -> Reservation:
         for _ in range(3):
-            result = Reservation(int(await self._call(self._reserve, batch_id, [person_id])))
+            try:
+                result = Reservation(int(await self._call(self._reserve, batch_id, [person_id])))
+            except errors.ServiceBusy:
+                # The script may have run before the answer was lost: undo a reservation that may
+                # exist, so the person is not left "claimed" without a voucher.
+                await self.release(batch_id, person_id)
+                raise
             if result is not Reservation.NOT_LOADED:
                 return result
             await self.rebuild(batch_id)
@@ -112,7 +117,9 @@ class ClaimGate:
             await self.rebuild(batch_id)
 
     async def _call(self, script: Any, batch_id: int, args: list[Any]) -> Any:
+        # No asyncio.wait_for here: it costs a timer per call on the hot path; the client's own
+        # socket timeout (peixunquan.redis_client) bounds a call to an unresponsive Redis.
         try:
-            return await asyncio.wait_for(script(keys=_keys(batch_id), args=args), timeout=2)
+            return await script(keys=_keys(batch_id), args=args)
         except (RedisError, OSError, TimeoutError) as exc:
             raise errors.ServiceBusy() from exc

@@ -75,7 +75,7 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
     )
     if not updated:
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
-    batch_cache.clear()  # a cached draft copy would refuse claims for a second after publishing
+    batch_cache.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
     await ClaimGate(svc.redis).rebuild(batch.id)
     return await get_batch(user, batch_id)
 
@@ -90,7 +90,7 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
         raise errors.BatchStateConflict("只有已发布的批次可以关闭")
     # Without this, this process's cached copy still reads "published" for up to a second, the
     # gate rebuilds with stock 0 and a trainee is told "sold_out" instead of "claim_closed".
-    batch_cache.clear()
+    batch_cache.forget(batch.id)
     await ClaimGate(svc.redis).forget(batch.id)
     return await get_batch(user, batch_id)
 

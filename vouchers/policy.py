@@ -43,6 +43,11 @@ class Policy:
         return self.default
 
 
+def limits_claims(rule: PolicyRule) -> bool:
+    """Whether `check_claim` can refuse anything under this rule (else the claim skips it)."""
+    return bool(rule.max_claims_per_voucher_type_per_year or rule.max_uses_per_year)
+
+
 async def check_claim(rule: PolicyRule, person_id: int, batch: Batch, now: datetime, conn: Any) -> None:
     from models import Voucher, VoucherStatus
 
