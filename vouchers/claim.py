@@ -9,9 +9,12 @@ a failed transaction releases the reservation.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -27,6 +30,7 @@ from models import (
     Voucher,
     VoucherStatus,
 )
+from models.claim_statement import insert_claim, supports_claim_statement
 from vouchers import errors, policy
 from vouchers.batch_cache import cached_batch
 from vouchers.claim_gate import ClaimGate, Reservation
@@ -105,41 +109,73 @@ async def _claim_in_transaction(
     svc: Services, account: ChannelAccount, batch: Batch, person_id: int, group: str | None, now: datetime
 ) -> Voucher:
     rule = svc.policy.for_region(batch.region.path)
+    voucher = Voucher(
+        code=new_voucher_code(),
+        batch=batch,
+        person_id=person_id,
+        status=VoucherStatus.CLAIMED,
+        voucher_type=batch.voucher_type,
+        eligible_group=group,
+        claimed_via_id=account.id,
+        claimed_at=now,
+        valid_until=valid_until_for(batch, now),
+    )
+    needs_checks = batch.requires_eligibility_list or policy.limits_claims(rule)
+    database = connections.get("default")
+    if not needs_checks and supports_claim_statement(database):
+        await _write(database, voucher, account)  # one statement, its own transaction
+        return voucher
     async with in_transaction() as conn:
-        if batch.requires_eligibility_list or policy.limits_claims(rule):
+        if needs_checks:
             # Serialises one person's claims so the yearly policy counts cannot race.
             person = await Person.select_for_update().using_db(conn).get(id=person_id)
             if batch.requires_eligibility_list:
                 entry = await EligibilityEntry.get_or_none(batch_id=batch.id, id_hash=person.id_hash).using_db(conn)
                 if entry is None:
                     raise errors.NotEligible()
-                group = entry.group
+                voucher.eligible_group = entry.group
             await policy.check_claim(rule, person_id, batch, now, conn)
-        voucher = Voucher(
-            code=new_voucher_code(),
-            batch=batch,
-            person_id=person_id,
-            status=VoucherStatus.CLAIMED,
-            voucher_type=batch.voucher_type,
-            eligible_group=group,
-            claimed_via_id=account.id,
-            claimed_at=now,
-            valid_until=valid_until_for(batch, now),
-        )
+        await _write(conn, voucher, account)
+    return voucher
+
+
+async def _write(conn: Any, voucher: Voucher, account: ChannelAccount) -> None:
+    """Stock, voucher, history and outbox: one statement on PostgreSQL, the ORM elsewhere."""
+    actor = Actor("trainee", str(account.id))
+    detail = {"channel": str(account.channel)}
+    if supports_claim_statement(conn):
         try:
-            await voucher.save(using_db=conn)
+            voucher_id = await insert_claim(
+                conn,
+                batch_id=voucher.batch_id,
+                code=voucher.code,
+                person_id=voucher.person_id,
+                voucher_type=voucher.voucher_type,
+                eligible_group=voucher.eligible_group,
+                account_id=account.id,
+                claimed_at=voucher.claimed_at,
+                valid_until=voucher.valid_until,
+                detail_json=json.dumps(detail),
+            )
         except IntegrityError:
             raise errors.AlreadyClaimed() from None
-        await history_row(
-            voucher, "claimed", Actor("trainee", str(account.id)), now, None, detail={"channel": str(account.channel)}
-        ).save(using_db=conn)
-        await outbox_row("voucher_claimed", now, person_id=person_id, voucher_id=voucher.id).save(using_db=conn)
-        # Last, so the hot batch row is locked for as short a time as possible.
-        taken = (
-            await Batch.filter(id=batch.id, status=BatchStatus.PUBLISHED, remaining__gt=0)
-            .using_db(conn)
-            .update(remaining=F("remaining") - 1)
-        )
-        if not taken:
+        if voucher_id is None:
             raise errors.SoldOut()
-    return voucher
+        voucher.id = voucher_id
+        return
+    try:
+        await voucher.save(using_db=conn)
+    except IntegrityError:
+        raise errors.AlreadyClaimed() from None
+    await history_row(voucher, "claimed", actor, voucher.claimed_at, None, detail=detail).save(using_db=conn)
+    await outbox_row("voucher_claimed", voucher.claimed_at, person_id=voucher.person_id, voucher_id=voucher.id).save(
+        using_db=conn
+    )
+    # Last, so the hot batch row is locked for as short a time as possible.
+    taken = (
+        await Batch.filter(id=voucher.batch_id, status=BatchStatus.PUBLISHED, remaining__gt=0)
+        .using_db(conn)
+        .update(remaining=F("remaining") - 1)
+    )
+    if not taken:
+        raise errors.SoldOut()
