@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -17,8 +17,6 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers import errors
 from vouchers.bureau_auth import user_for_token
 from vouchers.sessions import account_for_token
-
-InvalidJson = errors._error("invalid_json", "请求体不是有效的 JSON", 400, errors.InvalidInput)
 
 
 @dataclass
@@ -34,7 +32,6 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     upload: tuple[str, ...] = ()  # accepted content types of a raw file body
-    path_params: dict[str, str] = field(default_factory=dict)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -68,7 +65,7 @@ def endpoint(
                     data = json.loads(raw or b"null")
                 # ValueError covers bad JSON, bad UTF-8 and over-long integers; deep nesting recurses.
                 except (ValueError, RecursionError):
-                    raise InvalidJson() from None
+                    raise errors.InvalidJson() from None
                 kwargs["body"] = validate(body, data)
             if upload:
                 kwargs["upload"] = await read_body(request, request.app[CONFIG].server.max_upload_bytes)
@@ -78,7 +75,7 @@ def endpoint(
             return json_response(result, status)
 
         handler.__name__ = fn.__name__
-        handler.__doc__ = fn.__doc__
+        handler.__doc__ = summary
         ENDPOINTS.append(Endpoint(method, path, handler, summary, tag, auth, body, query, response, status, upload))
         return handler
 
@@ -128,6 +125,6 @@ def path_int(request: web.Request, name: str) -> int:
 def _bearer(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
         raise errors.Unauthenticated()
     return token.strip()

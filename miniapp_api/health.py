@@ -5,21 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from tortoise import connections
 
 from miniapp_api.endpoint import endpoint, json_response
 from miniapp_api.schemas import Health
 from peixunquan.appkeys import SERVICES
+from peixunquan.db import database_ok
 
 TIMEOUT_S = 2.0
-
-
-async def _database_ok() -> bool:
-    try:
-        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), TIMEOUT_S)
-    except Exception:  # any failure means "not reachable" here, whatever the driver raises
-        return False
-    return True
 
 
 async def _redis_ok(redis) -> bool:
@@ -31,7 +23,7 @@ async def _redis_ok(redis) -> bool:
 
 @endpoint("GET", "/healthz", summary="Database and Redis reachability", tag="ops", response=Health)
 async def healthz(request: web.Request) -> web.Response:
-    database, redis = await asyncio.gather(_database_ok(), _redis_ok(request.app[SERVICES].redis))
+    database, redis = await asyncio.gather(database_ok(TIMEOUT_S), _redis_ok(request.app[SERVICES].redis))
     body = Health(
         status="ok" if database and redis else "unavailable",
         database="ok" if database else "unreachable",

@@ -10,7 +10,7 @@ class Person(Model):
     id = fields.BigIntField(primary_key=True)
     id_hash = fields.CharField(max_length=64, unique=True)
     id_cipher = fields.CharField(max_length=128)
-    name_cipher = fields.CharField(max_length=256)
+    name_cipher = fields.CharField(max_length=512)  # 50 CJK characters of 4 bytes, sealed and base64
     phone_cipher = fields.CharField(max_length=128, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -54,7 +54,7 @@ class IdentityVerification(Model):
     provider_ref = fields.CharField(max_length=128, null=True)
     id_hash = fields.CharField(max_length=64)
     id_cipher = fields.CharField(max_length=128)
-    name_cipher = fields.CharField(max_length=256)
+    name_cipher = fields.CharField(max_length=512)
     status = fields.CharEnumField(VerificationStatus, max_length=10, default=VerificationStatus.PENDING)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
 import web as pages
@@ -67,5 +68,5 @@ async def rebuild_claim_gates(services: Services) -> None:
             "id", flat=True
         )
         await ClaimGate(services.redis).rebuild_all(list(ids))
-    except (ServiceBusy, OSError, DBConnectionError) as exc:
+    except (ServiceBusy, OSError, RedisError, DBConnectionError) as exc:
         log.warning("claim gates not rebuilt at start-up: %s", type(exc).__name__)

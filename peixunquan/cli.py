@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from peixunquan.config import Config, ConfigError, load_config, load_secret
 from peixunquan.logs import setup_logging
@@ -52,22 +54,12 @@ def _new_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    loop = _new_loop()
     try:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    except ImportError:
-        return asyncio.new_event_loop()
-
-
-def _run(coro) -> None:
-    try:
-        import uvloop
-
-        uvloop.run(coro)
-    except ImportError:
-        asyncio.run(coro)
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
 
 
 def _serve(config: Config) -> int:

@@ -99,13 +99,16 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
 def load_secret(config: Config) -> Config:
     """Read (or, in development, create) the master secret named by [security]."""
     path = Path(config.security.secret_key_file)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         if not config.security.generate_missing_secret:
             raise ConfigError("security.secret_key_file", f"{path} does not exist")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(os.urandom(32).hex() + "\n", encoding="ascii")
         path.chmod(0o600)
-    text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError as exc:
+        raise ConfigError("security.secret_key_file", f"{path} cannot be read: {exc.strerror}") from None
     try:
         secret = bytes.fromhex(text)
     except ValueError:

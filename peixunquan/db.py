@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as migrate_api
 
 APP_LABEL = "models"
@@ -59,3 +60,11 @@ def _ensure_sqlite_dir(url: str) -> None:
         from pathlib import Path
 
         Path(url[len("sqlite://") :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def database_ok(timeout_s: float) -> bool:
+    try:
+        await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"), timeout_s)
+    except Exception:  # any failure means "not reachable" here, whatever the driver raises
+        return False
+    return True

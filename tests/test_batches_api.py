@@ -136,7 +136,7 @@ async def test_missing_or_garbage_authorization_is_401(client, svc):
 async def test_create_batch_in_each_value_and_validity_mode(client, svc, kind):
     await regions()
     token = await bureau(svc)
-    until = date(date.today().year, 11, 30).isoformat() if kind["validity_mode"] == "fixed_date" else None
+    until = date(date.today().year + 1, 11, 30).isoformat() if kind["validity_mode"] == "fixed_date" else None
     start = datetime.now(UTC).replace(microsecond=0)
     body = batch_body(
         **kind,

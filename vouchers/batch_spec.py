@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from models import DistributionMode, ValidityMode, ValueMode
+from vouchers.clock import local_date
 
 
 def _no_nul(value: str) -> str:
@@ -19,6 +20,7 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+MIN_YEAR, MAX_YEAR = 2000, 2100
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
@@ -63,6 +65,14 @@ class BatchSpec(BaseModel):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
                 raise _invalid(name, "claim_start and claim_end need a time zone offset")
+            # Bounded so date arithmetic can never overflow (a 500) on absurd input.
+            if moment is not None and not MIN_YEAR <= moment.year <= MAX_YEAR:
+                raise _invalid(name, f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+        if self.valid_until_date is not None:
+            if not MIN_YEAR <= self.valid_until_date.year <= MAX_YEAR:
+                raise _invalid("valid_until_date", f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+            if self.claim_end and self.valid_until_date < local_date(self.claim_end):
+                raise _invalid("valid_until_date", "valid_until_date must not be before the end of the claim window")
         if self.claim_start and self.claim_end and self.claim_end <= self.claim_start:
             raise _invalid("claim_end", "claim_end must be after claim_start")
         if len(set(self.project_types)) != len(self.project_types):

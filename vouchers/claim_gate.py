@@ -108,13 +108,21 @@ class ClaimGate:
             raise errors.ServiceBusy() from exc
 
     async def forget(self, batch_id: int) -> None:
-        await self._redis.delete(*_keys(batch_id))
+        """Drop a batch's gate (closing it). If Redis is down the keys stay, which is harmless:
+        a closed batch is refused before the gate is asked."""
+        try:
+            await self._redis.delete(*_keys(batch_id))
+        except (RedisError, OSError):
+            log.warning("claim gate forget failed", extra={"batch_id": batch_id})
 
     async def rebuild_all(self, batch_ids: list[int]) -> None:
         """Start-up: drop what Redis holds and load every open batch again."""
-        for batch_id in batch_ids:
-            await self.forget(batch_id)
-            await self.rebuild(batch_id)
+        try:
+            for batch_id in batch_ids:
+                await self._redis.delete(*_keys(batch_id))
+                await self.rebuild(batch_id)
+        except (RedisError, OSError) as exc:
+            raise errors.ServiceBusy() from exc
 
     async def _call(self, script: Any, batch_id: int, args: list[Any]) -> Any:
         # No asyncio.wait_for here: it costs a timer per call on the hot path; the client's own

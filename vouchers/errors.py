@@ -19,7 +19,7 @@ class DomainError(Exception):
         super().__init__(f"{self.code}: {self.text}")
 
 
-def _error(code: str, message: str, status: int, base: type[DomainError] = DomainError) -> type:
+def define_error(code: str, message: str, status: int, base: type[DomainError] = DomainError) -> type:
     return type(code.title().replace("_", ""), (base,), {"code": code, "message": message, "status": status})
 
 
@@ -61,26 +61,31 @@ class ServiceBusy(DomainError):
     status = 503
 
 
-InvalidIdNumber = _error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
-PayloadTooLarge = _error("payload_too_large", "请求内容过大", 413)
-BadCredentials = _error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
-TokenExpired = _error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
-OutOfScope = _error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
-IdentityRequired = _error("identity_required", "请先完成实名认证（人脸核身）", 403, Forbidden)
-IdentityMismatch = _error("identity_conflict", "该账号已绑定其他身份", 409, Conflict)
-BatchNotEditable = _error("batch_not_editable", "只有草稿状态的批次可以修改", 409, Conflict)
-BatchStateConflict = _error("batch_state_conflict", "批次当前状态不允许此操作", 409, Conflict)
-VoucherStateConflict = _error("voucher_state_conflict", "培训券当前状态不允许此操作", 409, Conflict)
-Revoked = _error("revoked", "培训券已作废", 409, Conflict)
-Expired = _error("expired", "培训券已过期", 409, Conflict)
+InvalidIdNumber = define_error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
+PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
+BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
+TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
+OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
+IdentityRequired = define_error("identity_required", "请先完成实名认证（人脸核身）", 403, Forbidden)
+IdentityMismatch = define_error("identity_conflict", "该账号已绑定其他身份", 409, Conflict)
+BatchNotEditable = define_error("batch_not_editable", "只有草稿状态的批次可以修改", 409, Conflict)
+BatchStateConflict = define_error("batch_state_conflict", "批次当前状态不允许此操作", 409, Conflict)
+VoucherStateConflict = define_error("voucher_state_conflict", "培训券当前状态不允许此操作", 409, Conflict)
+Revoked = define_error("revoked", "培训券已作废", 409, Conflict)
+Expired = define_error("expired", "培训券已过期", 409, Conflict)
 
-SoldOut = _error("sold_out", "培训券已领完", 409, ClaimRefused)
-AlreadyClaimed = _error("already_claimed", "您已领取过该培训券", 409, ClaimRefused)
-NotEligible = _error("not_eligible", "您不在该培训券的发放对象范围内", 403, ClaimRefused)
-ClaimClosed = _error("claim_closed", "不在领券时间内", 409, ClaimRefused)
-YearlyLimit = _error("yearly_limit", "您本年度用券次数已达上限", 409, ClaimRefused)
-TypeLimit = _error("type_limit", "同一类型培训券每人每年限领一次", 409, ClaimRefused)
-OccupationLimit = _error("occupation_limit", "同一工种每人每年只能用券一次", 409, ClaimRefused)
-WrongRegion = _error("wrong_region", "该培训券不能在此地区使用", 409, ClaimRefused)
-TargetedOnly = _error("targeted_only", "定向券由培训机构报送名单后自动发放，无需领取", 409, ClaimRefused)
-GroupRequired = _error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)
+SoldOut = define_error("sold_out", "培训券已领完", 409, ClaimRefused)
+AlreadyClaimed = define_error("already_claimed", "您已领取过该培训券", 409, ClaimRefused)
+NotEligible = define_error("not_eligible", "您不在该培训券的发放对象范围内", 403, ClaimRefused)
+ClaimClosed = define_error("claim_closed", "不在领券时间内", 409, ClaimRefused)
+YearlyLimit = define_error("yearly_limit", "您本年度用券次数已达上限", 409, ClaimRefused)
+TypeLimit = define_error("type_limit", "同一类型培训券每人每年限领一次", 409, ClaimRefused)
+OccupationLimit = define_error("occupation_limit", "同一工种每人每年只能用券一次", 409, ClaimRefused)
+WrongRegion = define_error("wrong_region", "该培训券不能在此地区使用", 409, ClaimRefused)
+TargetedOnly = define_error("targeted_only", "定向券由培训机构报送名单后自动发放，无需领取", 409, ClaimRefused)
+GroupRequired = define_error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)
+DuplicateRow = define_error("duplicate_row", "文件中重复的身份证号", 422, InvalidInput)
+NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
+InvalidPhone = define_error("invalid_phone", "手机号应为11位数字", 422, InvalidInput)
+FieldTooLong = define_error("field_too_long", "字段内容过长", 422, InvalidInput)
+InvalidJson = define_error("invalid_json", "请求体不是有效的 JSON", 400, InvalidInput)

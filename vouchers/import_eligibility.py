@@ -21,6 +21,8 @@ async def import_eligibility(svc: Services, user: BureauUser, batch_id: int, row
         try:
             id_hash = svc.keys.id_hash(normalize_id_number(row.fields.get("id_number", "")))
             group = row.fields.get("group") or None
+            if group is not None and len(group) > 32:
+                raise errors.FieldTooLong("人员类别不能超过32个字符")
             if batch.eligible_groups and group is not None and group not in batch.eligible_groups:
                 raise errors.NotEligible("人员类别不在本批次的发放对象中")
             if group is None and len(batch.eligible_groups) == 1:

@@ -41,10 +41,6 @@ from vouchers.services import Services
 CHUNK = 1000
 _PHONE = re.compile(r"^1\d{10}$")
 
-DuplicateRow = errors._error("duplicate_row", "文件中重复的身份证号", 422, errors.InvalidInput)
-MissingName = errors._error("name_required", "缺少姓名", 422, errors.InvalidInput)
-BadPhone = errors._error("invalid_phone", "手机号应为11位数字", 422, errors.InvalidInput)
-
 
 @dataclass
 class _Good:
@@ -68,6 +64,8 @@ async def import_roster(
         raise errors.BatchStateConflict("只有定向券批次可以导入名单")
     if batch.status != BatchStatus.PUBLISHED:
         raise errors.BatchStateConflict("请先发布批次再导入名单")
+    if valid_until_for(batch, utcnow()) <= utcnow():
+        raise errors.BatchStateConflict("该批次培训券有效期已过")
     report = ImportReport(total=len(rows))
     good = await _validate(svc, batch, rows, report)
     actor = Actor("bureau", str(user.id))
@@ -92,19 +90,21 @@ async def _validate(svc: Services, batch: Batch, rows: list[RosterRow], report: 
         try:
             id_number = normalize_id_number(row.fields.get("id_number", ""))
             if not row.fields.get("name"):
-                raise MissingName()
+                raise errors.NameRequired()
             name = normalize_name(row.fields["name"])
             phone = row.fields.get("phone") or None
             if phone and not _PHONE.match(phone):
-                raise BadPhone()
+                raise errors.InvalidPhone()
             region = row.fields.get("region")
             if region:
                 path = region_paths.get(region)
                 if path is None or not any(u.covers(path) for u in usable):
                     raise errors.WrongRegion("该人员所在地区不在本批次可用地区内")
+            if len(row.fields.get("class_name") or "") > 100:
+                raise errors.FieldTooLong("班级名称不能超过100个字符")
             id_hash = svc.keys.id_hash(id_number)
             if id_hash in seen:
-                raise DuplicateRow()
+                raise errors.DuplicateRow()
         except errors.DomainError as problem:
             report.reject(row.line, problem)
             continue

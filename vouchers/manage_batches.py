@@ -6,12 +6,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import Batch, BatchStatus, BureauUser, Region, Voucher, VoucherStatus
+from models import Batch, BatchStatus, BureauUser, Region, ValidityMode
 from vouchers import batch_cache, errors
 from vouchers.batch_spec import BatchSpec
 from vouchers.bureau_auth import ensure_covers
 from vouchers.claim_gate import ClaimGate
-from vouchers.clock import utcnow
+from vouchers.clock import end_of_local_day, utcnow
 from vouchers.services import Services
 
 
@@ -70,13 +70,18 @@ async def update_batch(user: BureauUser, batch_id: int, spec: BatchSpec) -> Batc
 async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
     batch = await get_batch(user, batch_id)
     now = utcnow()
+    if batch.validity_mode == ValidityMode.FIXED_DATE and end_of_local_day(batch.valid_until_date) <= now:
+        raise errors.BatchStateConflict("有效期已过的批次不能发布")
     updated = await Batch.filter(id=batch.id, status=BatchStatus.DRAFT).update(
         status=BatchStatus.PUBLISHED, published_at=now
     )
     if not updated:
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
     batch_cache.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
-    await ClaimGate(svc.redis).rebuild(batch.id)
+    try:
+        await ClaimGate(svc.redis).rebuild(batch.id)
+    except errors.ServiceBusy:
+        pass  # Redis is down: the gate is built on the first claim once it is back
     return await get_batch(user, batch_id)
 
 
@@ -93,7 +98,3 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
     batch_cache.forget(batch.id)
     await ClaimGate(svc.redis).forget(batch.id)
     return await get_batch(user, batch_id)
-
-
-async def issued_count(batch_id: int) -> int:
-    return await Voucher.filter(batch_id=batch_id).exclude(status=VoucherStatus.REVOKED).count()

@@ -56,10 +56,6 @@ def mask_id_number(id_number: str) -> str:
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
 
 
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
 def normalize_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not 1 <= len(name) <= 50:

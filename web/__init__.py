@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from miniapp_api.endpoint import ENDPOINTS
 from peixunquan import PROJECT_ROOT
 
 _env = Environment(
@@ -14,7 +13,12 @@ _env = Environment(
 
 
 async def index(request: web.Request) -> web.Response:
-    html = await _env.get_template("index.html").render_async(endpoints=ENDPOINTS)
+    routes = [
+        (route.method, route.resource.canonical, route.handler.__doc__ or "")
+        for route in request.app.router.routes()
+        if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method != "HEAD"
+    ]
+    html = await _env.get_template("index.html").render_async(routes=routes)
     return web.Response(text=html, content_type="text/html")
 
 
