@@ -39,9 +39,3 @@ def history_row(
         automatic=automatic,
         detail=detail or {},
     )
-
-
-async def record(
-    conn: Any, voucher: Voucher, action: str, actor: Actor, at: datetime, from_status: str | None, **kwargs: Any
-) -> None:
-    await history_row(voucher, action, actor, at, from_status, **kwargs).save(using_db=conn)

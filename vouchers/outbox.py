@@ -25,7 +25,3 @@ def outbox_row(
         dedupe_key=dedupe_key,
         next_attempt_at=at,
     )
-
-
-async def queue(conn: Any, kind: str, at: datetime, **kwargs: Any) -> None:
-    await outbox_row(kind, at, **kwargs).save(using_db=conn)

@@ -8,8 +8,8 @@ from models import BureauUser, Voucher, VoucherStatus
 from vouchers import errors
 from vouchers.bureau_auth import ensure_covers
 from vouchers.clock import utcnow
-from vouchers.history import Actor, record
-from vouchers.outbox import queue
+from vouchers.history import Actor, history_row
+from vouchers.outbox import outbox_row
 
 REVOCABLE = (VoucherStatus.CLAIMED, VoucherStatus.ENROLLED, VoucherStatus.COMPLETED)
 
@@ -28,13 +28,14 @@ async def revoke_voucher(user: BureauUser, code: str, reason: str) -> Voucher:
         locked.status = VoucherStatus.REVOKED
         locked.revoked_reason = reason
         await locked.save(using_db=conn, update_fields=["status", "revoked_reason", "updated_at"])
-        await record(conn, locked, "revoked", Actor("bureau", str(user.id)), now, before, detail={"reason": reason})
-        await queue(
-            conn,
+        await history_row(
+            locked, "revoked", Actor("bureau", str(user.id)), now, before, detail={"reason": reason}
+        ).save(using_db=conn)
+        await outbox_row(
             "voucher_revoked",
             now,
             person_id=locked.person_id,
             voucher_id=locked.id,
             dedupe_key=f"voucher_revoked:{locked.id}",
-        )
+        ).save(using_db=conn)
     return locked
