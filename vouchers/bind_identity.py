@@ -7,6 +7,9 @@ and Alipay is one person with one wallet.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -63,15 +66,20 @@ async def bind_verified_identity(
             finished_at=now,
             using_db=conn,
         )
-        # Only an unbound account (or one bound to this very person) is bound: no silent rebinding.
-        updated = (
-            await ChannelAccount.filter(id=account.id, person_id__isnull=True)
-            .using_db(conn)
-            .update(person_id=person.id, bound_at=now)
-        )
-        if not updated:
-            current = await ChannelAccount.get(id=account.id).using_db(conn)
-            if current.person_id != person.id:
-                raise errors.IdentityMismatch()
-    account.person_id = person.id
+        await bind_person(account, person, now, conn)
     return person
+
+
+async def bind_person(account: ChannelAccount, person: Person, now: datetime, conn: BaseDBAsyncClient) -> None:
+    """Bind inside the caller's transaction. Only an unbound account (or one bound to this very
+    person) is bound: no silent rebinding."""
+    updated = (
+        await ChannelAccount.filter(id=account.id, person_id__isnull=True)
+        .using_db(conn)
+        .update(person_id=person.id, bound_at=now)
+    )
+    if not updated:
+        current = await ChannelAccount.get(id=account.id).using_db(conn)
+        if current.person_id != person.id:
+            raise errors.IdentityMismatch()
+    account.person_id = person.id
