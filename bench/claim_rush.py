@@ -112,6 +112,9 @@ def classify(mode: str, status: int, payload: bytes, expected_status: int) -> tu
     return f"http_{status}_{code}", None
 
 
+TRACE: list[tuple[float, float, str]] | None = [] if os.environ.get("PXQ_BENCH_TRACE") else None
+
+
 class ProtocolError(Exception):
     pass
 
@@ -224,8 +227,14 @@ def run_load(spec: LoadSpec) -> LoadResult:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(_generate(spec))
-    return uvloop.run(_generate(spec))
+        result = asyncio.run(_generate(spec))
+    else:
+        result = uvloop.run(_generate(spec))
+    if TRACE and spec.mode == "claim":
+        # (start offset s, latency s, outcome) of every request slower than 100 ms, for diagnosis.
+        Path(os.environ["PXQ_BENCH_TRACE"]).write_text(json.dumps(sorted(TRACE)))
+        TRACE.clear()
+    return result
 
 
 def warm_process() -> int:
@@ -288,6 +297,8 @@ async def _generate(spec: LoadSpec) -> LoadResult:
                     continue
                 result.outcomes[outcome] += 1
                 result.latencies.setdefault(outcome, []).append(ended - started)
+                if TRACE is not None and ended - started > 0.1:
+                    TRACE.append((round(started - spec.start_at, 3), round(ended - started, 3), outcome))
                 if code:
                     result.codes.append(code)
                     result.last_issued = max(result.last_issued, ended)
@@ -746,6 +757,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         "p99_ms": percentile_ms(latencies, 0.99),
         "max_ms": percentile_ms(latencies, 1.0),
         "issued_p99_ms": percentile_ms(rush.sorted_latencies("issued"), 0.99),
+        "p99_ms_by_outcome": {k: percentile_ms(rush.sorted_latencies(k), 0.99) for k in sorted(rush.latencies)},
         "sellout_s": round(rush.sellout_s, 2),
         "stock": args.stock,
         "issued": issued,

@@ -97,6 +97,8 @@ def validate(model: type[BaseModel], data: Any) -> Any:
 async def read_body(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节")
+    if request.content_length is not None:
+        return await request.read()  # the declared length is within the limit and aiohttp enforces it
     chunks = []
     size = 0
     async for chunk in request.content.iter_chunked(65_536):

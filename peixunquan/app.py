@@ -17,7 +17,6 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from peixunquan.config import Config
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
-from vouchers.claim_gate import ClaimGate
 from vouchers.errors import ServiceBusy
 from vouchers.services import Services
 
@@ -67,6 +66,6 @@ async def rebuild_claim_gates(services: Services) -> None:
         ids = await Batch.filter(status=BatchStatus.PUBLISHED, distribution=DistributionMode.GENERAL).values_list(
             "id", flat=True
         )
-        await ClaimGate(services.redis).rebuild_all(list(ids))
+        await services.gate.rebuild_all(list(ids))
     except (ServiceBusy, OSError, RedisError, DBConnectionError) as exc:
         log.warning("claim gates not rebuilt at start-up: %s", type(exc).__name__)

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
 APP_LABEL = "models"
@@ -16,10 +17,14 @@ def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
     scheme = urlsplit(url).scheme
     if scheme in ("postgres", "postgresql"):
         url = "asyncpg" + url[len(scheme) :]
-    if url.startswith("asyncpg://") and "maxsize=" not in url:
-        url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
+    connection: str | dict[str, Any] = url
+    if url.startswith("asyncpg://"):
+        if "maxsize=" not in url:
+            url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
+        connection = expand_db_url(url)
+        connection["credentials"]["reset"] = _keep_session_state
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": ["models"],
@@ -30,6 +35,14 @@ def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _keep_session_state(conn: Any) -> None:
+    """asyncpg's default pool reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL` on every release: one more round trip for every query Tortoise runs, the largest
+    single cost of a claim. We never use advisory locks, session cursors, LISTEN or SET, and
+    asyncpg still rolls back a transaction left open before this hook, so there is nothing to
+    reset."""
 
 
 def is_postgres(url: str) -> bool:

@@ -30,10 +30,10 @@ from models import (
     Voucher,
     VoucherStatus,
 )
-from models.claim_statement import insert_claim, supports_claim_statement
-from vouchers import errors, policy
+from models.claim_statement import ClaimRow, supports_claim_statement
+from vouchers import claim_writer, errors, policy
 from vouchers.batch_cache import cached_batch
-from vouchers.claim_gate import ClaimGate, Reservation
+from vouchers.claim_gate import Reservation
 from vouchers.clock import end_of_local_day, local_date, utcnow
 from vouchers.history import Actor, history_row
 from vouchers.outbox import outbox_row
@@ -86,7 +86,7 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
     now = utcnow()
     group = precheck(batch, now, group)
 
-    gate = ClaimGate(svc.redis)
+    gate = svc.gate
     reservation = await gate.reserve(batch.id, person_id)
     if reservation is Reservation.ALREADY_CLAIMED:
         raise errors.AlreadyClaimed()
@@ -125,7 +125,17 @@ async def _claim_in_transaction(
     needs_checks = batch.requires_eligibility_list or policy.limits_claims(rule)
     database = connections.get("default")
     if not needs_checks and supports_claim_statement(database):
-        await _write(database, voucher, account)  # one statement, its own transaction
+        # One statement, its own transaction, shared with the other winners of this moment.
+        row = ClaimRow(
+            code=voucher.code,
+            person_id=person_id,
+            eligible_group=voucher.eligible_group,
+            account_id=account.id,
+            claimed_at=now,
+            valid_until=voucher.valid_until,
+            detail_json=json.dumps({"channel": str(account.channel)}),
+        )
+        voucher.id = await claim_writer.writer.write(database, batch.id, batch.voucher_type, row)
         return voucher
     async with in_transaction() as conn:
         if needs_checks:
@@ -142,29 +152,9 @@ async def _claim_in_transaction(
 
 
 async def _write(conn: Any, voucher: Voucher, account: ChannelAccount) -> None:
-    """Stock, voucher, history and outbox: one statement on PostgreSQL, the ORM elsewhere."""
+    """Voucher, history, outbox and stock in the caller's transaction."""
     actor = Actor("trainee", str(account.id))
     detail = {"channel": str(account.channel)}
-    if supports_claim_statement(conn):
-        try:
-            voucher_id = await insert_claim(
-                conn,
-                batch_id=voucher.batch_id,
-                code=voucher.code,
-                person_id=voucher.person_id,
-                voucher_type=voucher.voucher_type,
-                eligible_group=voucher.eligible_group,
-                account_id=account.id,
-                claimed_at=voucher.claimed_at,
-                valid_until=voucher.valid_until,
-                detail_json=json.dumps(detail),
-            )
-        except IntegrityError:
-            raise errors.AlreadyClaimed() from None
-        if voucher_id is None:
-            raise errors.SoldOut()
-        voucher.id = voucher_id
-        return
     try:
         await voucher.save(using_db=conn)
     except IntegrityError:

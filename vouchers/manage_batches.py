@@ -10,7 +10,6 @@ from models import Batch, BatchStatus, BureauUser, Region, ValidityMode
 from vouchers import batch_cache, errors
 from vouchers.batch_spec import BatchSpec
 from vouchers.bureau_auth import ensure_covers
-from vouchers.claim_gate import ClaimGate
 from vouchers.clock import end_of_local_day, utcnow
 from vouchers.services import Services
 
@@ -79,7 +78,7 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
     batch_cache.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
     try:
-        await ClaimGate(svc.redis).rebuild(batch.id)
+        await svc.gate.rebuild(batch.id)
     except errors.ServiceBusy:
         pass  # Redis is down: the gate is built on the first claim once it is back
     return await get_batch(user, batch_id)
@@ -96,5 +95,5 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
     # Without this, this process's cached copy still reads "published" for up to a second, the
     # gate rebuilds with stock 0 and a trainee is told "sold_out" instead of "claim_closed".
     batch_cache.forget(batch.id)
-    await ClaimGate(svc.redis).forget(batch.id)
+    await svc.gate.forget(batch.id)
     return await get_batch(user, batch_id)

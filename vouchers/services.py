@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vouchers.claim_gate import ClaimGate
 from vouchers.personal_data import PersonalDataKeys
 from vouchers.policy import Policy
 from vouchers.tokens import TokenSigner
@@ -18,6 +19,15 @@ class Services:
     policy: Policy = field(default_factory=Policy)
     bureau_token_ttl_s: int = 8 * 3600
     session_token_ttl_s: int = 2 * 3600
+
+    _gate: ClaimGate | None = field(default=None, init=False, repr=False)
+
+    @property
+    def gate(self) -> ClaimGate:
+        """One gate per Redis client: it keeps the sold-out snapshots and the registered scripts."""
+        if self._gate is None or self._gate.redis is not self.redis:
+            self._gate = ClaimGate(self.redis)
+        return self._gate
 
     @classmethod
     def from_secret(cls, secret: bytes, redis: Any, **kwargs: Any) -> Services:

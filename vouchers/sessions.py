@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from models import AccountChannel, ChannelAccount
 from vouchers import errors
+from vouchers.coalesce import Coalescer
 from vouchers.services import Services
 
 SESSION = "session"
@@ -42,7 +43,7 @@ async def account_for_token(svc: Services, token: str) -> ChannelAccount:
     hit = _bound.get(claims.subject)
     if hit and now - hit[0] < BOUND_TTL_S:
         return hit[1]
-    account = await ChannelAccount.get_or_none(id=claims.subject)
+    account = await _accounts.load(claims.subject)
     if account is None:
         raise errors.Unauthenticated("登录凭证无效")
     if account.person_id is not None:
@@ -50,6 +51,13 @@ async def account_for_token(svc: Services, token: str) -> ChannelAccount:
             _bound.clear()
         _bound[account.id] = (now, account)
     return account
+
+
+async def _fetch_accounts(ids: list[int]) -> list[tuple[int, ChannelAccount]]:
+    return [(a.id, a) for a in await ChannelAccount.filter(id__in=ids)]
+
+
+_accounts: Coalescer[int, ChannelAccount] = Coalescer(_fetch_accounts)
 
 
 def forget_account(account_id: int) -> None:

@@ -1,0 +1,62 @@
+"""Coalesce lookups: the keys asked for during one turn of the event loop are fetched with one
+query, and each caller gets its own row.
+
+In a rush, hundreds of requests miss a cache in the same instant. One `WHERE id IN (...)` for all
+of them costs a little more than one single-row query, instead of hundreds of times as much.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MAX_KEYS = 500
+
+
+class Coalescer(Generic[K, V]):
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[Iterable[tuple[K, V]]]]) -> None:
+        self._fetch = fetch
+        self._wanted: dict[K, asyncio.Future[V | None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    async def load(self, key: K) -> V | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new loop (tests, a restart): what the old one wanted is gone
+            self._loop, self._wanted = loop, {}
+        future = self._wanted.get(key)
+        if future is None:
+            if not self._wanted:
+                # Runs after every request already ready in this turn has asked for its key.
+                loop.call_soon(self._flush)
+            future = self._wanted[key] = loop.create_future()
+            if len(self._wanted) >= MAX_KEYS:
+                self._flush()
+        # shield: a caller that is cancelled must not cancel the others' shared answer.
+        return await asyncio.shield(future)
+
+    def _flush(self) -> None:
+        if self._wanted:
+            wanted, self._wanted = self._wanted, {}
+            task = asyncio.ensure_future(self._answer(wanted))
+            self._tasks.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, wanted: dict[K, asyncio.Future[V | None]]) -> None:
+        try:
+            found = dict(await self._fetch(list(wanted)))
+        except BaseException as exc:
+            for future in wanted.values():
+                if not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # retrieved: callers that left must not log it as lost
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for key, future in wanted.items():
+            if not future.done():
+                future.set_result(found.get(key))
