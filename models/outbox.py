@@ -21,11 +21,16 @@ class OutboxMessage(Model):
         "models.Voucher", related_name="outbox", null=True, on_delete=fields.RESTRICT
     )
     channel = fields.CharField(max_length=32, null=True)  # decided by the worker when null
+    # The platform template a send uses: a daily quota is per channel and template.
+    template = fields.CharField(max_length=64, null=True)
     payload: dict = fields.JSONField(default=dict)
     status = fields.CharEnumField(OutboxStatus, max_length=10, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
     lease_until = fields.DatetimeField(null=True)
+    # Who holds the lease: a worker records a result only while the row is still its own.
+    lease_owner = fields.CharField(max_length=64, null=True)
+    message_id = fields.CharField(max_length=128, null=True)  # the platform's id of the sent message
     last_error = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)

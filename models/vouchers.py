@@ -37,7 +37,7 @@ class Voucher(Model):
     class Meta:
         table = "voucher"
         unique_together = (("batch", "person"),)
-        indexes = (("person_id", "status"),)
+        indexes = (("person_id", "status"), ("status", "valid_until"))
 
 
 class VoucherHistory(Model):

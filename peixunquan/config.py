@@ -57,11 +57,35 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class WorkerConfig:
+    # Run one worker loop inside the server process too (make run); production runs
+    # `peixunquan worker` processes and sets this false.
+    embedded: bool = True
+    poll_interval_ms: int = 500
+    batch_size: int = 100
+    lease_s: int = 120
+    max_attempts: int = 8
+    backoff_base_s: int = 30
+    backoff_max_s: int = 3600
+    wechat_miniapp_per_s: int = 20
+    wechat_official_per_s: int = 20
+    alipay_per_s: int = 20
+    webhook_per_s: int = 10
+    reminder_offsets_days: tuple[int, ...] = (7, 1)
+    reminder_hour: int = 9
+    sweep_interval_s: int = 300
+
+    def rate_per_s(self, channel: str) -> int:
+        return int(getattr(self, f"{channel}_per_s", 10))
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
     policy: Policy = field(default_factory=Policy)
     secret: bytes = b""
 
@@ -71,6 +95,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "redis": RedisConfig,
     "security": SecurityConfig,
+    "worker": WorkerConfig,
 }
 
 
@@ -137,6 +162,14 @@ def _section(name: str, cls: type, values: Any, env: dict[str, str]) -> Any:
 
 def _coerce(key: str, default: Any, value: Any, *, from_env: bool) -> Any:
     kind = type(default)
+    if kind is tuple:  # of integers: a TOML array, or "7,1" in the environment
+        items = value.split(",") if from_env and isinstance(value, str) else value
+        try:
+            if not isinstance(items, list | tuple):
+                raise ValueError
+            return tuple(int(i) for i in items if not isinstance(i, bool))
+        except (TypeError, ValueError):
+            raise ConfigError(key, "must be a list of integers") from None
     if kind is bool:
         if from_env:
             if value.lower() in ("1", "true", "yes", "on"):
@@ -210,6 +243,14 @@ def _check(config: Config) -> None:
         raise ConfigError("database.pool_max", "must be at least 1")
     if urlsplit(config.redis.url).scheme not in ("memory", "redis", "rediss", "unix"):
         raise ConfigError("redis.url", "must be memory:// or redis://host:port/db")
+    worker = config.worker
+    if not worker.reminder_offsets_days or any(d < 1 or d > 365 for d in worker.reminder_offsets_days):
+        raise ConfigError("worker.reminder_offsets_days", "must be days between 1 and 365")
+    if not 0 <= worker.reminder_hour <= 23:
+        raise ConfigError("worker.reminder_hour", "must be an hour between 0 and 23")
+    for key in ("batch_size", "lease_s", "max_attempts", "backoff_base_s", "backoff_max_s", "poll_interval_ms"):
+        if getattr(worker, key) < 1:
+            raise ConfigError(f"worker.{key}", "must be at least 1")
     for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
         if getattr(config.security, key) < 60:
             raise ConfigError(f"security.{key}", "must be at least 60 seconds")
