@@ -72,7 +72,7 @@ async def check_claim(rule: PolicyRule, person_id: int, batch: Batch, now: datet
 
 async def check_use(rule: PolicyRule, person_id: int, occupation: str | None, now: datetime, conn: Any) -> None:
     """Called when an institution enrols a trainee with a voucher (a use, 用券)."""
-    from models import Voucher
+    from models import Voucher, VoucherStatus
 
     start, end = local_year_bounds(now)
     if rule.max_uses_per_year:
@@ -80,6 +80,7 @@ async def check_use(rule: PolicyRule, person_id: int, occupation: str | None, no
     if rule.one_use_per_occupation_per_year and occupation:
         used = (
             await Voucher.filter(person_id=person_id, used_occupation=occupation, used_at__gte=start, used_at__lt=end)
+            .exclude(status=VoucherStatus.VOIDED)
             .using_db(conn)
             .exists()
         )
@@ -88,8 +89,14 @@ async def check_use(rule: PolicyRule, person_id: int, occupation: str | None, no
 
 
 async def _check_use_count(rule: PolicyRule, person_id: int, start: datetime, end: datetime, conn: Any) -> None:
-    from models import Voucher
+    from models import Voucher, VoucherStatus
 
-    uses = await Voucher.filter(person_id=person_id, used_at__gte=start, used_at__lt=end).using_db(conn).count()
+    # A voided voucher (training not completed in time, Chongqing) does not count as used.
+    uses = (
+        await Voucher.filter(person_id=person_id, used_at__gte=start, used_at__lt=end)
+        .exclude(status=VoucherStatus.VOIDED)
+        .using_db(conn)
+        .count()
+    )
     if uses >= rule.max_uses_per_year:
         raise errors.YearlyLimit()
