@@ -828,6 +828,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         secret_file.chmod(0o600)
         env.update(PXQ_SERVER_PORT=str(free_port()), PXQ_SECURITY_SECRET_KEY_FILE=str(secret_file))
         env["PXQ_SERVER_PUBLIC_URL"] = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
+        # As in production, workers are separate processes: the server only serves.
+        env["PXQ_WORKER_EMBEDDED"] = "false"
 
         log(f"resetting {urlsplit(env['PXQ_DATABASE_URL']).path} and Redis {env['PXQ_REDIS_URL'].rsplit('/', 1)[-1]}")
         asyncio.run(reset_stores(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]))

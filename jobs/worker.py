@@ -14,6 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from vouchers.clock import utcnow
+from vouchers.expire_vouchers import expire_vouchers
+from vouchers.schedule_reminders import schedule_reminders
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,19 @@ async def heartbeat(svc: Services) -> None:
 
 def default_jobs() -> list[Job]:
     return [Job("heartbeat", heartbeat, 15)]
+
+
+def sweeps(offsets_days: tuple[int, ...], reminder_hour: int) -> Callable[[Services], Awaitable[None]]:
+    """Reminders, then expiry: both idempotent, so every worker may run them."""
+
+    async def sweep(svc: Services) -> None:
+        now = utcnow()
+        scheduled = await schedule_reminders(now, offsets_days, reminder_hour)
+        changed = await expire_vouchers(now, svc.policy)
+        if scheduled or any(changed.values()):
+            log.info("sweep done", extra={"reminders": scheduled, **changed})
+
+    return sweep
 
 
 async def run_worker(svc: Services, stop: asyncio.Event, jobs: list[Job] | None = None) -> None:

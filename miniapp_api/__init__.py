@@ -8,12 +8,14 @@ from aiohttp import web
 from miniapp_api import admin, health, ping, trainee  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
+from miniapp_api.metrics import latency_middleware, metrics
 from miniapp_api.openapi import openapi_document
 
-__all__ = ["error_middleware", "setup_routes"]
+__all__ = ["error_middleware", "latency_middleware", "setup_routes"]
 
 
 def setup_routes(app: web.Application) -> None:
     for e in ENDPOINTS:
         app.router.add_route(e.method, e.path, e.handler)
     app.router.add_get("/openapi.json", openapi_document)
+    app.router.add_get("/metrics", metrics)

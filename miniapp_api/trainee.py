@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from miniapp_api.endpoint import endpoint
+from miniapp_api.metrics import CLAIMS
 from miniapp_api.schemas import (
     BatchOut,
     CardCenter,
@@ -21,6 +22,7 @@ from peixunquan.appkeys import SERVICES
 from vouchers.card_center import card_center
 from vouchers.claim import claim_voucher
 from vouchers.clock import utcnow
+from vouchers.errors import DomainError
 from vouchers.wallet import my_vouchers, voucher_detail
 
 TAG = "trainee"
@@ -56,7 +58,12 @@ async def get_card_center(request: web.Request, account: ChannelAccount, query: 
     status=201,
 )
 async def claim(request: web.Request, account: ChannelAccount, body: ClaimRequest) -> VoucherOut:
-    voucher = await claim_voucher(request.app[SERVICES], account, body.batch_id, body.group)
+    try:
+        voucher = await claim_voucher(request.app[SERVICES], account, body.batch_id, body.group)
+    except DomainError as exc:
+        CLAIMS.labels(exc.code).inc()
+        raise
+    CLAIMS.labels("issued").inc()
     return VoucherOut.of(voucher, utcnow())
 
 

@@ -11,12 +11,13 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
 import web as pages
-from miniapp_api import error_middleware, setup_routes
+from miniapp_api import error_middleware, latency_middleware, setup_routes
 from models import Batch, BatchStatus, DistributionMode
 from peixunquan.appkeys import CONFIG, SERVICES
 from peixunquan.config import Config
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
+from peixunquan.worker_setup import running_worker
 from vouchers.errors import ServiceBusy
 from vouchers.services import Services
 
@@ -35,12 +36,16 @@ def build_services(config: Config, redis: Any) -> Services:
 
 def create_app(config: Config, *, services: Services | None = None, manage_db: bool = True) -> web.Application:
     """`services` and `manage_db=False` let tests hand in what they already set up."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=config.server.max_upload_bytes)
+    app = web.Application(
+        middlewares=[latency_middleware, error_middleware], client_max_size=config.server.max_upload_bytes
+    )
     app[CONFIG] = config
     app[SERVICES] = services or build_services(config, connect_redis(config.redis.url))
     if manage_db:
         app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_redis)
+    if config.worker.embedded:
+        app.cleanup_ctx.append(_embedded_worker)
     setup_routes(app)
     pages.setup_routes(app)
     return app
@@ -57,6 +62,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await rebuild_claim_gates(services)
     yield
     await services.redis.aclose()
+
+
+async def _embedded_worker(app: web.Application) -> AsyncIterator[None]:
+    """`make run` is one process: it delivers, reminds and sweeps too."""
+    async with running_worker(app[CONFIG], app[SERVICES]):
+        yield
 
 
 async def rebuild_claim_gates(services: Services) -> None:

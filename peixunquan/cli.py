@@ -128,10 +128,13 @@ def _demo(config: Config) -> int:
 
 
 def _worker(config: Config) -> int:
+    import aiohttp
+
     from jobs.worker import run_worker
     from peixunquan.app import build_services
     from peixunquan.db import close_db, init_db
     from peixunquan.redis_client import connect_redis
+    from peixunquan.worker_setup import build_jobs
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -142,7 +145,8 @@ def _worker(config: Config) -> int:
         await init_db(config.database.url)
         services = build_services(config, connect_redis(config.redis.url))
         try:
-            await run_worker(services, stop)
+            async with aiohttp.ClientSession() as http:
+                await run_worker(services, stop, build_jobs(config, services, http))
         finally:
             await services.redis.aclose()
             await close_db()

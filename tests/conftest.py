@@ -13,7 +13,7 @@ import pytest
 from tortoise import Tortoise, connections
 
 from peixunquan.app import build_services, create_app
-from peixunquan.config import Config, DatabaseConfig, RedisConfig
+from peixunquan.config import Config, DatabaseConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
 from vouchers import batch_cache, sessions
@@ -68,6 +68,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
     return Config(
         database=DatabaseConfig(url=database_url, pool_max=30),
         redis=RedisConfig(url=_redis_url()),
+        worker=WorkerConfig(embedded=False),  # tests drive the worker's steps themselves
         secret=secrets.token_bytes(32),
     )
 

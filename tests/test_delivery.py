@@ -192,3 +192,54 @@ async def test_rate_limit_is_shared_by_workers(svc) -> None:
     await asyncio.gather(*(w.run() for w in workers))
     per_second = Counter(int(s) for s in stamps)
     assert len(stamps) == 14 and max(per_second.values()) <= 5
+
+
+def _samples(text: str) -> dict[str, float]:
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line[:1] != "#"}
+
+
+async def test_metrics_show_claims_outbox_depth_and_deliveries(client, svc) -> None:
+    from tests.factories import auth, bureau, published_batch, regions, trainee
+
+    await regions()
+    batch = await published_batch(client, await bureau(svc), quantity=1)
+    before = _samples(await (await client.get("/metrics")).text())
+    for _ in range(2):
+        _, session = await trainee(svc)
+        await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+    await _rows(1)
+
+    async def route(m):
+        return [Channel("alipay").attempt(m)]
+
+    await _deliverer(svc, {"notice": route}).run()
+    after = _samples(await (await client.get("/metrics")).text())
+
+    def grew(name: str) -> float:
+        return after.get(name, 0) - before.get(name, 0)
+
+    assert grew('pxq_claims_total{result="issued"}') == 1
+    assert grew('pxq_claims_total{result="sold_out"}') == 1
+    assert grew('pxq_http_request_duration_seconds_count{method="POST",route="/api/v1/claims",status="4xx"}') == 1
+    assert after['pxq_outbox_messages{channel="alipay",status="sent"}'] == 1
+    assert after['pxq_outbox_messages{channel="-",status="dead"}'] == 1  # the claim notice: no route here
+    assert grew('pxq_deliveries_total{channel="alipay",reason="",result="sent"}') == 1
+    assert grew('pxq_deliveries_total{channel="-",reason="no_route",result="dead"}') == 1
+
+
+async def test_the_server_embeds_a_worker_when_configured(aiohttp_client, config, svc) -> None:
+    """`make run` is one process: outbox rows get handled without a separate worker."""
+    from dataclasses import replace
+
+    from peixunquan.app import create_app
+    from peixunquan.config import WorkerConfig
+
+    embedded = replace(config, worker=WorkerConfig(embedded=True, poll_interval_ms=20))
+    await aiohttp_client(create_app(embedded, services=svc, manage_db=False))
+    (row,) = await _rows(1, "mystery")
+    for _ in range(250):
+        if (await OutboxMessage.get(id=row.id)).status != OutboxStatus.PENDING:
+            break
+        await asyncio.sleep(0.02)
+    stored = await OutboxMessage.get(id=row.id)
+    assert (stored.status, stored.last_error) == (OutboxStatus.DEAD, "no_route")

@@ -1,0 +1,44 @@
+"""Wiring of the worker: the delivery routes over the configured channels, and the job list.
+Used by `peixunquan worker` and by the worker embedded in the server process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from jobs.delivery import Deliverer, DeliverySettings
+from jobs.routes import build_routes
+from jobs.worker import Job, heartbeat, run_worker, sweeps
+from peixunquan.config import Config
+from vouchers.services import Services
+
+
+def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> list[Job]:
+    w = config.worker
+    deliverer = Deliverer(
+        svc.redis,
+        build_routes(person_notifiers=[]),
+        per_second=w.rate_per_s,
+        settings=DeliverySettings(w.batch_size, w.lease_s, w.max_attempts, w.backoff_base_s, w.backoff_max_s),
+    )
+    return [
+        Job("heartbeat", heartbeat, 15),
+        Job("deliver", deliverer.run, w.poll_interval_ms / 1000),
+        Job("sweep", sweeps(w.reminder_offsets_days, w.reminder_hour), w.sweep_interval_s),
+    ]
+
+
+@asynccontextmanager
+async def running_worker(config: Config, svc: Services) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker loop as a task of the current event loop, stopped cleanly on exit."""
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession() as http:
+        task = asyncio.create_task(run_worker(svc, stop, build_jobs(config, svc, http)))
+        try:
+            yield task
+        finally:
+            stop.set()
+            await task
