@@ -1,0 +1,287 @@
+"""Reminder benchmark: schedule expiry reminders over a million claimed vouchers, then deliver.
+
+1. Loads `--vouchers` claimed vouchers into PostgreSQL (server-side `generate_series`), their ends
+   of validity spread evenly over the next `--spread-days` days, so a known share falls in the
+   reminder windows (7 and 1 days by default).
+2. `sweep_s`: one reminder sweep, as a worker runs it. `second_sweep_s` / `second_scheduled`: the
+   same sweep again, which must schedule nothing. `expected` is what the windows hold, counted
+   independently; `duplicates` counts (voucher, offset) pairs queued more than once.
+3. `deliver_rps`: `--workers` worker loops (separate processes) deliver reminders through the
+   webhook channel to a local receiver for `--deliver-seconds`, under a shared limit of
+   `--rate` messages a second; `received_duplicates` counts delivery keys seen twice.
+
+Prints ONE JSON line on stdout. The database named by PXQ_DATABASE_URL loses its `public` schema
+and the Redis db named by PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
+
+    .venv/bin/python bench/reminders.py [--vouchers 1000000 --rate 200 --workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from claim_rush import check_targets, reset_stores  # noqa: E402
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench_reminders"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+OFFSETS = (7, 1)
+
+
+def log(message: str) -> None:
+    print(f"[reminders] {message}", file=sys.stderr, flush=True)
+
+
+_LOAD_SQL = """
+INSERT INTO person (id_hash, id_cipher, name_cipher, created_at)
+SELECT md5('p' || i), 'bench', 'bench', now() FROM generate_series(1, $1) AS i;
+
+INSERT INTO voucher (code, batch_id, person_id, status, voucher_type, automatic, claimed_at, valid_until,
+                     updated_at)
+SELECT upper(substr(md5('v' || i), 1, 16)),
+       $2 + (i - 1) / $1,
+       (SELECT min(id) FROM person) + (i - 1) % $1,
+       'claimed', '职业培训券', false, now(),
+       now() + (i % ($3 * 1440)) * interval '1 minute',
+       now()
+FROM generate_series(1, $4) AS i;
+"""
+
+
+async def load(database_url: str, vouchers: int, spread_days: int) -> int:
+    """Regions, a bureau user, enough batches, persons and vouchers. Returns the expected count."""
+    import asyncpg
+
+    from models import Batch, BatchStatus, DistributionMode, ValidityMode, ValueMode
+    from peixunquan.db import close_db, init_db, migrate
+    from peixunquan.demo import load_regions
+    from vouchers.bureau_auth import create_bureau_user
+    from vouchers.clock import end_of_local_day, local_date, utcnow
+
+    await migrate(database_url)
+    await init_db(database_url)
+    try:
+        await load_regions()
+        user = await create_bureau_user("bench", "bench-password-not-secret", "320200")
+        persons = 20_000
+        batches = -(-vouchers // persons)
+        first = None
+        for n in range(batches):
+            batch = await Batch.create(
+                title=f"压测批次{n}",
+                region_id="320200",
+                value_mode=ValueMode.FACE_VALUE,
+                face_value_fen=50_000,
+                distribution=DistributionMode.GENERAL,
+                voucher_type="职业培训券",
+                validity_mode=ValidityMode.DAYS_AFTER_CLAIM,
+                valid_days=spread_days,
+                quantity=persons,
+                remaining=0,
+                status=BatchStatus.PUBLISHED,
+                created_by_id=user.id,
+            )
+            first = first or batch.id
+    finally:
+        await close_db()
+    conn = await asyncpg.connect(database_url)
+    try:
+        statements = _LOAD_SQL.strip().split(";\n\n")
+        await conn.execute(statements[0], persons)
+        await conn.execute(statements[1].rstrip(";"), persons, first, spread_days, vouchers)
+        await conn.execute("ANALYZE voucher")
+        now = utcnow()
+        upper = end_of_local_day(local_date(now) + timedelta(days=max(OFFSETS)))
+        return await conn.fetchval(
+            "SELECT count(*) FROM voucher WHERE status = 'claimed' AND valid_until > $1 AND valid_until <= $2",
+            now,
+            upper,
+        )
+    finally:
+        await conn.close()
+
+
+async def sweep(database_url: str) -> tuple[int, float]:
+    from peixunquan.db import close_db, init_db
+    from vouchers.clock import utcnow
+    from vouchers.schedule_reminders import schedule_reminders
+
+    await init_db(database_url)
+    try:
+        started = time.perf_counter()
+        scheduled = await schedule_reminders(utcnow(), OFFSETS, 0)
+        return scheduled, time.perf_counter() - started
+    finally:
+        await close_db()
+
+
+def deliver_process(database_url: str, redis_url: str, url: str, rate: int, seconds: float) -> int:
+    return asyncio.run(_deliver(database_url, redis_url, url, rate, seconds))
+
+
+async def _deliver(database_url: str, redis_url: str, url: str, rate: int, seconds: float) -> int:
+    import aiohttp
+
+    from channels.webhook import WebhookSender
+    from jobs.delivery import Attempt, Deliverer, DeliverySettings
+    from peixunquan.db import close_db, init_db
+    from peixunquan.redis_client import connect_redis
+
+    await init_db(database_url)
+    redis = connect_redis(redis_url)
+    sent = 0
+    try:
+        async with aiohttp.ClientSession() as http:
+            sender = WebhookSender(http)
+
+            async def route(message: Any) -> list[Attempt]:
+                payload = {"voucher_id": message.voucher_id, "offset_days": message.payload["offset_days"]}
+                return [Attempt("webhook", lambda key: sender.post(url, "bench-secret", payload, key))]
+
+            deliverer = Deliverer(
+                redis, {"voucher_expiring": route}, per_second=lambda _c: rate, settings=DeliverySettings(batch_size=50)
+            )
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                for message in await _lease(deliverer):
+                    await deliverer.deliver(message)
+                    sent += 1
+                    if time.monotonic() >= deadline:
+                        break
+    finally:
+        await redis.aclose()
+        await close_db()
+    return sent
+
+
+async def _lease(deliverer: Any) -> list[Any]:
+    from vouchers import outbox_leases
+    from vouchers.clock import utcnow
+
+    return await outbox_leases.lease_due(deliverer.owner, 50, 60, utcnow())
+
+
+async def receive(port: int, stop: asyncio.Event, keys: Counter[str], stamps: list[float]) -> None:
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        keys[request.headers["X-Pxq-Delivery"]] += 1
+        stamps.append(time.monotonic())
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await stop.wait()
+    await runner.cleanup()
+
+
+async def bench(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
+    log(f"loading {args.vouchers} vouchers")
+    started = time.perf_counter()
+    expected = await load(database_url, args.vouchers, args.spread_days)
+    load_s = time.perf_counter() - started
+    log(f"loaded in {load_s:.1f} s; {expected} fall in the reminder windows")
+    scheduled, sweep_s = await sweep(database_url)
+    log(f"first sweep: {scheduled} reminders in {sweep_s:.2f} s")
+    second, second_s = await sweep(database_url)
+    log(f"second sweep: {second} in {second_s:.2f} s")
+
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        duplicates = await conn.fetchval(
+            "SELECT count(*) - count(DISTINCT (voucher_id, payload->>'offset_days')) FROM outbox_message "
+            "WHERE kind = 'voucher_expiring'"
+        )
+    finally:
+        await conn.close()
+
+    port = 18000 + os.getpid() % 1000
+    stop = asyncio.Event()
+    keys: Counter[str] = Counter()
+    stamps: list[float] = []
+    server = asyncio.create_task(receive(port, stop, keys, stamps))
+    await asyncio.sleep(0.3)
+    log(f"delivering with {args.workers} workers at {args.rate}/s for {args.deliver_seconds:g} s")
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
+        loop = asyncio.get_running_loop()
+        jobs = [
+            loop.run_in_executor(
+                pool,
+                deliver_process,
+                database_url,
+                redis_url,
+                f"http://127.0.0.1:{port}/hook",
+                args.rate,
+                args.deliver_seconds,
+            )
+            for _ in range(args.workers)
+        ]
+        sent = sum(await asyncio.gather(*jobs))
+    stop.set()
+    await server
+    # Steady state: skip the first and last second (process start, stop).
+    if stamps:
+        t0 = min(stamps)
+        window = [s for s in stamps if t0 + 1 <= s < t0 + args.deliver_seconds - 1]
+        deliver_rps = len(window) / max(1e-9, args.deliver_seconds - 2)
+    else:
+        deliver_rps = 0.0
+    return {
+        "vouchers": args.vouchers,
+        "expected": expected,
+        "scheduled": scheduled,
+        "sweep_s": round(sweep_s, 2),
+        "second_scheduled": second,
+        "second_sweep_s": round(second_s, 2),
+        "duplicates": duplicates,
+        "rate_limit": args.rate,
+        "workers": args.workers,
+        "delivered": sent,
+        "deliver_rps": round(deliver_rps, 1),
+        "received_duplicates": sum(n - 1 for n in keys.values() if n > 1),
+        "load_s": round(load_s, 1),
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--vouchers", type=int, default=1_000_000)
+    p.add_argument("--spread-days", type=int, default=60)
+    p.add_argument("--rate", type=int, default=200, help="messages per second, shared by the workers")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--deliver-seconds", type=float, default=8.0)
+    p.add_argument("--force", action="store_true", help="allow a database/Redis db not named as a bench target")
+    args = p.parse_args()
+    database_url = os.environ.get("PXQ_DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("PXQ_REDIS_URL", DEFAULT_REDIS_URL)
+    check_targets(database_url, redis_url, args.force)
+    asyncio.run(reset_stores(database_url, redis_url))
+    figures = asyncio.run(bench(args, database_url, redis_url))
+    print(json.dumps(figures, separators=(",", ":")), flush=True)
+    ok = figures["second_scheduled"] == 0 and figures["duplicates"] == 0 and figures["scheduled"] == figures["expected"]
+    return 0 if ok and figures["received_duplicates"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
