@@ -7,6 +7,7 @@ from typing import Any
 
 from vouchers.personal_data import PersonalDataKeys
 from vouchers.policy import Policy
+from vouchers.qr_keys import QrKeyRing
 from vouchers.tokens import TokenSigner
 
 
@@ -18,6 +19,11 @@ class Services:
     policy: Policy = field(default_factory=Policy)
     bureau_token_ttl_s: int = 8 * 3600
     session_token_ttl_s: int = 2 * 3600
+    # Institutions: QR signing keys and scan settings (see [institutions] in the config).
+    qr: QrKeyRing = field(default_factory=QrKeyRing.ephemeral)
+    staff_token_ttl_s: int = 12 * 3600
+    annul_window_s: int = 15 * 60
+    fence_accuracy_cap_m: int = 100
 
     @classmethod
     def from_secret(cls, secret: bytes, redis: Any, **kwargs: Any) -> Services:
