@@ -17,6 +17,7 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers import errors
 from vouchers.bureau_auth import user_for_token
 from vouchers.sessions import account_for_token
+from vouchers.staff_auth import staff_for_token
 
 
 @dataclass
@@ -57,6 +58,8 @@ def endpoint(
                 kwargs["user"] = await user_for_token(request.app[SERVICES], _bearer(request))
             elif auth == "trainee":
                 kwargs["account"] = await account_for_token(request.app[SERVICES], _bearer(request))
+            elif auth == "staff":
+                kwargs["staff"] = await staff_for_token(request.app[SERVICES], _bearer(request))
             if query is not None:
                 kwargs["query"] = validate(query, dict(request.query))
             if body is not None:

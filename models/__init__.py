@@ -11,24 +11,50 @@ from models.batches import (
 )
 from models.bureau import BureauUser
 from models.enums import AccountChannel, OutboxStatus, VerificationStatus, VoucherStatus
+from models.institutions import (
+    Attendance,
+    Datum,
+    Enrolment,
+    Institution,
+    InstitutionKind,
+    Lesson,
+    LocationCheckin,
+    ScanRecord,
+    Staff,
+    StaffRole,
+    TeachingSite,
+    TrainingClass,
+)
 from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
 from models.vouchers import Voucher, VoucherHistory
 
 __all__ = [
     "AccountChannel",
+    "Attendance",
     "Batch",
     "BatchStatus",
     "BureauUser",
     "ChannelAccount",
+    "Datum",
     "DistributionMode",
     "EligibilityEntry",
+    "Enrolment",
     "IdentityVerification",
+    "Institution",
+    "InstitutionKind",
+    "Lesson",
+    "LocationCheckin",
     "OutboxMessage",
     "OutboxStatus",
     "Person",
     "Region",
     "RegionTarget",
+    "ScanRecord",
+    "Staff",
+    "StaffRole",
+    "TeachingSite",
+    "TrainingClass",
     "ValidityMode",
     "ValueMode",
     "VerificationStatus",

@@ -14,11 +14,12 @@ import web as pages
 from miniapp_api import error_middleware, latency_middleware, setup_routes
 from models import Batch, BatchStatus, DistributionMode
 from peixunquan.appkeys import CONFIG, SERVICES
-from peixunquan.config import Config
+from peixunquan.config import Config, ConfigError
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
 from peixunquan.worker_setup import running_worker
 from vouchers.errors import ServiceBusy
+from vouchers.qr_keys import QrKeyError, QrKeyRing
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,24 @@ def build_services(config: Config, redis: Any) -> Services:
         policy=config.policy,
         bureau_token_ttl_s=config.security.bureau_token_ttl_s,
         session_token_ttl_s=config.security.session_token_ttl_s,
+        qr=load_qr_keys(config),
+        staff_token_ttl_s=config.institutions.staff_token_ttl_s,
+        annul_window_s=config.institutions.annul_window_s,
+        fence_accuracy_cap_m=config.institutions.fence_accuracy_cap_m,
     )
+
+
+def load_qr_keys(config: Config) -> QrKeyRing:
+    inst = config.institutions
+    try:
+        return QrKeyRing.load(
+            inst.qr_keys_dir,
+            generate=inst.generate_missing_qr_key,
+            step_s=inst.qr_step_s,
+            tolerance_steps=inst.qr_tolerance_steps,
+        )
+    except QrKeyError as exc:
+        raise ConfigError("institutions.qr_keys_dir", str(exc)) from None
 
 
 def create_app(config: Config, *, services: Services | None = None, manage_db: bool = True) -> web.Application:

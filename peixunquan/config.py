@@ -80,6 +80,24 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class InstitutionsConfig:
+    # Directory of the Ed25519 keys that sign voucher and class QR codes (`<key id>.key`, hex).
+    # A key renamed to `<key id>.retired` stops verifying; the newest `.key` signs.
+    qr_keys_dir: str = "var/qr-keys"
+    # Create a first key when the directory has none (development only).
+    generate_missing_qr_key: bool = True
+    # A QR code changes every step; a screenshot older than `qr_tolerance_steps` steps is stale.
+    qr_step_s: int = 30
+    qr_tolerance_steps: int = 1
+    # Lifetime of an institution staff member's token, in seconds.
+    staff_token_ttl_s: int = 12 * 3600
+    # A staff member may annul their own scan for this long.
+    annul_window_s: int = 15 * 60
+    # Location check-in: accepted within radius + min(reported accuracy, this cap), in metres.
+    fence_accuracy_cap_m: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -87,6 +105,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     policy: Policy = field(default_factory=Policy)
+    institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     secret: bytes = b""
 
 
@@ -96,6 +115,7 @@ _SECTIONS: dict[str, type] = {
     "redis": RedisConfig,
     "security": SecurityConfig,
     "worker": WorkerConfig,
+    "institutions": InstitutionsConfig,
 }
 
 
@@ -254,3 +274,13 @@ def _check(config: Config) -> None:
     for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
         if getattr(config.security, key) < 60:
             raise ConfigError(f"security.{key}", "must be at least 60 seconds")
+    inst = config.institutions
+    if not 5 <= inst.qr_step_s <= 3600:
+        raise ConfigError("institutions.qr_step_s", "must be between 5 and 3600 seconds")
+    if not 0 <= inst.qr_tolerance_steps <= 10:
+        raise ConfigError("institutions.qr_tolerance_steps", "must be between 0 and 10")
+    if inst.staff_token_ttl_s < 60:
+        raise ConfigError("institutions.staff_token_ttl_s", "must be at least 60 seconds")
+    if inst.annul_window_s < 0 or inst.fence_accuracy_cap_m < 0:
+        bad = "annul_window_s" if inst.annul_window_s < 0 else "fence_accuracy_cap_m"
+        raise ConfigError(f"institutions.{bad}", "must not be negative")

@@ -18,6 +18,7 @@ from models import (
     ValidityMode,
     ValueMode,
 )
+from peixunquan.demo_institutions import load_demo_institution
 from vouchers.batch_spec import BatchSpec
 from vouchers.bind_identity import bind_verified_identity
 from vouchers.bureau_auth import create_bureau_user
@@ -108,4 +109,6 @@ async def load_demo(svc: Services, var_dir: Path) -> list[str]:
             svc.keys, account, "王小明", id_number, provider="demo", out_seq_no=f"demo-{secrets.token_hex(8)}"
         )
     lines.append(f"demo trainee session (expires in {svc.session_token_ttl_s // 60} min): {token}")
+    lines.append(f"H5 wallet: /h5/wallet#token={token}")
+    lines += await load_demo_institution(svc, var_dir)
     return lines

@@ -13,13 +13,22 @@ import pytest
 from tortoise import Tortoise, connections
 
 from peixunquan.app import build_services, create_app
-from peixunquan.config import Config, DatabaseConfig, RedisConfig, WorkerConfig
+from peixunquan.config import Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
 from vouchers import batch_cache, sessions
 from vouchers.services import Services
 
 TABLES = [
+    "attendance",
+    "location_checkin",
+    "enrolment",
+    "scan_record",
+    "lesson",
+    "training_class",
+    "teaching_site",
+    "institution_staff",
+    "institution",
     "outbox_message",
     "voucher_history",
     "voucher",
@@ -69,6 +78,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
         database=DatabaseConfig(url=database_url, pool_max=30),
         redis=RedisConfig(url=_redis_url()),
         worker=WorkerConfig(embedded=False),  # tests drive the worker's steps themselves
+        institutions=InstitutionsConfig(qr_keys_dir=str(tmp_path / "qr-keys")),
         secret=secrets.token_bytes(32),
     )
 

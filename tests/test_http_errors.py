@@ -12,6 +12,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from miniapp_api.endpoint import ENDPOINTS
 from tests.factories import auth, bad_check_digit, batch_body, bureau, id_number, published_batch, regions, trainee
+from tests.institution_factories import institution_targets
 
 API = "/api/v1"
 _PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
@@ -99,6 +100,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("POST", f"{API}/admin/vouchers/{claimed['code']}/revoke"): (auth(token), {"reason": "测试作废"}),
         ("POST", f"{API}/claims"): (auth(session), {"batch_id": general["id"]}),
     }
+    json_targets.update(await institution_targets(client, token))
     upload_targets = {
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),
         ("POST", f"{API}/admin/batches/{listed['id']}/eligibility"): auth(token),

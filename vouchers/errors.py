@@ -92,3 +92,42 @@ NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
 InvalidPhone = define_error("invalid_phone", "手机号应为11位数字", 422, InvalidInput)
 FieldTooLong = define_error("field_too_long", "字段内容过长", 422, InvalidInput)
 InvalidJson = define_error("invalid_json", "请求体不是有效的 JSON", 400, InvalidInput)
+
+# Institutions: registry, staff, classes (issue 5).
+InstitutionCodeTaken = define_error("institution_code_taken", "该机构代码已登记", 409, Conflict)
+UsernameTaken = define_error("username_taken", "该用户名已被使用", 409, Conflict)
+CommissionerOnly = define_error("commissioner_only", "只有机构专员可以进行此操作", 403, Forbidden)
+StaffNotFound = define_error("staff_not_found", "找不到该工作人员", 404, NotFound)
+ClassNotFound = define_error("class_not_found", "找不到该培训班", 404, NotFound)
+SiteNotFound = define_error("site_not_found", "找不到该教学点", 404, NotFound)
+LessonNotFound = define_error("lesson_not_found", "找不到该课次", 404, NotFound)
+
+
+class ScanRefused(Conflict):
+    """A scan or check-in that cannot go ahead; the code is one of the scan call's closed list."""
+
+
+QrInvalid = define_error("qr_invalid", "二维码无效（不是本系统的券码或已被篡改）", 409, ScanRefused)
+QrStale = define_error("qr_stale", "二维码已过期（可能是截图），请让学员刷新后重新出示", 409, ScanRefused)
+VoucherNotFound = define_error("voucher_not_found", "培训券不存在", 409, ScanRefused)
+VoucherRevoked = define_error("revoked", "培训券已作废", 409, ScanRefused)
+VoucherExpired = define_error("expired", "培训券已过期", 409, ScanRefused)
+VoucherSettled = define_error("settled", "培训券已结算核销", 409, ScanRefused)
+VoucherVoided = define_error("voided", "培训券已失效（培训未按期完成）", 409, ScanRefused)
+VoucherCompleted = define_error("completed", "该培训券的培训已结业", 409, ScanRefused)
+ScanWrongRegion = define_error("wrong_region", "该培训券不能在本机构所在地区使用", 409, ScanRefused)
+WrongProject = define_error("wrong_project", "该培训券不适用于此培训项目", 409, ScanRefused)
+WrongOccupation = define_error("wrong_occupation", "该培训券不适用于此工种", 409, ScanRefused)
+ClassFull = define_error("class_full", "培训班名额已满", 409, ScanRefused)
+ClassEnded = define_error("class_ended", "培训班已结束", 409, ScanRefused)
+ClassRequired = define_error("class_required", "请先选择培训班", 409, ScanRefused)
+ScanClassNotFound = define_error("class_not_found", "找不到该培训班（或不属于本机构）", 409, ScanRefused)
+AlreadyEnrolled = define_error("already_enrolled", "该培训券已用于报名", 409, ScanRefused)
+NotEnrolled = define_error("not_enrolled", "该学员未以此培训券报名该培训班", 409, ScanRefused)
+NoLessonNow = define_error("no_lesson_now", "当前不在该培训班的签到时间内", 409, ScanRefused)
+OutsideFence = define_error("outside_fence", "您不在教学点签到范围内", 409, ScanRefused)
+ScanYearlyLimit = define_error("yearly_limit", "该学员本年度用券次数已达上限", 409, ScanRefused)
+ScanOccupationLimit = define_error("occupation_limit", "该学员本年度已用券参加过同一工种培训", 409, ScanRefused)
+AnnulNotAllowed = define_error("annul_not_allowed", "只能撤销本人15分钟内的扫码记录", 409, Conflict)
+AlreadyAnnulled = define_error("already_annulled", "该扫码记录已撤销", 409, Conflict)
+ScanNotFound = define_error("scan_not_found", "找不到该扫码记录", 404, NotFound)

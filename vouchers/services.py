@@ -8,6 +8,7 @@ from typing import Any
 from vouchers.claim_gate import ClaimGate
 from vouchers.personal_data import PersonalDataKeys
 from vouchers.policy import Policy
+from vouchers.qr_keys import QrKeyRing
 from vouchers.tokens import TokenSigner
 
 
@@ -19,6 +20,11 @@ class Services:
     policy: Policy = field(default_factory=Policy)
     bureau_token_ttl_s: int = 8 * 3600
     session_token_ttl_s: int = 2 * 3600
+    # Institutions: QR signing keys and scan settings (see [institutions] in the config).
+    qr: QrKeyRing = field(default_factory=QrKeyRing.ephemeral)
+    staff_token_ttl_s: int = 12 * 3600
+    annul_window_s: int = 15 * 60
+    fence_accuracy_cap_m: int = 100
 
     _gate: ClaimGate | None = field(default=None, init=False, repr=False)
 

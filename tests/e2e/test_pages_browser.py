@@ -1,0 +1,150 @@
+"""The scan console and the H5 wallet in a real headless Chromium (Debian's `chromium`,
+driven by Playwright; no browser download). In CI these must run; elsewhere they skip with the
+reason when chromium or Playwright is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image
+
+try:
+    from playwright.async_api import expect
+except ImportError:  # reported by the browser fixture
+    expect = None  # type: ignore[assignment]
+
+from tests.factories import auth, bureau, published_batch, regions
+from tests.institution_factories import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
+from tests.test_qr import ZBAR
+
+CHROMIUM = os.environ.get("PXQ_CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+async def env(client, svc):
+    await regions()
+    token = await bureau(svc)
+    batch = await published_batch(client, token)
+    env = await setup_institution(client, token)
+    session, code = await claimed_voucher(client, svc, batch["id"])
+    env.update(session=session, code=code, base=str(client.make_url("")).rstrip("/"))
+    return env
+
+
+async def _page(browser, failures: list[str]):
+    page = await browser.new_page()
+    # No CDN: every request the page makes goes to this server.
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:")) else failures.append(r.url),
+    )
+    page.on("pageerror", lambda e: failures.append(f"js error: {e}"))
+    return page
+
+
+async def test_scan_console_accepts_a_scan_gun_payload_and_shows_it_green(client, svc, env, browser):
+    failures: list[str] = []
+    page = await _page(browser, failures)
+    await page.goto(env["base"] + "/institution/scan")
+    username = f"s{env['institution']['code']}"
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", STAFF_PASSWORD)
+    await page.click("#login button[type=submit]")
+    await page.wait_for_selector("#console:not([hidden])")
+    await expect(page.locator("#payload")).to_be_focused()
+
+    r = await client.get(f"/api/v1/vouchers/{env['code']}/qr", headers=auth(env["session"]))
+    payload = (await r.json())["payload"]
+    # A scan gun is a keyboard: it types the text and presses Enter, into whatever has focus.
+    await page.keyboard.type(payload, delay=1)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#result.ok")
+    assert "验券成功" in await page.inner_text("#result-title")
+    assert env["code"] in await page.inner_text("#result-detail")
+    await expect(page.locator("#payload")).to_be_focused()
+    assert await page.input_value("#payload") == ""
+    await page.wait_for_selector("#recent tr")
+
+    # Enrol into the class, then a forged code: red, with the Chinese reason.
+    await page.check("input[value=enrol]")
+    await page.select_option("#class", str(env["class"]["id"]))
+    await expect(page.locator("#payload")).to_be_focused()
+    await page.keyboard.type(payload, delay=1)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#result-title")).to_contain_text("用券成功")
+    await page.keyboard.type(payload.replace(env["code"], "AAAAAAAAAAAAAAAA"), delay=1)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("#result.error")
+    assert "二维码无效" in await page.inner_text("#result-title")
+    await expect(page.locator("#result")).to_have_css("background-color", "rgb(199, 0, 11)")
+    assert failures == []
+
+
+async def test_wallet_shows_a_qr_that_decodes_and_refreshes_itself(client, svc, env, browser):
+    if ZBAR:
+        pytest.skip(ZBAR)
+    from pyzbar.pyzbar import decode
+
+    svc.qr.step_s = 4  # so the page's refresh is seen within the test
+    failures: list[str] = []
+    page = await _page(browser, failures)
+    await page.set_viewport_size({"width": 400, "height": 800})
+    await page.goto(f"{env['base']}/h5/wallet#token={env['session']}")
+    assert "token" not in page.url  # the token leaves the address bar at once
+    await page.click(f"a[data-code='{env['code']}']")
+    await expect(page.locator("#qr")).to_have_attribute("data-refreshed-at", re.compile(r"^\d+$"))
+
+    async def shown_payload() -> str:
+        png = await page.locator("#qr").screenshot()
+        image = Image.open(io.BytesIO(png)).convert("L")
+        [found] = decode(image)
+        return found.data.decode("ascii")
+
+    first = await shown_payload()
+    answer = await post_scan(client, env["scanner"], scan_body(first, "verify"))
+    assert answer["result"] == "ok" and answer["voucher"]["code"] == env["code"]
+    # With 4-second steps the page must show a code of a later step within a few seconds,
+    # without being reloaded.
+    second = first
+    for _ in range(40):
+        await asyncio.sleep(0.25)
+        second = await shown_payload()
+        if second != first:
+            break
+    assert second != first
+    assert int(second.split(".")[3]) > int(first.split(".")[3])
+    assert (await post_scan(client, env["scanner"], scan_body(second, "verify")))["result"] == "ok"
+    assert failures == []

@@ -1,0 +1,181 @@
+"""The one scan call (扫码): verify (验券), enrol (用券) or check in (签到) a voucher QR.
+
+Every scan is recorded, failed ones too, with who made it and on which device. The answer is
+`ok` or `error` with one reason code of a closed list and a masked summary. A client nonce makes
+the call idempotent: the same nonce again returns the first answer and writes nothing, also when
+both arrive at once (unique(staff, nonce) decides, and the loser reads the winner's answer).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import OutboxMessage, ScanRecord, Staff, Voucher
+from vouchers import errors
+from vouchers.checkin import checkin_by_scan
+from vouchers.clock import utcnow
+from vouchers.enrol import enrol
+from vouchers.institution_notices import anomaly_notice
+from vouchers.institution_spec import ScanAction, ScanSpec
+from vouchers.scan_outcome import Outcome, Write
+from vouchers.scan_summary import voucher_summary
+from vouchers.services import Services
+from vouchers.voucher_checks import check_usable, voucher_from_payload
+
+ERROR = "error"
+
+# Every reason a scan answer can carry. `ok` answers have no reason except already_checked_in.
+REASONS = (
+    "qr_invalid",
+    "qr_stale",
+    "voucher_not_found",
+    "revoked",
+    "expired",
+    "settled",
+    "voided",
+    "completed",
+    "wrong_region",
+    "wrong_project",
+    "wrong_occupation",
+    "class_required",
+    "class_not_found",
+    "class_ended",
+    "class_full",
+    "already_enrolled",
+    "yearly_limit",
+    "occupation_limit",
+    "not_enrolled",
+    "no_lesson_now",
+    "already_checked_in",
+)
+
+
+async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
+    first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
+    if first is not None:
+        return replay(first)
+    now = utcnow()
+    voucher: Voucher | None = None
+    try:
+        voucher = await voucher_from_payload(svc, spec.payload)
+        if spec.action == ScanAction.VERIFY:
+            check_usable(voucher, staff.institution, now)
+            return await _record(svc, staff, spec, voucher, now, _const(Outcome(message="培训券有效")))
+        if spec.action == ScanAction.ENROL:
+            return await _record(svc, staff, spec, voucher, now, await enrol(svc, staff, spec, voucher, now))
+        return await _record(svc, staff, spec, voucher, now, await checkin_by_scan(staff, spec, voucher, now))
+    except errors.ScanRefused as exc:
+        outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
+        return await _record(svc, staff, spec, voucher, now, _const(outcome), anomaly=_anomaly(exc))
+
+
+def _const(outcome: Outcome) -> Write:
+    async def write(conn: Any) -> Outcome:
+        return outcome
+
+    return write
+
+
+def _anomaly(exc: errors.DomainError) -> str | None:
+    """Stale and forged codes are told to the institution: someone may be passing codes on."""
+    return exc.code if exc.code in ("qr_stale", "qr_invalid") else None
+
+
+async def _record(
+    svc: Services,
+    staff: Staff,
+    spec: ScanSpec,
+    voucher: Voucher | None,
+    now: datetime,
+    write: Write,
+    anomaly: str | None = None,
+) -> dict[str, Any]:
+    """Run the action's writes and the scan record in one transaction. A concurrent scan with
+    the same nonce makes the record's insert fail: that scan's answer is the answer. A concurrent
+    duplicate of the action's own row (the same check-in under another nonce) is retried once,
+    and then found."""
+    for attempt in (1, 2):
+        try:
+            return await _write_once(svc, staff, spec, voucher, now, write, anomaly)
+        except IntegrityError:
+            first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
+            if first is not None:
+                return replay(first)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _write_once(
+    svc: Services,
+    staff: Staff,
+    spec: ScanSpec,
+    voucher: Voucher | None,
+    now: datetime,
+    write: Write,
+    anomaly: str | None,
+) -> dict[str, Any]:
+    async with in_transaction() as conn:
+        outcome = await write(conn)
+        answer = {
+            "result": outcome.result,
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "action": str(spec.action),
+            "class_id": outcome.class_id,
+            "lesson_id": outcome.lesson_id,
+            "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
+            **outcome.extra,
+        }
+        record = await ScanRecord.create(
+            institution_id=staff.institution_id,
+            staff_id=staff.id,
+            nonce=spec.nonce,
+            device=spec.device,
+            action=str(spec.action),
+            voucher_id=voucher.id if voucher is not None else None,
+            class_id=outcome.class_id,
+            lesson_id=outcome.lesson_id,
+            result=outcome.result,
+            reason=outcome.reason,
+            answer=answer,
+            scanned_at=spec.scanned_at,
+            using_db=conn,
+        )
+        for row in outcome.links:
+            row.scan_id = record.id
+            await row.save(using_db=conn, update_fields=["scan_id"])
+        if anomaly:
+            detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device}
+            if voucher is not None:
+                detail["voucher_code"] = voucher.code
+            await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
+    return {**answer, "scan_id": record.id, "replayed": False, "at": now.isoformat()}
+
+
+async def _queue_once(conn: Any, row: OutboxMessage) -> None:
+    """Insert unless a row with the same dedupe key exists (ON CONFLICT DO NOTHING), so a
+    concurrent duplicate never aborts the scan's transaction."""
+    await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=conn)
+
+
+def replay(record: ScanRecord) -> dict[str, Any]:
+    return {**record.answer, "scan_id": record.id, "replayed": True, "at": record.created_at.isoformat()}
+
+
+async def my_recent_scans(staff: Staff, limit: int) -> list[dict[str, Any]]:
+    rows = await ScanRecord.filter(staff_id=staff.id).order_by("-id").limit(limit)
+    return [
+        {
+            **r.answer,
+            "scan_id": r.id,
+            "replayed": False,
+            "at": r.created_at.isoformat(),
+            "annulled": bool(r.annulled_at),
+        }
+        for r in rows
+    ]
