@@ -26,6 +26,8 @@ class RateLimiter:
 
     async def acquire(self, channel: str) -> None:
         limit = self._per_second(channel)
+        if limit <= 0:
+            return
         while True:
             now = time.time()
             second = int(now)

@@ -13,10 +13,13 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from vouchers.clock import utcnow
+from vouchers.clock import local_date, utcnow
 from vouchers.expire_vouchers import expire_vouchers
-from vouchers.schedule_reminders import schedule_reminders
+from vouchers.institution_digest import schedule_digests
+from vouchers.institution_notices import queue_daily_summaries
+from vouchers.schedule_reminders import schedule_reminders, send_time
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)
@@ -40,14 +43,16 @@ def default_jobs() -> list[Job]:
 
 
 def sweeps(offsets_days: tuple[int, ...], reminder_hour: int) -> Callable[[Services], Awaitable[None]]:
-    """Reminders, then expiry: both idempotent, so every worker may run them."""
+    """Reminders, institution digests, then expiry: all idempotent, so every worker may run them."""
 
     async def sweep(svc: Services) -> None:
         now = utcnow()
         scheduled = await schedule_reminders(now, offsets_days, reminder_hour)
+        digests = await schedule_digests(svc.keys, now, max(offsets_days), send_time(now, reminder_hour))
+        digests += await queue_daily_summaries(local_date(now) - timedelta(days=1), now)
         changed = await expire_vouchers(now, svc.policy)
-        if scheduled or any(changed.values()):
-            log.info("sweep done", extra={"reminders": scheduled, **changed})
+        if scheduled or digests or any(changed.values()):
+            log.info("sweep done", extra={"reminders": scheduled, "digests": digests, **changed})
 
     return sweep
 

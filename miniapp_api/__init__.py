@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 # Importing the handler modules registers their endpoints.
-from miniapp_api import admin, health, institutions, ping, scans, trainee  # noqa: F401
+from miniapp_api import admin, health, institution_webhook, institutions, ping, scans, trainee  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
 from miniapp_api.metrics import latency_middleware, metrics

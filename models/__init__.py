@@ -28,6 +28,7 @@ from models.institutions import (
 from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
 from models.vouchers import Voucher, VoucherHistory
+from models.webhooks import InstitutionWebhook
 
 __all__ = [
     "AccountChannel",
@@ -43,6 +44,7 @@ __all__ = [
     "IdentityVerification",
     "Institution",
     "InstitutionKind",
+    "InstitutionWebhook",
     "Lesson",
     "LocationCheckin",
     "OutboxMessage",

@@ -76,7 +76,8 @@ class WorkerConfig:
     sweep_interval_s: int = 300
 
     def rate_per_s(self, channel: str) -> int:
-        return int(getattr(self, f"{channel}_per_s", 10))
+        """0 (no limit) for internal steps such as fanning a notice out to its recipients."""
+        return int(getattr(self, f"{channel}_per_s", 0))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
+from channels.webhook import WebhookSender
 from jobs.delivery import Deliverer, DeliverySettings
+from jobs.institution_routes import institution_routes
 from jobs.routes import build_routes
 from jobs.worker import Job, heartbeat, run_worker, sweeps
 from peixunquan.config import Config
@@ -20,7 +22,7 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
     w = config.worker
     deliverer = Deliverer(
         svc.redis,
-        build_routes(person_notifiers=[]),
+        build_routes(person_notifiers=[], extra=institution_routes(svc.keys, WebhookSender(http), staff=[])),
         per_second=w.rate_per_s,
         settings=DeliverySettings(w.batch_size, w.lease_s, w.max_attempts, w.backoff_base_s, w.backoff_max_s),
     )

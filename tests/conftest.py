@@ -20,6 +20,7 @@ from vouchers import batch_cache, sessions
 from vouchers.services import Services
 
 TABLES = [
+    "institution_webhook",
     "attendance",
     "location_checkin",
     "enrolment",
