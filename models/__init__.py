@@ -14,6 +14,7 @@ from models.enums import AccountChannel, OutboxStatus, VerificationStatus, Vouch
 from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
 from models.vouchers import Voucher, VoucherHistory
+from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, WechatDelivery
 
 __all__ = [
     "AccountChannel",
@@ -29,10 +30,14 @@ __all__ = [
     "Person",
     "Region",
     "RegionTarget",
+    "StaffBindToken",
+    "StaffBinding",
+    "SubscriptionConsent",
     "ValidityMode",
     "ValueMode",
     "VerificationStatus",
     "Voucher",
     "VoucherHistory",
     "VoucherStatus",
+    "WechatDelivery",
 ]

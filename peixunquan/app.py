@@ -17,6 +17,7 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from peixunquan.config import Config
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
+from peixunquan.wechat_setup import setup_wechat
 from vouchers.claim_gate import ClaimGate
 from vouchers.errors import ServiceBusy
 from vouchers.services import Services
@@ -44,6 +45,7 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
     app.cleanup_ctx.append(_redis)
     setup_routes(app)
     pages.setup_routes(app)
+    setup_wechat(app, config)
     return app
 
 

@@ -20,6 +20,10 @@ from vouchers import batch_cache, sessions
 from vouchers.services import Services
 
 TABLES = [
+    "wechat_delivery",
+    "wechat_subscription_consent",
+    "wechat_staff_binding",
+    "wechat_staff_bind_token",
     "outbox_message",
     "voucher_history",
     "voucher",
