@@ -3,11 +3,18 @@ trainee routes with a WeChat session."""
 
 from __future__ import annotations
 
+import pytest
+
 from models import AccountChannel, ChannelAccount, IdentityVerification, SubscriptionConsent, VerificationStatus
 from tests.factories import auth, bureau, published_batch, regions, trainee
-from tests.wechat_support import PASSING_ID, PASSING_NAME, WechatEnv, wechat  # noqa: F401
+from tests.wechat_support import PASSING_ID, PASSING_NAME, WechatEnv, make_env
 
 API = "/api/v1"
+
+
+@pytest.fixture
+async def wechat(aiohttp_client, aiohttp_server, config, svc) -> WechatEnv:
+    return await make_env(aiohttp_client, aiohttp_server, config, svc)
 
 
 async def _error(response) -> str:
@@ -78,7 +85,9 @@ async def test_face_verification_binds_only_on_the_servers_own_query(wechat: Wec
 async def test_a_face_that_does_not_match_binds_nobody(wechat: WechatEnv):
     token = await wechat.login("bob")
     started = await wechat.client.post(
-        f"{API}/wechat/face-verifications", json={"name": "赵失败", "id_number": "450102199201010030"}, headers=auth(token)
+        f"{API}/wechat/face-verifications",
+        json={"name": "赵失败", "id_number": "450102199201010030"},
+        headers=auth(token),
     )
     body = await started.json()
     await wechat.face_scan(body["verify_id"])

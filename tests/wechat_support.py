@@ -8,9 +8,10 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pytest
+import xmltodict
 from aiohttp.test_utils import TestClient
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner, to_text
 
 from bot.callback import PATH
 from channels.wechat.sandbox import STATE, SandboxState, create_sandbox
@@ -68,8 +69,6 @@ class WechatEnv:
     # --- Official Account callback (the WeChat side, built with wechatpy) ------------------
 
     def signed_query(self, *, timestamp: int | None = None, token: str | None = None, **extra: str) -> dict[str, str]:
-        from wechatpy.utils import WeChatSigner
-
         ts = str(timestamp if timestamp is not None else int(time.time()))
         nonce = secrets.token_hex(5)
         signer = WeChatSigner()
@@ -87,11 +86,11 @@ class WechatEnv:
         query = self.signed_query()
         # wechatpy builds exactly what WeChat sends in safe mode: Encrypt + MsgSignature.
         envelope = self.crypto(key).encrypt_message(xml, query["nonce"], query["timestamp"])
-        from wechatpy.utils import to_text
-        import xmltodict
-
         parsed = xmltodict.parse(to_text(envelope))["xml"]
-        body = f"<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName><Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+        body = (
+            "<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName>"
+            f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+        )
         query = {**query, "encrypt_type": "aes", "msg_signature": parsed["MsgSignature"]}
         response = await self.client.post(PATH, params=query, data=body.encode())
         return response, query
@@ -106,7 +105,9 @@ def text_xml(from_user: str, content: str, msg_id: int | None = None, create_tim
     )
 
 
-def event_xml(from_user: str, event: str, key: str | None = None, extra: str = "", create_time: int | None = None) -> str:
+def event_xml(
+    from_user: str, event: str, key: str | None = None, extra: str = "", create_time: int | None = None
+) -> str:
     key_xml = f"<EventKey><![CDATA[{key}]]></EventKey>" if key is not None else ""
     return (
         "<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName>"
@@ -114,11 +115,6 @@ def event_xml(from_user: str, event: str, key: str | None = None, extra: str = "
         f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
         f"<Event><![CDATA[{event}]]></Event>{key_xml}{extra}</xml>"
     )
-
-
-@pytest.fixture
-async def wechat(aiohttp_client, aiohttp_server, config: Config, svc: Services) -> WechatEnv:
-    return await make_env(aiohttp_client, aiohttp_server, config, svc)
 
 
 async def make_env(aiohttp_client, aiohttp_server, config: Config, svc: Services, **official: Any) -> WechatEnv:
