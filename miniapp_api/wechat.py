@@ -20,7 +20,8 @@ from vouchers.wechat_face_verification import confirm_wechat_verification, start
 from vouchers.wechat_login import login_with_code
 
 TAG = "wechat"
-Code = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+# wx.login codes are 32 letters and digits; anything else is refused before WeChat is asked.
+Code = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z]+$")]
 TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

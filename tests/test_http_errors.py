@@ -98,7 +98,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("PUT", f"{API}/admin/batches/{draft['id']}"): (auth(token), batch_body()),
         ("POST", f"{API}/admin/vouchers/{claimed['code']}/revoke"): (auth(token), {"reason": "测试作废"}),
         ("POST", f"{API}/claims"): (auth(session), {"batch_id": general["id"]}),
-        ("POST", f"{API}/wechat/login"): ({}, {"code": "sandbox:someone"}),
+        ("POST", f"{API}/wechat/login"): ({}, {"code": "sandboxsomeone"}),
         ("POST", f"{API}/wechat/face-verifications"): (
             auth(session),
             {"name": "王小明", "id_number": "320202199003070012"},

@@ -123,7 +123,7 @@ async def test_timeouts_and_server_errors_are_retryable(svc, aiohttp_server, htt
     server = await aiohttp_server(app)
     client = make_client(http, svc, str(server.make_url("")).rstrip("/"), timeout_s=0.3)
     with pytest.raises(errors.Retryable):
-        await client.jscode2session("sandbox:x")
+        await client.jscode2session("sandboxx")
     with pytest.raises(errors.Retryable):
         await client.send_custom_text("o1", "hi")
 

@@ -22,7 +22,7 @@ async def _error(response) -> str:
 
 
 async def test_login_opens_a_wechat_session_once_per_code(wechat: WechatEnv):
-    response = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandbox:alice"})
+    response = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandboxalice"})
     assert response.status == 200
     body = await response.json()
     assert body["verified"] is False and body["expires_in"] > 0
@@ -33,11 +33,15 @@ async def test_login_opens_a_wechat_session_once_per_code(wechat: WechatEnv):
     wallet = await wechat.client.get(f"{API}/vouchers", headers=auth(body["token"]))
     assert wallet.status == 403 and await _error(wallet) == "identity_required"
     # A code works once; a made-up one never.
-    again = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandbox:alice"})
+    again = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandboxalice"})
     assert again.status == 401 and await _error(again) == "wechat_code_invalid"
-    bad = await wechat.client.post(f"{API}/wechat/login", json={"code": "made-up"})
+    bad = await wechat.client.post(f"{API}/wechat/login", json={"code": "0a1B2c3D4e5F6g7H"})
     assert bad.status == 401 and await _error(bad) == "wechat_code_invalid"
-    blocked = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandbox:blocked"})
+    # Not even shaped like a code: refused without asking WeChat.
+    calls = len(wechat.sandbox.calls)
+    malformed = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandbox:al ice"})
+    assert malformed.status == 422 and len(wechat.sandbox.calls) == calls
+    blocked = await wechat.client.post(f"{API}/wechat/login", json={"code": "sandboxblocked"})
     assert blocked.status == 403 and await _error(blocked) == "wechat_user_blocked"
 
 
@@ -48,7 +52,7 @@ async def test_wechat_unreachable_is_503_not_500(wechat: WechatEnv, aiohttp_clie
 
     dead = replace(config, wechat=replace(config.wechat, api_base="http://127.0.0.1:9", timeout_s=1))
     client = await aiohttp_client(create_app(dead, services=svc, manage_db=False))
-    response = await client.post(f"{API}/wechat/login", json={"code": "sandbox:alice"})
+    response = await client.post(f"{API}/wechat/login", json={"code": "sandboxalice"})
     assert response.status == 503 and await _error(response) == "wechat_unavailable"
 
 

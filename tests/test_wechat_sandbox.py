@@ -35,7 +35,7 @@ async def test_make_run_mounts_the_sandbox_in_the_same_server(aiohttp_server, un
     )
     server = await aiohttp_server(create_app(cfg, services=svc, manage_db=False), port=port)
     async with aiohttp.ClientSession() as http:
-        async with http.post(server.make_url("/api/v1/wechat/login"), json={"code": "sandbox:demo"}) as response:
+        async with http.post(server.make_url("/api/v1/wechat/login"), json={"code": "sandboxdemo"}) as response:
             assert response.status == 200, await response.text()
             assert (await response.json())["token"]
         async with http.get(server.make_url("/_sandbox/wechat/sandbox/sent")) as response:

@@ -44,7 +44,7 @@ class WechatEnv:
     # --- mini program ---------------------------------------------------------------------
 
     async def login(self, user: str) -> str:
-        response = await self.client.post("/api/v1/wechat/login", json={"code": f"sandbox:{user}"})
+        response = await self.client.post("/api/v1/wechat/login", json={"code": f"sandbox{user}"})
         assert response.status == 200, await response.text()
         return (await response.json())["token"]
 

@@ -1,7 +1,7 @@
 """WeChat on this machine: an aiohttp app with WeChat's paths, request checks and error codes.
 
 It serves `make run` (mounted under /_sandbox/wechat of the same server) and the tests (its own
-test server). Users are made up: a login code `sandbox:<user>` logs `<user>` in; the openid is
+test server). Users are made up: a login code `sandbox<user>` (letters and digits) logs `<user>` in; the openid is
 per app and the unionid per user, as on WeChat, so the mini program and the Official Account
 see the same unionid. What WeChat's client side would do (the face scan, the consent pop-up)
 is simulated by the `/sandbox/...` routes. Every message sent is kept in `state.sent`.
@@ -128,12 +128,12 @@ async def jscode2session(request: web.Request) -> web.Response:
     if state.apps[q["appid"]] != q.get("secret"):
         return _err(40125, "invalid appsecret")
     code = q.get("js_code", "")
-    if not code.startswith("sandbox:") or len(code) > 80:
+    if not code.startswith("sandbox") or not code.isalnum() or len(code) > 64 or code == "sandbox":
         return _err(40029, "invalid code")
     if code in state.used_codes:
         return _err(40163, "code been used")
     state.used_codes.add(code)
-    user = code.removeprefix("sandbox:")
+    user = code.removeprefix("sandbox")
     if user == "blocked":
         return _err(40226, "high risk user, login blocked")
     return web.json_response(
