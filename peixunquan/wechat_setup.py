@@ -9,7 +9,7 @@ the worker reaches the sandbox through the same public address, and a production
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -60,11 +60,25 @@ def setup_wechat(app: web.Application, config: Config) -> None:
     app.cleanup_ctx.append(_clients)
 
 
+def _own_sandbox(config: Config, api_base: str) -> str:
+    """A local sandbox base always means this server's own address, whatever port the URL in
+    the config names, so changing [server] port does not also require changing api_base."""
+    if urlsplit(api_base).path.rstrip("/") != SANDBOX_PREFIX:
+        return api_base
+    host = config.server.host if config.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{config.server.port}{SANDBOX_PREFIX}"
+
+
 async def _clients(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     redis = app[SERVICES].redis
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=config.wechat.timeout_s))
-    mp, oa = config.wechat, config.wechat_official
+    local = SANDBOX_APP in app
+    mp = replace(config.wechat, api_base=_own_sandbox(config, config.wechat.api_base)) if local else config.wechat
+    oa = config.wechat_official
+    if local:
+        oa = replace(oa, api_base=_own_sandbox(config, oa.api_base))
     app[WECHAT] = WechatClients(
         session=session,
         miniapp=WechatClient(

@@ -26,13 +26,8 @@ def test_defaults_use_the_local_sandbox_and_a_real_base_does_not():
 async def test_make_run_mounts_the_sandbox_in_the_same_server(aiohttp_server, unused_tcp_port, config, svc):
     """With the default api_base the server talks to its own /_sandbox/wechat."""
     port = unused_tcp_port
-    base = f"http://127.0.0.1:{port}/_sandbox/wechat"
-    cfg = replace(
-        config,
-        server=replace(config.server, port=port),
-        wechat=replace(config.wechat, api_base=base),
-        wechat_official=replace(config.wechat_official, api_base=base),
-    )
+    # Only [server] port changes: the default api_base (port 8080) still means "this server".
+    cfg = replace(config, server=replace(config.server, port=port))
     server = await aiohttp_server(create_app(cfg, services=svc, manage_db=False), port=port)
     async with aiohttp.ClientSession() as http:
         async with http.post(server.make_url("/api/v1/wechat/login"), json={"code": "sandboxdemo"}) as response:
