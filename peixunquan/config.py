@@ -176,16 +176,17 @@ def _section(name: str, cls: type, values: Any, env: dict[str, str]) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(name, "must be a table")
     known = {f.name: f for f in fields(cls)}
+    label = ".".join(_SUBTABLES.get(name, (name,)))  # as written in the file: wechat.official
     for key in values:
         if key not in known:
-            raise ConfigError(f"{name}.{key}", "unknown key")
+            raise ConfigError(f"{label}.{key}", "unknown key")
     kwargs: dict[str, Any] = {}
     for key, f in known.items():
         env_name = f"PXQ_{name}_{key}".upper()
         if env_name in env:
-            kwargs[key] = _coerce(f"{name}.{key}", f.default, env[env_name], from_env=True)
+            kwargs[key] = _coerce(f"{label}.{key}", f.default, env[env_name], from_env=True)
         elif key in values:
-            kwargs[key] = _coerce(f"{name}.{key}", f.default, values[key], from_env=False)
+            kwargs[key] = _coerce(f"{label}.{key}", f.default, values[key], from_env=False)
     return cls(**kwargs)
 
 

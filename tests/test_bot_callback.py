@@ -108,6 +108,17 @@ async def test_safe_mode_reply_is_encrypted_and_opens_with_wechatpy(wechat: Wech
     assert "扫码签到" in parse_message(plaintext).content
 
 
+async def test_compatible_mode_answers_what_the_signed_ciphertext_says(wechat: WechatEnv):
+    follower = wechat.follower("fay")
+    # Compatible mode: the fields in clear next to <Encrypt>. Only the ciphertext is signed.
+    clear = f"<FromUserName>{follower}</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType>"
+    clear += "<Content>签到</Content><MsgId>5</MsgId>"
+    response, query = await wechat.post_encrypted(text_xml(follower, "你好"), clear=clear)
+    envelope = await response.text()
+    plaintext = wechat.crypto().decrypt_message(envelope, _msg_signature(envelope), _ts(envelope), query["nonce"])
+    assert "暂时无法识别“你好”" in parse_message(plaintext).content
+
+
 def _field(envelope: str, name: str) -> str:
     import xmltodict
 

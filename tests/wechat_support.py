@@ -82,14 +82,15 @@ class WechatEnv:
         oa = self.config.wechat_official
         return WeChatCrypto(oa.token, key or oa.encoding_aes_key, oa.app_id)
 
-    async def post_encrypted(self, xml: str, key: str | None = None) -> tuple[Any, dict[str, str]]:
+    async def post_encrypted(self, xml: str, key: str | None = None, clear: str = "") -> tuple[Any, dict[str, str]]:
+        """Safe mode; with `clear` (plaintext fields next to <Encrypt>) compatible mode."""
         query = self.signed_query()
         # wechatpy builds exactly what WeChat sends in safe mode: Encrypt + MsgSignature.
         envelope = self.crypto(key).encrypt_message(xml, query["nonce"], query["timestamp"])
         parsed = xmltodict.parse(to_text(envelope))["xml"]
         body = (
             "<xml><ToUserName><![CDATA[gh_sandbox]]></ToUserName>"
-            f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+            f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt>{clear}</xml>"
         )
         query = {**query, "encrypt_type": "aes", "msg_signature": parsed["MsgSignature"]}
         response = await self.client.post(PATH, params=query, data=body.encode())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from redis.exceptions import RedisError
 
 from channels import errors
 from channels.wechat.access_token import AccessTokens
@@ -142,6 +143,8 @@ class WechatClient:
             return await (self.tokens.replace(rejected) if rejected else self.tokens.get())
         except TimeoutError:
             raise errors.Retryable("access token refresh timed out") from None
+        except (RedisError, OSError) as exc:  # the shared token cache is down: try again later
+            raise errors.Retryable(f"access token cache: {type(exc).__name__}") from None
 
     async def _with_token(
         self, path: str, body: dict[str, Any] | None, params: dict[str, str] | None = None
