@@ -82,7 +82,8 @@ async def receive(request: web.Request) -> web.Response:
     if key is None:
         return web.Response(text=reply, content_type="application/xml")
     q = request.query
-    encrypted = security.Keys(request.app[CONFIG].wechat_official).encrypt(reply, key, q["nonce"], q["timestamp"])
+    keys = security.Keys(request.app[CONFIG].wechat_official)
+    encrypted = keys.encrypt(reply, key, q.get("nonce", ""), q.get("timestamp", ""))
     return web.Response(text=encrypted, content_type="application/xml")
 
 
@@ -96,7 +97,9 @@ def _open(request: web.Request, body: bytes) -> tuple[Inbound, str | None]:
     if not isinstance(encrypted, str) or not encrypted or len(encrypted) > MAX_BODY:
         raise BadMessage("missing Encrypt")
     q = request.query
-    security.check_signature(config.token, q.get("msg_signature", ""), q["timestamp"], q["nonce"], encrypted)
+    security.check_signature(
+        config.token, q.get("msg_signature", ""), q.get("timestamp", ""), q.get("nonce", ""), encrypted
+    )
     plaintext, key = security.Keys(config).decrypt(encrypted)
     return inbound(parse_xml(plaintext.encode())), key
 

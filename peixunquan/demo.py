@@ -108,4 +108,8 @@ async def load_demo(svc: Services, var_dir: Path) -> list[str]:
             svc.keys, account, "王小明", id_number, provider="demo", out_seq_no=f"demo-{secrets.token_hex(8)}"
         )
     lines.append(f"demo trainee session (expires in {svc.session_token_ttl_s // 60} min): {token}")
+    lines.append(
+        "WeChat sandbox (/_sandbox/wechat, see README): log in with code sandbox<name>, "
+        "face-verify as 王小明 320202199003070012"
+    )
     return lines

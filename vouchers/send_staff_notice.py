@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from channels import errors as channel_errors
-from models import OutboxMessage, StaffBinding, WechatDelivery
+from models import OutboxMessage, WechatDelivery
+from vouchers.staff_binding import staff_recipients
 
 
 class TemplateSender(Protocol):
@@ -28,7 +29,7 @@ async def send_staff_notice(message: OutboxMessage, client: TemplateSender, temp
     staff_id, data = payload.get("staff_id"), payload.get("data")
     if not isinstance(staff_id, int) or not isinstance(data, dict) or not data:
         raise channel_errors.BadData("staff_notice needs staff_id and data")
-    bindings = await StaffBinding.filter(staff_id=staff_id, app_id=client.app_id).order_by("id")
+    bindings = await staff_recipients(staff_id, client.app_id)
     if not bindings:
         raise channel_errors.BadRecipient("the staff member has bound no WeChat follower")
     sent: list[str] = []

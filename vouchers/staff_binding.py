@@ -60,5 +60,6 @@ async def bind_staff_by_scene(scene: str, app_id: str, openid: str) -> int | Non
     return row.staff_id
 
 
-async def staff_recipients(staff_id: int) -> list[StaffBinding]:
-    return await StaffBinding.filter(staff_id=staff_id).order_by("id")
+async def staff_recipients(staff_id: int, app_id: str) -> list[StaffBinding]:
+    """The followers of Official Account `app_id` who receive `staff_id`'s notices."""
+    return await StaffBinding.filter(staff_id=staff_id, app_id=app_id).order_by("id")
