@@ -8,7 +8,6 @@ hmac.compare_digest. Its PrpCrypto does the AES framing.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import time
 from dataclasses import dataclass
@@ -63,11 +62,3 @@ class Keys:
 
     def encrypt(self, xml: str, key: str, nonce: str, timestamp: str) -> str:
         return WeChatCrypto(self.config.token, key, self.config.app_id).encrypt_message(xml, nonce, timestamp)
-
-
-def valid_base64(text: str) -> bool:
-    try:
-        base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
