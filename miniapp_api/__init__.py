@@ -6,6 +6,7 @@ from aiohttp import web
 
 # Importing the handler modules registers their endpoints.
 from miniapp_api import admin, health, institution_webhook, institutions, ping, scans, trainee  # noqa: F401
+from miniapp_api import wechat as wechat_api  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
 from miniapp_api.metrics import latency_middleware, metrics

@@ -29,6 +29,7 @@ from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
+from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, WechatDelivery
 
 __all__ = [
     "AccountChannel",
@@ -54,7 +55,10 @@ __all__ = [
     "RegionTarget",
     "ScanRecord",
     "Staff",
+    "StaffBindToken",
+    "StaffBinding",
     "StaffRole",
+    "SubscriptionConsent",
     "TeachingSite",
     "TrainingClass",
     "ValidityMode",
@@ -63,4 +67,5 @@ __all__ = [
     "Voucher",
     "VoucherHistory",
     "VoucherStatus",
+    "WechatDelivery",
 ]

@@ -17,6 +17,7 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from peixunquan.config import Config, ConfigError
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
+from peixunquan.wechat_setup import setup_wechat
 from peixunquan.worker_setup import running_worker
 from vouchers.errors import ServiceBusy
 from vouchers.qr_keys import QrKeyError, QrKeyRing
@@ -66,6 +67,7 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
         app.cleanup_ctx.append(_embedded_worker)
     setup_routes(app)
     pages.setup_routes(app)
+    setup_wechat(app, config)
     return app
 
 

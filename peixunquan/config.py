@@ -56,6 +56,41 @@ class SecurityConfig:
     session_token_ttl_s: int = 2 * 3600
 
 
+# The sandbox's own test credentials: with these defaults `make run` talks to the WeChat sandbox
+# mounted in the same server (channels/wechat/sandbox.py). Production sets real ones.
+SANDBOX_WECHAT_BASE = "http://127.0.0.1:8080/_sandbox/wechat"
+
+
+@dataclass(frozen=True)
+class WechatConfig:
+    """[wechat]: the e-social-security-card mini program and the server API base."""
+
+    app_id: str = "wxsandboxminiapp01"
+    secret: str = "sandbox-miniapp-secret"
+    # https://api.weixin.qq.com in production; a /_sandbox/wechat URL on this server mounts the sandbox.
+    api_base: str = SANDBOX_WECHAT_BASE
+    timeout_s: int = 5
+    # Mini-program page that starts face verification (named in chat-bot replies).
+    verify_page: str = "pages/verify/index"
+    # Subscribe-message template for voucher notices (issued, revoked, expiring).
+    voucher_template_id: str = "sandbox-voucher-notice"
+
+
+@dataclass(frozen=True)
+class WechatOfficialConfig:
+    """[wechat.official]: the Official Account whose callback is /wechat/official."""
+
+    app_id: str = "wxsandboxofficial01"
+    secret: str = "sandbox-official-secret"
+    token: str = "peixunquan-sandbox-token"
+    encoding_aes_key: str = "c2FuZGJveC1lbmNvZGluZy1hZXMta2V5LTAwMDAwMDA"
+    previous_encoding_aes_key: str = ""
+    max_skew_s: int = 300
+    api_base: str = SANDBOX_WECHAT_BASE
+    # Template message to institution staff (enrolments, check-ins).
+    staff_template_id: str = "sandbox-staff-notice"
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     # Run one worker loop inside the server process too (make run); production runs
@@ -107,6 +142,8 @@ class Config:
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     policy: Policy = field(default_factory=Policy)
     institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
+    wechat: WechatConfig = field(default_factory=WechatConfig)
+    wechat_official: WechatOfficialConfig = field(default_factory=WechatOfficialConfig)
     secret: bytes = b""
 
 
@@ -117,7 +154,12 @@ _SECTIONS: dict[str, type] = {
     "security": SecurityConfig,
     "worker": WorkerConfig,
     "institutions": InstitutionsConfig,
+    "wechat": WechatConfig,
+    "wechat_official": WechatOfficialConfig,
 }
+# Sections written as a sub-table of another in TOML: [wechat.official] fills `wechat_official`
+# (its environment names stay PXQ_WECHAT_OFFICIAL_<KEY>).
+_SUBTABLES: dict[str, tuple[str, str]] = {"wechat_official": ("wechat", "official")}
 
 
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
@@ -135,7 +177,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     if unknown:
         raise ConfigError(sorted(unknown)[0], "unknown section")
 
-    sections = {name: _section(name, cls, raw.get(name, {}), env) for name, cls in _SECTIONS.items()}
+    sections = {name: _section(name, cls, _table(raw, name), env) for name, cls in _SECTIONS.items()}
     policy = _policy(raw.get("policy", {}), env)
     config = Config(policy=policy, **sections)
     _check(config)
@@ -164,20 +206,33 @@ def load_secret(config: Config) -> Config:
     return Config(**{f.name: getattr(config, f.name) for f in fields(config)} | {"secret": secret})
 
 
+def _table(raw: dict[str, Any], name: str) -> Any:
+    if name in _SUBTABLES:
+        parent, child = _SUBTABLES[name]
+        table = raw.get(parent, {})
+        return table.get(child, {}) if isinstance(table, dict) else {}
+    values = raw.get(name, {})
+    children = {child for parent, child in _SUBTABLES.values() if parent == name}
+    if isinstance(values, dict) and children:
+        return {k: v for k, v in values.items() if k not in children}
+    return values
+
+
 def _section(name: str, cls: type, values: Any, env: dict[str, str]) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(name, "must be a table")
     known = {f.name: f for f in fields(cls)}
+    label = ".".join(_SUBTABLES.get(name, (name,)))  # as written in the file: wechat.official
     for key in values:
         if key not in known:
-            raise ConfigError(f"{name}.{key}", "unknown key")
+            raise ConfigError(f"{label}.{key}", "unknown key")
     kwargs: dict[str, Any] = {}
     for key, f in known.items():
         env_name = f"PXQ_{name}_{key}".upper()
         if env_name in env:
-            kwargs[key] = _coerce(f"{name}.{key}", f.default, env[env_name], from_env=True)
+            kwargs[key] = _coerce(f"{label}.{key}", f.default, env[env_name], from_env=True)
         elif key in values:
-            kwargs[key] = _coerce(f"{name}.{key}", f.default, values[key], from_env=False)
+            kwargs[key] = _coerce(f"{label}.{key}", f.default, values[key], from_env=False)
     return cls(**kwargs)
 
 
@@ -285,3 +340,37 @@ def _check(config: Config) -> None:
     if inst.annul_window_s < 0 or inst.fence_accuracy_cap_m < 0:
         bad = "annul_window_s" if inst.annul_window_s < 0 else "fence_accuracy_cap_m"
         raise ConfigError(f"institutions.{bad}", "must not be negative")
+    _check_wechat(config)
+
+
+def _check_wechat(config: Config) -> None:
+    for prefix, section in (("wechat", config.wechat), ("wechat.official", config.wechat_official)):
+        base = urlsplit(section.api_base)
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise ConfigError(f"{prefix}.api_base", "must be an http(s) URL")
+    if not 1 <= config.wechat.timeout_s <= 60:
+        raise ConfigError("wechat.timeout_s", "must be between 1 and 60 seconds")
+    official = config.wechat_official
+    for key in ("encoding_aes_key", "previous_encoding_aes_key"):
+        value = getattr(official, key)
+        if (value or key == "encoding_aes_key") and not _is_aes_key(value):
+            raise ConfigError(f"wechat.official.{key}", "must be 43 base64 characters (WeChat EncodingAESKey)")
+    if not (3 <= len(official.token) <= 32 and set(official.token) <= set(_TOKEN_CHARS)):
+        raise ConfigError("wechat.official.token", "must be 3-32 letters, digits or dashes")
+    if official.max_skew_s < 1:
+        raise ConfigError("wechat.official.max_skew_s", "must be at least 1 second")
+
+
+_TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def _is_aes_key(value: str) -> bool:
+    import base64
+    import binascii
+
+    if len(value) != 43:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == 32
+    except binascii.Error:
+        return False

@@ -111,4 +111,8 @@ async def load_demo(svc: Services, var_dir: Path) -> list[str]:
     lines.append(f"demo trainee session (expires in {svc.session_token_ttl_s // 60} min): {token}")
     lines.append(f"H5 wallet: /h5/wallet#token={token}")
     lines += await load_demo_institution(svc, var_dir)
+    lines.append(
+        "WeChat sandbox (/_sandbox/wechat, see README): log in with code sandbox<name>, "
+        "face-verify as 王小明 320202199003070012"
+    )
     return lines

@@ -13,16 +13,23 @@ from channels.webhook import WebhookSender
 from jobs.delivery import Deliverer, DeliverySettings
 from jobs.institution_routes import institution_routes
 from jobs.routes import build_routes
+from jobs.wechat_routes import STAFF_NOTICE, miniapp_notifier, staff_notice_route, staff_recipients
 from jobs.worker import Job, heartbeat, run_worker, sweeps
 from peixunquan.config import Config
+from peixunquan.wechat_setup import worker_clients
 from vouchers.services import Services
 
 
 def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> list[Job]:
     w = config.worker
+    wechat = worker_clients(config, http, svc.redis)
+    official_template = config.wechat_official.staff_template_id
+    person_notifiers = [miniapp_notifier(wechat.miniapp, config.wechat.voucher_template_id)]
+    extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
+    extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
     deliverer = Deliverer(
         svc.redis,
-        build_routes(person_notifiers=[], extra=institution_routes(svc.keys, WebhookSender(http), staff=[])),
+        build_routes(person_notifiers, extra),
         per_second=w.rate_per_s,
         settings=DeliverySettings(w.batch_size, w.lease_s, w.max_attempts, w.backoff_base_s, w.backoff_max_s),
     )

@@ -99,8 +99,20 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("PUT", f"{API}/admin/batches/{draft['id']}"): (auth(token), batch_body()),
         ("POST", f"{API}/admin/vouchers/{claimed['code']}/revoke"): (auth(token), {"reason": "测试作废"}),
         ("POST", f"{API}/claims"): (auth(session), {"batch_id": general["id"]}),
+        ("POST", f"{API}/wechat/login"): ({}, {"code": "sandboxsomeone"}),
+        ("POST", f"{API}/wechat/face-verifications"): (
+            auth(session),
+            {"name": "王小明", "id_number": "320202199003070012"},
+        ),
+        ("POST", f"{API}/wechat/face-verifications/confirm"): (auth(session), {"out_seq_no": "wechat0123"}),
+        ("POST", f"{API}/wechat/subscriptions"): (auth(session), {"results": {"tpl-1": "accept"}}),
     }
     json_targets.update(await institution_targets(client, token))
+    commissioner = json_targets[("POST", f"{API}/institution/staff")][0]
+    json_targets[("PUT", f"{API}/institution/webhook")] = (
+        commissioner,
+        {"url": "https://example.org/hook", "secret": "a-long-enough-secret"},
+    )
     upload_targets = {
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),
         ("POST", f"{API}/admin/batches/{listed['id']}/eligibility"): auth(token),

@@ -1,0 +1,341 @@
+"""WeChat on this machine: an aiohttp app with WeChat's paths, request checks and error codes.
+
+It serves `make run` (mounted under /_sandbox/wechat of the same server) and the tests (its own
+test server). Users are made up: a login code `sandbox<user>` (letters and digits) logs `<user>` in; the openid is
+per app and the unionid per user, as on WeChat, so the mini program and the Official Account
+see the same unionid. What WeChat's client side would do (the face scan, the consent pop-up)
+is simulated by the `/sandbox/...` routes. Every message sent is kept in `state.sent`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from channels.wechat.client import cert_hash
+
+# Test identities (made-up, valid check digits). Face verification passes for these...
+PASSING_IDENTITIES: dict[str, str] = {
+    "320202199003070012": "王小明",
+    "32020219850512002X": "李红",
+}
+# ...and fails (the face does not match) for this one, and for anyone not listed.
+FAILING_IDENTITY = ("450102199201010030", "赵失败")
+
+TOKEN_TTL_S = 7200
+VERIFY_TTL_S = 3600
+
+
+@dataclass
+class SandboxState:
+    apps: dict[str, str]  # app id -> secret
+    tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (app id, expires at)
+    current_token: dict[str, str] = field(default_factory=dict)  # app id -> token
+    token_fetches: list[dict[str, Any]] = field(default_factory=list)
+    used_codes: set[str] = field(default_factory=set)
+    users: dict[tuple[str, str], str] = field(default_factory=dict)  # (app id, openid) -> user
+    verifications: dict[str, dict[str, Any]] = field(default_factory=dict)  # verify_id -> what was asked
+    consents: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (app, openid, template) -> left
+    long_term: set[tuple[str, str, str]] = field(default_factory=set)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # paths, in order
+    delays: dict[str, float] = field(default_factory=dict)  # route name -> seconds to stall (tests)
+    # An outage, for failure tests: each message send takes the next mode, before anything is
+    # sent: "500" (HTTP 500), "busy" (errcode -1) or "stall" (no answer for 30 s: a timeout).
+    outage: list[str] = field(default_factory=list)
+
+    def openid(self, app_id: str, user: str) -> str:
+        digest = hashlib.sha256(f"{app_id}/{user}".encode()).hexdigest()[:27]
+        openid = f"o{digest}"
+        self.users[(app_id, openid)] = user
+        return openid
+
+    @staticmethod
+    def unionid(user: str) -> str:
+        return "u" + hashlib.sha256(f"union/{user}".encode()).hexdigest()[:27]
+
+    def expire_tokens(self) -> None:
+        """Make every issued token invalid now (tests of the 42001 path)."""
+        self.tokens = {t: (app, 0.0) for t, (app, _) in self.tokens.items()}
+
+    def sent_to(self, openid: str) -> list[dict[str, Any]]:
+        return [m for m in self.sent if m["touser"] == openid]
+
+
+STATE = web.AppKey("wechat_sandbox_state", SandboxState)
+
+
+def create_sandbox(apps: dict[str, str]) -> web.Application:
+    app = web.Application()
+    app[STATE] = SandboxState(apps=dict(apps))
+    r = app.router
+    r.add_get("/sns/jscode2session", jscode2session)
+    r.add_post("/cgi-bin/stable_token", stable_token)
+    r.add_post("/cityservice/face/identify/getverifyid", getverifyid)
+    r.add_post("/cityservice/face/identify/queryverifyinfo", queryverifyinfo)
+    r.add_post("/cgi-bin/message/subscribe/send", subscribe_send)
+    r.add_post("/cgi-bin/message/template/send", template_send)
+    r.add_post("/cgi-bin/message/custom/send", custom_send)
+    r.add_get("/cgi-bin/user/info", user_info)
+    r.add_post("/sandbox/facial-verify", simulate_facial_verify)
+    r.add_post("/sandbox/subscribe", simulate_subscribe)
+    r.add_get("/sandbox/sent", list_sent)
+    return app
+
+
+def _err(code: int, msg: str) -> web.Response:
+    return web.json_response({"errcode": code, "errmsg": msg})
+
+
+def _ok(**data: Any) -> web.Response:
+    return web.json_response({"errcode": 0, "errmsg": "ok", **data})
+
+
+async def _json(request: web.Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _app_for_token(request: web.Request) -> str | web.Response:
+    state = request.app[STATE]
+    token = request.query.get("access_token", "")
+    if not token:
+        return _err(41001, "access_token missing")
+    entry = state.tokens.get(token)
+    if entry is None:
+        return _err(40001, "invalid credential, access_token is invalid or not latest")
+    app_id, expires_at = entry
+    if expires_at < time.time():
+        return _err(42001, "access_token expired")
+    return app_id
+
+
+async def jscode2session(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("jscode2session")
+    q = request.query
+    if q.get("grant_type") != "authorization_code":
+        return _err(40002, "invalid grant_type")
+    if state.apps.get(q.get("appid", "")) is None:
+        return _err(40013, "invalid appid")
+    if state.apps[q["appid"]] != q.get("secret"):
+        return _err(40125, "invalid appsecret")
+    code = q.get("js_code", "")
+    if not code.startswith("sandbox") or not code.isalnum() or len(code) > 64 or code == "sandbox":
+        return _err(40029, "invalid code")
+    if code in state.used_codes:
+        return _err(40163, "code been used")
+    state.used_codes.add(code)
+    user = code.removeprefix("sandbox")
+    if user == "blocked":
+        return _err(40226, "high risk user, login blocked")
+    return web.json_response(
+        {
+            "openid": state.openid(q["appid"], user),
+            "session_key": secrets.token_urlsafe(16),
+            "unionid": state.unionid(user),
+        }
+    )
+
+
+async def stable_token(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("stable_token")
+    body = await _json(request)
+    if body is None or body.get("grant_type") != "client_credential":
+        return _err(40002, "invalid grant_type")
+    app_id = body.get("appid", "")
+    if app_id not in state.apps:
+        return _err(40013, "invalid appid")
+    if state.apps[app_id] != body.get("secret"):
+        return _err(40125, "invalid appsecret")
+    force = body.get("force_refresh") is True
+    state.token_fetches.append({"app_id": app_id, "force_refresh": force})
+    current = state.current_token.get(app_id)
+    now = time.time()
+    if current and not force and state.tokens[current][1] > now:
+        return web.json_response({"access_token": current, "expires_in": int(state.tokens[current][1] - now)})
+    if current:  # a forced refresh (or a new token after expiry) invalidates the old one
+        state.tokens.pop(current, None)
+    token = secrets.token_urlsafe(32)
+    state.tokens[token] = (app_id, now + TOKEN_TTL_S)
+    state.current_token[app_id] = token
+    return web.json_response({"access_token": token, "expires_in": TOKEN_TTL_S})
+
+
+async def getverifyid(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("getverifyid")
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    body = await _json(request)
+    cert = (body or {}).get("cert_info")
+    if not body or not isinstance(cert, dict) or not body.get("out_seq_no") or not body.get("openid"):
+        return _err(47001, "data format error")
+    if (app_id, body["openid"]) not in state.users:
+        return _err(40003, "invalid openid")
+    verify_id = secrets.token_hex(16)
+    state.verifications[verify_id] = {
+        "app_id": app_id,
+        "openid": body["openid"],
+        "out_seq_no": body["out_seq_no"],
+        "cert_hash": cert_hash(str(cert.get("cert_name", "")), str(cert.get("cert_no", ""))),
+        "passes": PASSING_IDENTITIES.get(str(cert.get("cert_no"))) == cert.get("cert_name"),
+        "created": time.time(),
+        "scanned": False,
+    }
+    return _ok(verify_id=verify_id, expires_in=VERIFY_TTL_S)
+
+
+async def simulate_facial_verify(request: web.Request) -> web.Response:
+    """What wx.requestFacialVerify does on the phone: the person shows their face."""
+    body = await _json(request) or {}
+    entry = request.app[STATE].verifications.get(str(body.get("verify_id")))
+    if entry is None:
+        return _err(40097, "invalid verify_id")
+    entry["scanned"] = True
+    return _ok()
+
+
+async def queryverifyinfo(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("queryverifyinfo")
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    body = await _json(request) or {}
+    entry = state.verifications.get(str(body.get("verify_id")))
+    if entry is None or entry["app_id"] != app_id or time.time() - entry["created"] > VERIFY_TTL_S:
+        return _err(40097, "invalid verify_id")
+    if body.get("out_seq_no") != entry["out_seq_no"] or body.get("openid") != entry["openid"]:
+        return _err(40097, "out_seq_no or openid does not match the verify_id")
+    if body.get("cert_hash") != entry["cert_hash"]:
+        return _err(40097, "cert_hash mismatch")
+    if not entry["scanned"]:
+        return _ok(verify_ret=10001)  # not done yet
+    return _ok(verify_ret=10000 if entry["passes"] else 10002)
+
+
+async def simulate_subscribe(request: web.Request) -> web.Response:
+    """What wx.requestSubscribeMessage does when the user taps 允许 (accept) for a template."""
+    body = await _json(request) or {}
+    key = (str(body.get("app_id")), str(body.get("openid")), str(body.get("template_id")))
+    if body.get("long_term"):
+        request.app[STATE].long_term.add(key)
+    else:
+        request.app[STATE].consents[key] = request.app[STATE].consents.get(key, 0) + int(body.get("count", 1))
+    return _ok()
+
+
+def _check_data(data: Any) -> str | None:
+    if not isinstance(data, dict) or not data:
+        return "data"
+    for name, item in data.items():
+        if not isinstance(item, dict) or not isinstance(item.get("value"), str) or not item["value"]:
+            return f"data.{name}.value"
+        if len(item["value"]) > 20 and name.startswith("thing"):
+            return f"data.{name}.value"
+    return None
+
+
+async def subscribe_send(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("subscribe_send")
+    if (failure := await _outage(state)) is not None:
+        return failure
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    body = await _json(request) or {}
+    touser, template_id = str(body.get("touser")), str(body.get("template_id"))
+    if (app_id, touser) not in state.users:
+        return _err(40003, "invalid openid")
+    bad = _check_data(body.get("data"))
+    if bad:
+        return _err(47003, f"argument invalid! {bad} is invalid")
+    key = (app_id, touser, template_id)
+    if key not in state.long_term:
+        if state.consents.get(key, 0) <= 0:
+            return _err(43101, "user refuse to accept the msg")
+        state.consents[key] -= 1
+    return _record(state, "subscribe", app_id, body)
+
+
+async def template_send(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("template_send")
+    if (failure := await _outage(state)) is not None:
+        return failure
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    body = await _json(request) or {}
+    if (app_id, str(body.get("touser"))) not in state.users:
+        return _err(40003, "invalid openid")
+    bad = _check_data(body.get("data"))
+    if bad:
+        return _err(47003, f"argument invalid! {bad} is invalid")
+    client_msg_id = body.get("client_msg_id")
+    if client_msg_id:
+        for earlier in state.sent:
+            if earlier["app_id"] == app_id and earlier.get("client_msg_id") == client_msg_id:
+                return _ok(msgid=earlier["msgid"])  # idempotent repeat: no second message
+    return _record(state, "template", app_id, body)
+
+
+async def custom_send(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("custom_send")
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    body = await _json(request) or {}
+    if (app_id, str(body.get("touser"))) not in state.users:
+        return _err(40003, "invalid openid")
+    return _record(state, "custom", app_id, body)
+
+
+async def _outage(state: SandboxState) -> web.Response | None:
+    if not state.outage:
+        return None
+    mode = state.outage.pop(0)
+    if mode == "stall":
+        await asyncio.sleep(30)
+    if mode == "busy":
+        return _err(-1, "system error")
+    return web.Response(status=500, text="internal error")
+
+
+def _record(state: SandboxState, kind: str, app_id: str, body: dict[str, Any]) -> web.Response:
+    msgid = int(time.time() * 1000) * 1000 + len(state.sent)
+    state.sent.append({"kind": kind, "app_id": app_id, "msgid": msgid, **body})
+    return _ok(msgid=msgid)
+
+
+async def list_sent(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATE].sent)
+
+
+async def user_info(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("user_info")
+    await asyncio.sleep(state.delays.get("user_info", 0))
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    openid = request.query.get("openid", "")
+    user = state.users.get((app_id, openid))
+    if user is None:
+        return _err(40003, "invalid openid")
+    return web.json_response({"subscribe": 1, "openid": openid, "unionid": state.unionid(user)})

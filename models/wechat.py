@@ -1,0 +1,74 @@
+"""WeChat-only state: subscribe-message consents, staff binding for the Official Account,
+and the platform message ids of what we sent (so delivery reports find their outbox row)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import ChannelAccount
+from models.outbox import OutboxMessage
+
+
+class SubscriptionConsent(Model):
+    """What a mini-program account allowed through wx.requestSubscribeMessage, per template.
+    One-time consents are counted and used up by sends, long-term ones are not."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="consents", on_delete=fields.RESTRICT
+    )
+    template_id = fields.CharField(max_length=64)
+    remaining = fields.IntField(default=0)
+    long_term = fields.BooleanField(default=False)
+    # Set when WeChat answered 43101 (no consent left) or the user turned the template off.
+    refused_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "wechat_subscription_consent"
+        unique_together = (("account", "template_id"),)
+
+
+class StaffBindToken(Model):
+    """A single-use token put in a parameterised QR code (scene staff:<token>). Only its hash
+    is stored, so a database reader cannot bind himself as staff."""
+
+    id = fields.BigIntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    staff_id = fields.BigIntField(db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "wechat_staff_bind_token"
+
+
+class StaffBinding(Model):
+    """An Official Account follower who receives notices as an institution staff member.
+    `staff_id` has no foreign key: the staff table belongs to the institutions module."""
+
+    id = fields.BigIntField(primary_key=True)
+    staff_id = fields.BigIntField(db_index=True)
+    app_id = fields.CharField(max_length=64)
+    openid = fields.CharField(max_length=128)
+    bound_at = fields.DatetimeField()
+
+    class Meta:
+        table = "wechat_staff_binding"
+        unique_together = (("app_id", "openid"),)
+
+
+class WechatDelivery(Model):
+    """A message WeChat accepted for an outbox row, and what its delivery report said."""
+
+    id = fields.BigIntField(primary_key=True)
+    msg_id = fields.CharField(max_length=64, unique=True)
+    outbox: fields.ForeignKeyRelation[OutboxMessage] = fields.ForeignKeyField(
+        "models.OutboxMessage", related_name="wechat_deliveries", on_delete=fields.RESTRICT
+    )
+    status = fields.CharField(max_length=32, default="accepted")  # accepted, success, failed:user block, ...
+    reported_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "wechat_delivery"
