@@ -3,18 +3,19 @@ institution notices as Official Account template messages to each bound staff me
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from jobs.delivery import Attempt, Route
 from jobs.institution_routes import Recipients
 from jobs.routes import PersonNotifier
-from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding
-from vouchers.clock import utcnow
+from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding, Voucher
+from vouchers.clock import local_date, utcnow
 from vouchers.institution_digest import DIGEST
 from vouchers.institution_notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
 from vouchers.outbox import outbox_row
 from vouchers.send_staff_notice import send_staff_notice
-from vouchers.send_subscribe_notice import send_subscribe_notice
+from vouchers.send_subscribe_notice import HINTS, WHAT_HAPPENED, send_subscribe_notice
 
 STAFF_NOTICE = "staff_notice"
 
@@ -34,6 +35,37 @@ def miniapp_notifier(client: Any, template_id: str) -> PersonNotifier:
             return await send_subscribe_notice(message, client, template_id)
 
         return Attempt("wechat_miniapp", send, template_id)
+
+    return notifier
+
+
+def official_notifier(client: Any, template_id: str) -> PersonNotifier:
+    """A trainee who follows the Official Account: the follower is the same person as a verified
+    account of theirs through the UnionID."""
+
+    async def notifier(message: OutboxMessage) -> Attempt | None:
+        if message.person_id is None or message.voucher_id is None:
+            return None
+        unions = await ChannelAccount.filter(person_id=message.person_id, union_id__not_isnull=True).values_list(
+            "union_id", flat=True
+        )
+        follower = await ChannelAccount.filter(
+            channel=AccountChannel.WECHAT_OFFICIAL, app_id=client.app_id, union_id__in=list(set(unions))
+        ).first()
+        if follower is None:
+            return None
+
+        async def send(key: str) -> str:
+            voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
+            data = {
+                "first": f"您的培训券{WHAT_HAPPENED.get(message.kind, '有更新')}",
+                "keyword1": voucher.batch.title,
+                "keyword2": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
+                "remark": HINTS.get(message.kind, ""),
+            }
+            return await client.send_template(follower.subject, template_id, data, client_msg_id=key)
+
+        return Attempt("wechat_official", send, template_id)
 
     return notifier
 

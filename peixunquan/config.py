@@ -89,6 +89,7 @@ class WechatOfficialConfig:
     api_base: str = SANDBOX_WECHAT_BASE
     # Template message to institution staff (enrolments, check-ins).
     staff_template_id: str = "sandbox-staff-notice"
+    trainee_template_id: str = "sandbox-trainee-notice"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ from channels.webhook import WebhookSender
 from jobs.delivery import Deliverer, DeliverySettings
 from jobs.institution_routes import institution_routes
 from jobs.routes import build_routes
-from jobs.wechat_routes import STAFF_NOTICE, miniapp_notifier, staff_notice_route, staff_recipients
+from jobs.wechat_routes import (
+    STAFF_NOTICE,
+    miniapp_notifier,
+    official_notifier,
+    staff_notice_route,
+    staff_recipients,
+)
 from jobs.worker import Job, heartbeat, run_worker, sweeps
 from peixunquan.config import Config
 from peixunquan.wechat_setup import worker_clients
@@ -24,7 +30,11 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
     w = config.worker
     wechat = worker_clients(config, http, svc.redis)
     official_template = config.wechat_official.staff_template_id
-    person_notifiers = [miniapp_notifier(wechat.miniapp, config.wechat.voucher_template_id)]
+    # Best first: the mini program (subscribe consent), then the Official Account.
+    person_notifiers = [
+        miniapp_notifier(wechat.miniapp, config.wechat.voucher_template_id),
+        official_notifier(wechat.official, config.wechat_official.trainee_template_id),
+    ]
     extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
     deliverer = Deliverer(
