@@ -6,9 +6,10 @@
 2. `sweep_s`: one reminder sweep, as a worker runs it. `second_sweep_s` / `second_scheduled`: the
    same sweep again, which must schedule nothing. `expected` is what the windows hold, counted
    independently; `duplicates` counts (voucher, offset) pairs queued more than once.
-3. `deliver_rps`: `--workers` worker loops (separate processes) deliver reminders through the
-   webhook channel to a local receiver for `--deliver-seconds`, under a shared limit of
-   `--rate` messages a second; `received_duplicates` counts delivery keys seen twice.
+3. `deliver_rps`: `--workers` worker loops (separate processes) deliver reminders as mini-program
+   subscribe messages to the WeChat sandbox (served by this process, speaking WeChat's protocol)
+   for `--deliver-seconds`, under a shared limit of `--rate` messages a second;
+   `received_duplicates` counts vouchers the sandbox was sent twice for the same offset.
 
 Prints ONE JSON line on stdout. The database named by PXQ_DATABASE_URL loses its `public` schema
 and the Redis db named by PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
@@ -37,11 +38,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from claim_rush import check_targets, reset_stores  # noqa: E402
+from claim_rush import check_targets, free_port, reset_stores  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench_reminders"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 OFFSETS = (7, 1)
+APP_ID = "wxbenchminiapp"
+APP_SECRET = "bench-secret"
+TEMPLATE = "bench-expiry-reminder"
 
 
 def log(message: str) -> None:
@@ -138,21 +142,29 @@ def deliver_process(database_url: str, redis_url: str, url: str, rate: int, seco
 async def _deliver(database_url: str, redis_url: str, url: str, rate: int, seconds: float) -> int:
     import aiohttp
 
-    from channels.webhook import WebhookSender
+    from channels.wechat.client import WechatClient
+    from channels.wechat.sandbox import SandboxState
     from jobs.delivery import Attempt, Deliverer, DeliverySettings
     from peixunquan.db import close_db, init_db
     from peixunquan.redis_client import connect_redis
 
     await init_db(database_url)
     redis = connect_redis(redis_url)
+    naming = SandboxState(apps={})  # the sandbox's deterministic openids, computed here too
     sent = 0
     try:
         async with aiohttp.ClientSession() as http:
-            sender = WebhookSender(http)
+            client = WechatClient(http, redis, app_id=APP_ID, secret=APP_SECRET, api_base=url)
 
             async def route(message: Any) -> list[Attempt]:
-                payload = {"voucher_id": message.voucher_id, "offset_days": message.payload["offset_days"]}
-                return [Attempt("webhook", lambda key: sender.post(url, "bench-secret", payload, key))]
+                data = {
+                    "thing1": "培训券即将到期",
+                    "phrase2": "即将过期",
+                    "date3": "2026-12-31",
+                    "thing4": f"{message.payload['offset_days']}天后到期|{message.voucher_id}",
+                }
+                openid = naming.openid(APP_ID, f"p{message.person_id}")
+                return [Attempt("wechat_miniapp", lambda key: client.send_subscribe(openid, TEMPLATE, data), TEMPLATE)]
 
             deliverer = Deliverer(
                 redis, {"voucher_expiring": route}, per_second=lambda _c: rate, settings=DeliverySettings(batch_size=50)
@@ -177,20 +189,18 @@ async def _lease(deliverer: Any) -> list[Any]:
     return await outbox_leases.lease_due(deliverer.owner, 50, 60, utcnow())
 
 
-async def receive(port: int, stop: asyncio.Event, keys: Counter[str], stamps: list[float]) -> None:
-    async def hook(request: web.Request) -> web.Response:
-        await request.read()
-        keys[request.headers["X-Pxq-Delivery"]] += 1
-        stamps.append(time.monotonic())
-        return web.Response(status=204)
+async def serve_sandbox(port: int, persons: list[int]) -> Any:
+    """The WeChat sandbox, with every bench person a user who accepted the template for good."""
+    from channels.wechat.sandbox import STATE, create_sandbox
 
-    app = web.Application()
-    app.router.add_post("/hook", hook)
+    app = create_sandbox({APP_ID: APP_SECRET})
+    state = app[STATE]
+    for person_id in persons:
+        state.long_term.add((APP_ID, state.openid(APP_ID, f"p{person_id}"), TEMPLATE))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await stop.wait()
-    await runner.cleanup()
+    return state, runner
 
 
 async def bench(args: argparse.Namespace, database_url: str, redis_url: str) -> dict[str, Any]:
@@ -215,12 +225,13 @@ async def bench(args: argparse.Namespace, database_url: str, redis_url: str) -> 
     finally:
         await conn.close()
 
-    port = 18000 + os.getpid() % 1000
-    stop = asyncio.Event()
-    keys: Counter[str] = Counter()
-    stamps: list[float] = []
-    server = asyncio.create_task(receive(port, stop, keys, stamps))
-    await asyncio.sleep(0.3)
+    conn = await asyncpg.connect(database_url)
+    try:
+        persons = [r["id"] for r in await conn.fetch("SELECT id FROM person")]
+    finally:
+        await conn.close()
+    port = free_port()
+    sandbox, runner = await serve_sandbox(port, persons)
     log(f"delivering with {args.workers} workers at {args.rate}/s for {args.deliver_seconds:g} s")
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
@@ -231,15 +242,17 @@ async def bench(args: argparse.Namespace, database_url: str, redis_url: str) -> 
                 deliver_process,
                 database_url,
                 redis_url,
-                f"http://127.0.0.1:{port}/hook",
+                f"http://127.0.0.1:{port}",
                 args.rate,
                 args.deliver_seconds,
             )
             for _ in range(args.workers)
         ]
         sent = sum(await asyncio.gather(*jobs))
-    stop.set()
-    await server
+    await runner.cleanup()
+    messages = [m for m in sandbox.sent if m["kind"] == "subscribe"]
+    stamps = [m["msgid"] / 1e6 for m in messages]  # the sandbox's msgid starts with its clock in ms
+    keys = Counter(m["data"]["thing4"]["value"] for m in messages)
     # Steady state: skip the first and last second (process start, stop).
     if stamps:
         t0 = min(stamps)
