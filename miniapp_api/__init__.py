@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 # Importing the handler modules registers their endpoints.
-from miniapp_api import admin, health, ping, trainee  # noqa: F401
+from miniapp_api import admin, alipay, alipay_notify, health, ping, trainee  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
 from miniapp_api.openapi import openapi_document
@@ -17,3 +17,4 @@ def setup_routes(app: web.Application) -> None:
     for e in ENDPOINTS:
         app.router.add_route(e.method, e.path, e.handler)
     app.router.add_get("/openapi.json", openapi_document)
+    alipay_notify.setup_routes(app)

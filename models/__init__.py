@@ -1,6 +1,7 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
 from models.accounts import ChannelAccount, IdentityVerification, Person
+from models.alipay import AlipayNotification, AlipayPass, AlipayPassTemplate, PassState
 from models.batches import (
     Batch,
     BatchStatus,
@@ -17,6 +18,9 @@ from models.vouchers import Voucher, VoucherHistory
 
 __all__ = [
     "AccountChannel",
+    "AlipayNotification",
+    "AlipayPass",
+    "AlipayPassTemplate",
     "Batch",
     "BatchStatus",
     "BureauUser",
@@ -26,6 +30,7 @@ __all__ = [
     "IdentityVerification",
     "OutboxMessage",
     "OutboxStatus",
+    "PassState",
     "Person",
     "Region",
     "RegionTarget",

@@ -6,14 +6,16 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
 import web as pages
+from channels.alipay.wiring import setup_alipay
 from miniapp_api import error_middleware, setup_routes
 from models import Batch, BatchStatus, DistributionMode
-from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.appkeys import CONFIG, HTTP, SERVICES
 from peixunquan.config import Config
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
@@ -42,6 +44,8 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
     if manage_db:
         app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_http)
+    setup_alipay(app, config)
     setup_routes(app)
     pages.setup_routes(app)
     return app
@@ -58,6 +62,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await rebuild_claim_gates(services)
     yield
     await services.redis.aclose()
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[HTTP] = session
+        yield
 
 
 async def rebuild_claim_gates(services: Services) -> None:

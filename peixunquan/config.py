@@ -57,12 +57,25 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class AlipayConfig:
+    """[alipay]: the mini program's app and the gateway. A gateway_url on this server under
+    /_sandbox/alipay/ mounts the sandbox there and creates development keys under var/alipay/."""
+
+    app_id: str = "2021000000000001"
+    app_private_key_path: str = "var/alipay/app_private_key.pem"
+    alipay_public_key_path: str = "var/alipay/sandbox_public_key.pem"
+    gateway_url: str = "http://127.0.0.1:8080/_sandbox/alipay/gateway.do"
+    timeout_s: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     policy: Policy = field(default_factory=Policy)
+    alipay: AlipayConfig = field(default_factory=AlipayConfig)
     secret: bytes = b""
 
 
@@ -71,6 +84,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "redis": RedisConfig,
     "security": SecurityConfig,
+    "alipay": AlipayConfig,
 }
 
 
@@ -213,3 +227,8 @@ def _check(config: Config) -> None:
     for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
         if getattr(config.security, key) < 60:
             raise ConfigError(f"security.{key}", "must be at least 60 seconds")
+    gateway = urlsplit(config.alipay.gateway_url)
+    if gateway.scheme not in ("http", "https") or not gateway.netloc:
+        raise ConfigError("alipay.gateway_url", "must be an http(s) URL")
+    if not 1 <= config.alipay.timeout_s <= 60:
+        raise ConfigError("alipay.timeout_s", "must be between 1 and 60 seconds")

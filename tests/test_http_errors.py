@@ -92,12 +92,16 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     draft = await (await client.post(f"{API}/admin/batches", json=batch_body(), headers=auth(token))).json()
     _, session = await trainee(svc)
     claimed = await (await client.post(f"{API}/claims", json={"batch_id": general["id"]}, headers=auth(session))).json()
+    alipay_login = await client.post(f"{API}/alipay/login", json={"auth_code": "sandbox-errors.0"})
+    alipay = (await alipay_login.json())["token"]
     json_targets = {
         ("POST", f"{API}/admin/login"): ({}, {"username": "wuxi", "password": "whatever-password"}),
         ("POST", f"{API}/admin/batches"): (auth(token), batch_body()),
         ("PUT", f"{API}/admin/batches/{draft['id']}"): (auth(token), batch_body()),
         ("POST", f"{API}/admin/vouchers/{claimed['code']}/revoke"): (auth(token), {"reason": "测试作废"}),
         ("POST", f"{API}/claims"): (auth(session), {"batch_id": general["id"]}),
+        ("POST", f"{API}/alipay/login"): ({}, {"auth_code": "sandbox-errors"}),
+        ("POST", f"{API}/alipay/face-verifications"): (auth(alipay), {"name": "张三", "id_number": id_number()}),
     }
     upload_targets = {
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),

@@ -92,3 +92,9 @@ NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
 InvalidPhone = define_error("invalid_phone", "手机号应为11位数字", 422, InvalidInput)
 FieldTooLong = define_error("field_too_long", "字段内容过长", 422, InvalidInput)
 InvalidJson = define_error("invalid_json", "请求体不是有效的 JSON", 400, InvalidInput)
+AlipayAuthCodeInvalid = define_error(
+    "alipay_auth_code_invalid", "支付宝授权码无效或已过期，请重新授权", 400, InvalidInput
+)
+AlipayUnavailable = define_error("alipay_unavailable", "支付宝服务暂时不可用，请稍后再试", 503, ServiceBusy)
+AlipayAccountRequired = define_error("alipay_account_required", "请在支付宝小程序中登录后操作", 403, Forbidden)
+AlipayIdentityRefused = define_error("alipay_identity_refused", "支付宝无法核验该身份信息", 422, InvalidInput)
