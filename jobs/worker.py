@@ -33,7 +33,9 @@ async def heartbeat(svc: Services) -> None:
 
 
 def default_jobs() -> list[Job]:
-    return [Job("heartbeat", heartbeat, 15)]
+    from jobs.alipay_card_pack import INTERVAL_S, card_pack_sync
+
+    return [Job("heartbeat", heartbeat, 15), Job("alipay_card_pack_sync", card_pack_sync, INTERVAL_S)]
 
 
 async def run_worker(svc: Services, stop: asyncio.Event, jobs: list[Job] | None = None) -> None:

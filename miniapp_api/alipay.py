@@ -15,6 +15,8 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.alipay_face_verification import confirm_alipay_verification, start_alipay_verification
 from vouchers.alipay_login import alipay_login
 from vouchers.batch_spec import NoNul
+from vouchers.card_pack import add_to_card_pack
+from vouchers.clock import utcnow
 
 TAG = "alipay"
 
@@ -99,3 +101,27 @@ async def confirm_face_verification(request: web.Request, account: ChannelAccoun
         request.app[SERVICES], request.app[ALIPAY], account, request.match_info["verification_id"]
     )
     return VerificationResult(verified=True)
+
+
+class CardPackRequest(Strict):
+    voucher_code: Annotated[str, StringConstraints(pattern=r"^[A-Z2-7]{16}$")]
+
+
+class CardPackOut(BaseModel):
+    serial_number: str
+    state: str  # what the card pack was last asked to show: active, used, closed
+
+
+@endpoint(
+    "POST",
+    "/api/v1/alipay/card-pack",
+    summary="Put one of my vouchers in my Alipay card pack (delivered in the background)",
+    tag=TAG,
+    auth="trainee",
+    body=CardPackRequest,
+    response=CardPackOut,
+    status=202,
+)
+async def add_card(request: web.Request, account: ChannelAccount, body: CardPackRequest) -> CardPackOut:
+    card = await add_to_card_pack(account, body.voucher_code, utcnow())
+    return CardPackOut(serial_number=card.serial_number, state=card.state.value)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from channels import errors
 from channels.alipay import keys
 from channels.alipay.client import GATEWAY_TZ, AlipayClient, AlipaySettings, BadSignature
+from channels.alipay.passes import template_content
 from channels.alipay.signing import Signer, Verifier, render_response, signed_response
 from peixunquan.app import create_app
 from peixunquan.config import AlipayConfig, Config, ConfigError
@@ -85,8 +86,8 @@ async def test_every_method_against_the_sandbox(alipay: AlipayEnv) -> None:
     assert login.subject == alipay.sandbox.open_id("qianqi") and login.user_id == alipay.sandbox.user_id("qianqi")
     certify_id = await client.certify_initialize("order-1", "钱七", "110101199003070011", "http://x/")
     assert (await client.certify_query(certify_id)).passed is False
-    tpl_id = await client.pass_template_add("batch-1", {"evoucherInfo": {"title": "$title$"}})
-    assert await client.pass_template_add("batch-1", {"evoucherInfo": {}}) == tpl_id  # unique_id: idempotent
+    tpl_id = await client.pass_template_add("batch-1", template_content("测试"))
+    assert await client.pass_template_add("batch-1", template_content("测试")) == tpl_id  # unique_id: idempotent
     serial = await client.pass_instance_add(tpl_id, {"serialNumber": "S1", "title": "券"}, login.user_id or "")
     assert serial == "S1" and alipay.sandbox.passes["S1"]["status"] == "ACTIVE"
     await client.pass_instance_update("S1", client.settings.app_id, "USED")

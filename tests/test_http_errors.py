@@ -102,6 +102,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("POST", f"{API}/claims"): (auth(session), {"batch_id": general["id"]}),
         ("POST", f"{API}/alipay/login"): ({}, {"auth_code": "sandbox-errors"}),
         ("POST", f"{API}/alipay/face-verifications"): (auth(alipay), {"name": "张三", "id_number": id_number()}),
+        ("POST", f"{API}/alipay/card-pack"): (auth(alipay), {"voucher_code": claimed["code"]}),
     }
     upload_targets = {
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),

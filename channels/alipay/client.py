@@ -215,13 +215,15 @@ class AlipayClient:
             raise errors.Permanent("alipay.pass.template.add: no tpl_id")
         return str(tpl_id)
 
-    async def pass_instance_add(self, tpl_id: str, tpl_params: dict[str, str], user_id: str) -> str:
-        """Returns the serial number of the new pass instance."""
+    async def pass_instance_add(self, tpl_id: str, tpl_params: dict[str, str], subject: str) -> str:
+        """Returns the serial number of the new pass instance. `subject` is the account's
+        user_id (2088 and 12 digits) or open_id, whichever login gave us."""
         model = AlipayPassInstanceAddModel()
         model.tpl_id = tpl_id
         model.tpl_params = json.dumps(tpl_params, ensure_ascii=False)
         model.recognition_type = "2"  # identify the user by Alipay user id / open id
-        model.recognition_info = json.dumps({"user_id": user_id}, ensure_ascii=False)
+        key = "user_id" if len(subject) == 16 and subject.startswith("2088") and subject.isdigit() else "open_id"
+        model.recognition_info = json.dumps({key: subject}, ensure_ascii=False)
         answer = await self.execute(AlipayPassInstanceAddRequest(model), AlipayPassInstanceAddResponse())
         serial = _result(answer).get("serialNumber")
         if not serial:

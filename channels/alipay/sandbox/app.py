@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.alipay.client import GATEWAY_TZ
+from channels.alipay.passes import render
 from channels.alipay.signing import Signer, Verifier, render_response
 
 PREFIX = "/_sandbox/alipay"
@@ -240,7 +241,7 @@ class SandboxAlipay:
             content = json.loads(biz.get("tpl_content") or "")
         except ValueError:
             raise _invalid("isv.invalid-tpl-content", "模板内容不是 JSON") from None
-        if not isinstance(content, dict) or "evoucherInfo" not in content:
+        if not isinstance(content, dict) or "evoucherInfo" not in (content.get("content") or {}):
             raise _invalid("isv.invalid-tpl-content", "模板缺少 evoucherInfo")
         for existing_id, template in self.templates.items():  # unique_id makes the call idempotent
             if template["unique_id"] == biz.get("unique_id"):
@@ -263,8 +264,12 @@ class SandboxAlipay:
         serial = str(tpl_params.get("serialNumber", ""))
         if not serial:
             raise _invalid("isv.missing-parameter", "缺少 serialNumber")
+        user_id = user.get("user_id") or user.get("open_id")
+        if not user_id:
+            raise _invalid("isv.missing-parameter", "recognition_info 缺少 user_id 或 open_id")
+        shown = render(self.templates[tpl_id]["tpl_content"]["content"]["evoucherInfo"], tpl_params)
         self.passes.setdefault(
-            serial, {"tpl_id": tpl_id, "params": tpl_params, "user_id": user.get("user_id"), "status": "ACTIVE"}
+            serial, {"tpl_id": tpl_id, "params": tpl_params, "user_id": user_id, "status": "ACTIVE", "shown": shown}
         )
         return {"success": True, "result": json.dumps({"serialNumber": serial, "passId": "p" + serial})}
 
