@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from channels.alipay.wiring import ALIPAY
 from miniapp_api.endpoint import endpoint
@@ -14,6 +14,7 @@ from models import ChannelAccount
 from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.alipay_face_verification import confirm_alipay_verification, start_alipay_verification
 from vouchers.alipay_login import alipay_login
+from vouchers.alipay_subscription_consent import record_consents
 from vouchers.batch_spec import NoNul
 from vouchers.card_pack import add_to_card_pack
 from vouchers.clock import utcnow
@@ -125,3 +126,29 @@ class CardPackOut(BaseModel):
 async def add_card(request: web.Request, account: ChannelAccount, body: CardPackRequest) -> CardPackOut:
     card = await add_to_card_pack(account, body.voucher_code, utcnow())
     return CardPackOut(serial_number=card.serial_number, state=card.state.value)
+
+
+TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class SubscriptionResults(Strict):
+    # What my.requestSubscribeMessage reported, per template id.
+    results: dict[TemplateId, Literal["accept", "reject", "ban"]] = Field(min_length=1, max_length=20)
+    long_term: StrictBool = False
+
+
+class ConsentsOut(BaseModel):
+    remaining: dict[str, int]
+
+
+@endpoint(
+    "POST",
+    "/api/v1/alipay/subscriptions",
+    summary="Record what I allowed in my.requestSubscribeMessage",
+    tag=TAG,
+    auth="trainee",
+    body=SubscriptionResults,
+    response=ConsentsOut,
+)
+async def record_subscriptions(request: web.Request, account: ChannelAccount, body: SubscriptionResults) -> ConsentsOut:
+    return ConsentsOut(remaining=await record_consents(account, body.results, body.long_term))

@@ -1,7 +1,13 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
 from models.accounts import ChannelAccount, IdentityVerification, Person
-from models.alipay import AlipayNotification, AlipayPass, AlipayPassTemplate, PassState
+from models.alipay import (
+    AlipayNotification,
+    AlipayPass,
+    AlipayPassTemplate,
+    AlipaySubscriptionConsent,
+    PassState,
+)
 from models.batches import (
     Batch,
     BatchStatus,
@@ -21,6 +27,7 @@ __all__ = [
     "AlipayNotification",
     "AlipayPass",
     "AlipayPassTemplate",
+    "AlipaySubscriptionConsent",
     "Batch",
     "BatchStatus",
     "BureauUser",

@@ -66,6 +66,8 @@ class AlipayConfig:
     alipay_public_key_path: str = "var/alipay/sandbox_public_key.pem"
     gateway_url: str = "http://127.0.0.1:8080/_sandbox/alipay/gateway.do"
     timeout_s: int = 10
+    # Subscribe-message template for voucher notices (keyword1..4: batch, event, date, hint).
+    voucher_template_id: str = "sandbox-voucher-notice"
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,8 @@ def unused_port() -> int:
 
 def on_port(config: Config, port: int) -> Config:
     base = f"http://127.0.0.1:{port}"
-    return replace(
-        config,
-        server=replace(config.server, port=port, public_url=base),
-        alipay=replace(config.alipay, gateway_url=f"{base}/_sandbox/alipay/gateway.do"),
-    )
+    # The sandbox gateway follows [server] port: the configured gateway_url keeps its default.
+    return replace(config, server=replace(config.server, port=port, public_url=base))
 
 
 @pytest.fixture

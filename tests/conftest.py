@@ -23,6 +23,7 @@ from vouchers.services import Services
 pytest_plugins = ["tests.alipay_sandbox"]
 
 TABLES = [
+    "alipay_subscription_consent",
     "alipay_pass",
     "alipay_pass_template",
     "alipay_notification",

@@ -82,6 +82,9 @@ def test_the_signed_text_is_cut_from_the_raw_answer() -> None:
 
 async def test_every_method_against_the_sandbox(alipay: AlipayEnv) -> None:
     client = alipay.client
+    # the mounted sandbox, on this server's own port (a URL with a port: the SDK's transport
+    # cannot send there)
+    assert client.settings.gateway_url == f"http://127.0.0.1:{alipay.http.port}/_sandbox/alipay/gateway.do"
     login = await client.login("sandbox-qianqi")
     assert login.subject == alipay.sandbox.open_id("qianqi") and login.user_id == alipay.sandbox.user_id("qianqi")
     certify_id = await client.certify_initialize("order-1", "钱七", "110101199003070011", "http://x/")

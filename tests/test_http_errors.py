@@ -103,6 +103,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("POST", f"{API}/alipay/login"): ({}, {"auth_code": "sandbox-errors"}),
         ("POST", f"{API}/alipay/face-verifications"): (auth(alipay), {"name": "张三", "id_number": id_number()}),
         ("POST", f"{API}/alipay/card-pack"): (auth(alipay), {"voucher_code": claimed["code"]}),
+        ("POST", f"{API}/alipay/subscriptions"): (auth(alipay), {"results": {"tpl-1": "accept"}}),
     }
     upload_targets = {
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),

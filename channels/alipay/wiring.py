@@ -26,8 +26,20 @@ ALIPAY_SANDBOX = web.AppKey("alipay_sandbox", SandboxAlipay)
 NOTIFY_PATH = "/alipay/notify"
 
 
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 def is_sandbox(config: Config) -> bool:
-    return urlsplit(config.alipay.gateway_url).path.startswith(PREFIX + "/")
+    url = urlsplit(config.alipay.gateway_url)
+    return url.path.startswith(PREFIX + "/") and url.hostname in _LOCAL_HOSTS | {config.server.host}
+
+
+def own_gateway(config: Config) -> str:
+    """The mounted sandbox is always this server's own address, whatever port the configured
+    URL names: changing [server] port does not also require changing gateway_url."""
+    host = config.server.host if config.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{config.server.port}{urlsplit(config.alipay.gateway_url).path}"
 
 
 def alipay_settings(config: Config) -> tuple[AlipaySettings, SandboxAlipay | None]:
@@ -47,7 +59,7 @@ def alipay_settings(config: Config) -> tuple[AlipaySettings, SandboxAlipay | Non
         )
     settings = AlipaySettings(
         app_id=section.app_id,
-        gateway_url=section.gateway_url,
+        gateway_url=own_gateway(config) if sandbox else section.gateway_url,
         app_private_key=_read("alipay.app_private_key_path", private_path, keys.private_key_pkcs1),
         alipay_public_key=_read("alipay.alipay_public_key_path", public_path, keys.public_key_pem),
         timeout_s=section.timeout_s,

@@ -47,4 +47,18 @@ class Migration(migrations.Migration):
             options={'table': 'alipay_pass_template', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The card-pack template of one batch. tpl_id is null until Alipay has created it.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='AlipaySubscriptionConsent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.ChannelAccount', source_field='account_id', db_constraint=True, to_field='id', related_name='alipay_consents', on_delete=OnDelete.RESTRICT)),
+                ('template_id', fields.CharField(max_length=64)),
+                ('remaining', fields.IntField(default=0)),
+                ('long_term', fields.BooleanField(default=False)),
+                ('refused_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'alipay_subscription_consent', 'app': 'models', 'unique_together': (('account', 'template_id'),), 'pk_attr': 'id', 'table_description': 'What an Alipay account allowed through my.requestSubscribeMessage, per template.'},
+            bases=['Model'],
+        ),
     ]
