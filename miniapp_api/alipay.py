@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from channels.alipay.wiring import ALIPAY
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import ChannelAccount
+from peixunquan.alipay_setup import ALIPAY
 from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.alipay_face_verification import confirm_alipay_verification, start_alipay_verification
 from vouchers.alipay_login import alipay_login

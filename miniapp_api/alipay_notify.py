@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from channels.alipay.wiring import ALIPAY, NOTIFY_PATH
 from miniapp_api.endpoint import read_body
+from peixunquan.alipay_setup import ALIPAY, NOTIFY_PATH
 from peixunquan.appkeys import CONFIG
 from vouchers.alipay_notifications import MalformedNotification, handle_notification, kind_of
 

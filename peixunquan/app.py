@@ -12,9 +12,9 @@ from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
 import web as pages
-from channels.alipay.wiring import setup_alipay
 from miniapp_api import error_middleware, setup_routes
 from models import Batch, BatchStatus, DistributionMode
+from peixunquan.alipay_setup import setup_alipay
 from peixunquan.appkeys import CONFIG, HTTP, SERVICES
 from peixunquan.config import Config
 from peixunquan.db import close_db, init_db

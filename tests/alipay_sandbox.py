@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from channels.alipay.client import AlipayClient
 from channels.alipay.sandbox import SandboxAlipay
-from channels.alipay.wiring import ALIPAY, ALIPAY_SANDBOX
+from peixunquan.alipay_setup import ALIPAY, ALIPAY_SANDBOX
 from peixunquan.app import create_app
 from peixunquan.config import Config
 from tests import factories

@@ -140,3 +140,12 @@ async def test_an_event_we_do_not_act_on_is_still_acknowledged(alipay: AlipayEnv
     body = alipay.sandbox.notification({"msg_method": "alipay.pass.instance.status.changed"})
     assert await _post(alipay, body) == (200, "success")
     assert await AlipayNotification.filter(kind="alipay.pass.instance.status.changed").count() == 1
+
+
+async def test_the_sandbox_sends_notifications_and_shows_its_record_for_the_demo(alipay: AlipayEnv) -> None:
+    await alipay.verified_login("demo")
+    answer = await alipay.http.post("/_sandbox/alipay/cancel-authorisation?user=demo")
+    assert await answer.json() == {"notify_status": 200, "notify_answer": "success"}
+    assert (await ChannelAccount.get(channel=AccountChannel.ALIPAY)).person_id is None
+    record = await (await alipay.http.get("/_sandbox/alipay/record")).json()
+    assert record == {"passes": {}, "messages": []}

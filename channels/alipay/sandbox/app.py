@@ -29,6 +29,14 @@ MAX_SKEW = timedelta(minutes=15)
 AUTH_CODE_PREFIX = "sandbox-"
 
 
+# Made-up people whose face "matches" in the sandbox (valid check digits, nobody real).
+TEST_IDENTITIES = {
+    ("张三", "110101199003070011"),
+    ("李四", "32020219850512002X"),
+    ("王五", "500101199208150034"),
+}
+
+
 class Refusal(Exception):
     def __init__(self, code: str, msg: str, sub_code: str, sub_msg: str) -> None:
         super().__init__(sub_code)
@@ -58,7 +66,7 @@ class SandboxAlipay:
     private_key: str  # the sandbox's: signs answers and notifications
     notify_url: str
     # (name, ID number) of people whose face "matches": anyone else fails verification.
-    identities: set[tuple[str, str]] = field(default_factory=set)
+    identities: set[tuple[str, str]] = field(default_factory=lambda: set(TEST_IDENTITIES))
     certifications: dict[str, Certification] = field(default_factory=dict)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     passes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -296,8 +304,30 @@ class SandboxAlipay:
         return {}
 
 
+async def _record(request: web.Request) -> web.Response:
+    """What the sandbox holds for the demo: passes in card packs and messages sent."""
+    sandbox = request.app[SANDBOX]
+    return web.json_response(
+        {"passes": sandbox.passes, "messages": sandbox.messages},
+        dumps=lambda value: json.dumps(value, ensure_ascii=False),
+    )
+
+
+async def _cancel_authorisation(request: web.Request) -> web.Response:
+    """Demo: the test user <name> withdraws authorisation; Alipay notifies our endpoint."""
+    sandbox = request.app[SANDBOX]
+    name = request.query.get("user", "")
+    if not name:
+        return web.Response(status=400, text="?user=<name> is required")
+    async with aiohttp.ClientSession() as session:
+        status, text = await sandbox.post_notification(session, sandbox.auth_cancelled(name))
+    return web.json_response({"notify_status": status, "notify_answer": text})
+
+
 def sandbox_app(sandbox: SandboxAlipay) -> web.Application:
     app = web.Application()
     app[SANDBOX] = sandbox
     app.router.add_route("*", "/gateway.do", sandbox.gateway)
+    app.router.add_get("/record", _record)
+    app.router.add_post("/cancel-authorisation", _cancel_authorisation)
     return app

@@ -1,4 +1,5 @@
-"""From [alipay] config to a client (and, in development, the sandbox mounted on this server).
+"""Wiring of the Alipay channel: from [alipay] config to a client (and, in development, the
+sandbox mounted on this server).
 
 Sandbox mode is a gateway_url on this server under /_sandbox/alipay/ (the default), the same
 rule as the WeChat sandbox: one process, one port, nothing else to start. The sandbox has its
