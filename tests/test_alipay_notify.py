@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -149,3 +150,12 @@ async def test_the_sandbox_sends_notifications_and_shows_its_record_for_the_demo
     assert (await ChannelAccount.get(channel=AccountChannel.ALIPAY)).person_id is None
     record = await (await alipay.http.get("/_sandbox/alipay/record")).json()
     assert record == {"passes": {}, "messages": []}
+
+
+async def test_the_same_notification_arriving_concurrently_is_handled_once(alipay: AlipayEnv) -> None:
+    await alipay.verified_login("concurrent")
+    body = alipay.sandbox.notification(alipay.sandbox.auth_cancelled("concurrent"))
+    answers = await asyncio.gather(*(_post(alipay, body) for _ in range(8)))
+    assert answers == [(200, "success")] * 8
+    assert await AlipayNotification.all().count() == 1
+    assert (await ChannelAccount.get(channel=AccountChannel.ALIPAY)).person_id is None
