@@ -77,6 +77,8 @@ class SandboxAlipay:
     fail_next: dict[str, Refusal] = field(default_factory=dict)
     # user ids of users who have not subscribed to a template message
     unsubscribed: set[str] = field(default_factory=set)
+    # Apps created before Alipay's open_id get only user_id from oauth.token.
+    gives_open_id: bool = True
 
     def __post_init__(self) -> None:
         self.signer = Signer(self.private_key)
@@ -203,7 +205,7 @@ class SandboxAlipay:
         name = code[len(AUTH_CODE_PREFIX) :].split(".")[0]
         return {
             "user_id": self.user_id(name),
-            "open_id": self.open_id(name),
+            **({"open_id": self.open_id(name)} if self.gives_open_id else {}),
             "access_token": "sandbox" + secrets.token_hex(12),
             "expires_in": 1296000,
             "refresh_token": "sandbox" + secrets.token_hex(12),
@@ -277,7 +279,15 @@ class SandboxAlipay:
             raise _invalid("isv.missing-parameter", "recognition_info 缺少 user_id 或 open_id")
         shown = render(self.templates[tpl_id]["tpl_content"]["content"]["evoucherInfo"], tpl_params)
         self.passes.setdefault(
-            serial, {"tpl_id": tpl_id, "params": tpl_params, "user_id": user_id, "status": "ACTIVE", "shown": shown}
+            serial,
+            {
+                "tpl_id": tpl_id,
+                "params": tpl_params,
+                "recognition_info": user,
+                "user_id": user_id,
+                "status": "ACTIVE",
+                "shown": shown,
+            },
         )
         return {"success": True, "result": json.dumps({"serialNumber": serial, "passId": "p" + serial})}
 
