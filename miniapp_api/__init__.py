@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 # Importing the handler modules registers their endpoints.
-from miniapp_api import admin, health, institution_webhook, institutions, ping, scans, trainee  # noqa: F401
+from miniapp_api import admin, alipay, alipay_notify, health, institution_webhook, institutions, ping, scans, trainee  # noqa: F401
 from miniapp_api import wechat as wechat_api  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
@@ -20,3 +20,4 @@ def setup_routes(app: web.Application) -> None:
         app.router.add_route(e.method, e.path, e.handler)
     app.router.add_get("/openapi.json", openapi_document)
     app.router.add_get("/metrics", metrics)
+    alipay_notify.setup_routes(app)

@@ -78,6 +78,7 @@ def endpoint(
             return json_response(result, status)
 
         handler.__name__ = fn.__name__
+        handler.__module__ = fn.__module__
         handler.__doc__ = summary
         ENDPOINTS.append(Endpoint(method, path, handler, summary, tag, auth, body, query, response, status, upload))
         return handler

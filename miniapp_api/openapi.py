@@ -43,7 +43,7 @@ def _ref(refs: dict, model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": e.summary, "tags": [e.tag], "operationId": e.handler.__name__}
+    op: dict[str, Any] = {"summary": e.summary, "tags": [e.tag], "operationId": _operation_id(e)}
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _PARAM.findall(e.path)
     ]
@@ -76,3 +76,8 @@ def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
 
 async def openapi_document(request: web.Request) -> web.Response:
     return json_response(build_openapi())
+
+
+def _operation_id(e: Endpoint) -> str:
+    """Unique across modules: `login` exists for bureau users, staff, WeChat and Alipay."""
+    return f"{e.handler.__module__.rsplit('.', 1)[-1]}_{e.handler.__name__}"

@@ -1,6 +1,13 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
 from models.accounts import ChannelAccount, IdentityVerification, Person
+from models.alipay import (
+    AlipayNotification,
+    AlipayPass,
+    AlipayPassTemplate,
+    AlipaySubscriptionConsent,
+    PassState,
+)
 from models.batches import (
     Batch,
     BatchStatus,
@@ -33,6 +40,10 @@ from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, Wec
 
 __all__ = [
     "AccountChannel",
+    "AlipayNotification",
+    "AlipayPass",
+    "AlipayPassTemplate",
+    "AlipaySubscriptionConsent",
     "Attendance",
     "Batch",
     "BatchStatus",
@@ -50,6 +61,7 @@ __all__ = [
     "LocationCheckin",
     "OutboxMessage",
     "OutboxStatus",
+    "PassState",
     "Person",
     "Region",
     "RegionTarget",

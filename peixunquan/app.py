@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
@@ -13,7 +14,8 @@ from tortoise.exceptions import DBConnectionError
 import web as pages
 from miniapp_api import error_middleware, latency_middleware, setup_routes
 from models import Batch, BatchStatus, DistributionMode
-from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.alipay_setup import setup_alipay
+from peixunquan.appkeys import CONFIG, HTTP, SERVICES
 from peixunquan.config import Config, ConfigError
 from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
@@ -63,6 +65,8 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
     if manage_db:
         app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_redis)
+    app.cleanup_ctx.append(_http)
+    setup_alipay(app, config)
     if config.worker.embedded:
         app.cleanup_ctx.append(_embedded_worker)
     setup_routes(app)
@@ -87,6 +91,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 async def _embedded_worker(app: web.Application) -> AsyncIterator[None]:
     """`make run` is one process: it delivers, reminds and sweeps too."""
     async with running_worker(app[CONFIG], app[SERVICES]):
+        yield
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession() as session:
+        app[HTTP] = session
         yield
 
 

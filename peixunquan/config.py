@@ -135,6 +135,20 @@ class InstitutionsConfig:
 
 
 @dataclass(frozen=True)
+class AlipayConfig:
+    """[alipay]: the mini program's app and the gateway. A gateway_url on this server under
+    /_sandbox/alipay/ mounts the sandbox there and creates development keys under var/alipay/."""
+
+    app_id: str = "2021000000000001"
+    app_private_key_path: str = "var/alipay/app_private_key.pem"
+    alipay_public_key_path: str = "var/alipay/sandbox_public_key.pem"
+    gateway_url: str = "http://127.0.0.1:8080/_sandbox/alipay/gateway.do"
+    timeout_s: int = 10
+    # Subscribe-message template for voucher notices (keyword1..4: batch, event, date, hint).
+    voucher_template_id: str = "sandbox-voucher-notice"
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -145,6 +159,7 @@ class Config:
     institutions: InstitutionsConfig = field(default_factory=InstitutionsConfig)
     wechat: WechatConfig = field(default_factory=WechatConfig)
     wechat_official: WechatOfficialConfig = field(default_factory=WechatOfficialConfig)
+    alipay: AlipayConfig = field(default_factory=AlipayConfig)
     secret: bytes = b""
 
 
@@ -157,6 +172,7 @@ _SECTIONS: dict[str, type] = {
     "institutions": InstitutionsConfig,
     "wechat": WechatConfig,
     "wechat_official": WechatOfficialConfig,
+    "alipay": AlipayConfig,
 }
 # Sections written as a sub-table of another in TOML: [wechat.official] fills `wechat_official`
 # (its environment names stay PXQ_WECHAT_OFFICIAL_<KEY>).
@@ -342,6 +358,11 @@ def _check(config: Config) -> None:
         bad = "annul_window_s" if inst.annul_window_s < 0 else "fence_accuracy_cap_m"
         raise ConfigError(f"institutions.{bad}", "must not be negative")
     _check_wechat(config)
+    gateway = urlsplit(config.alipay.gateway_url)
+    if gateway.scheme not in ("http", "https") or not gateway.netloc:
+        raise ConfigError("alipay.gateway_url", "must be an http(s) URL")
+    if not 1 <= config.alipay.timeout_s <= 60:
+        raise ConfigError("alipay.timeout_s", "must be between 1 and 60 seconds")
 
 
 def _check_wechat(config: Config) -> None:

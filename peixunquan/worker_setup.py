@@ -9,7 +9,11 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
+from channels.alipay.client import AlipayClient
 from channels.webhook import WebhookSender
+from jobs.alipay_card_pack import INTERVAL_S as CARD_PACK_SYNC_S
+from jobs.alipay_card_pack import card_pack_sync
+from jobs.alipay_routes import alipay_notifier, card_pack_routes
 from jobs.delivery import Deliverer, DeliverySettings
 from jobs.institution_routes import institution_routes
 from jobs.routes import build_routes
@@ -21,6 +25,7 @@ from jobs.wechat_routes import (
     staff_recipients,
 )
 from jobs.worker import Job, heartbeat, run_worker, sweeps
+from peixunquan.alipay_setup import alipay_settings
 from peixunquan.config import Config
 from peixunquan.wechat_setup import worker_clients
 from vouchers.services import Services
@@ -30,13 +35,17 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
     w = config.worker
     wechat = worker_clients(config, http, svc.redis)
     official_template = config.wechat_official.staff_template_id
-    # Best first: the mini program (subscribe consent), then the Official Account.
+    alipay = AlipayClient(http, alipay_settings(config)[0])
+    # Best first: the WeChat mini program, Alipay (both need a subscribe consent), then the
+    # Official Account the trainee follows.
     person_notifiers = [
         miniapp_notifier(wechat.miniapp, config.wechat.voucher_template_id),
+        alipay_notifier(alipay, config.alipay.voucher_template_id),
         official_notifier(wechat.official, config.wechat_official.trainee_template_id),
     ]
     extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
+    extra |= card_pack_routes(alipay)
     deliverer = Deliverer(
         svc.redis,
         build_routes(person_notifiers, extra),
@@ -47,6 +56,7 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         Job("heartbeat", heartbeat, 15),
         Job("deliver", deliverer.run, w.poll_interval_ms / 1000),
         Job("sweep", sweeps(w.reminder_offsets_days, w.reminder_hour), w.sweep_interval_s),
+        Job("alipay_card_pack_sync", card_pack_sync, CARD_PACK_SYNC_S),
     ]
 
 

@@ -13,11 +13,14 @@ import pytest
 from tortoise import Tortoise, connections
 
 from peixunquan.app import build_services, create_app
-from peixunquan.config import Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
+from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
 from vouchers import batch_cache, sessions
 from vouchers.services import Services
+
+# Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).
+pytest_plugins = ["tests.alipay_sandbox"]
 
 TABLES = [
     "institution_webhook",
@@ -34,6 +37,10 @@ TABLES = [
     "wechat_subscription_consent",
     "wechat_staff_binding",
     "wechat_staff_bind_token",
+    "alipay_subscription_consent",
+    "alipay_pass",
+    "alipay_pass_template",
+    "alipay_notification",
     "outbox_message",
     "voucher_history",
     "voucher",
@@ -77,13 +84,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def alipay_config(tmp_path_factory: pytest.TempPathFactory) -> AlipayConfig:
+    """Sandbox-mode Alipay with development keys made once per session, outside the repo."""
+    keys = tmp_path_factory.mktemp("alipay-keys")
+    return AlipayConfig(
+        app_private_key_path=str(keys / "app_private_key.pem"),
+        alipay_public_key_path=str(keys / "sandbox_public_key.pem"),
+    )
+
+
 @pytest.fixture
-def config(database_url: str, tmp_path: Path) -> Config:
+def config(database_url: str, tmp_path: Path, alipay_config: AlipayConfig) -> Config:
     return Config(
         database=DatabaseConfig(url=database_url, pool_max=30),
         redis=RedisConfig(url=_redis_url()),
         worker=WorkerConfig(embedded=False),  # tests drive the worker's steps themselves
         institutions=InstitutionsConfig(qr_keys_dir=str(tmp_path / "qr-keys")),
+        alipay=alipay_config,
         secret=secrets.token_bytes(32),
     )
 
@@ -114,4 +132,10 @@ async def svc(config: Config, db: None) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def client(aiohttp_client, config: Config, svc: Services):
-    return await aiohttp_client(create_app(config, services=svc, manage_db=False))
+    # On a port chosen first, so the platform sandboxes mounted on the app answer at their URLs.
+    from tests.alipay_sandbox import on_port, unused_port  # after pytest_plugins registered it
+
+    port = unused_port()
+    return await aiohttp_client(
+        create_app(on_port(config, port), services=svc, manage_db=False), server_kwargs={"port": port}
+    )

@@ -93,6 +93,8 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     draft = await (await client.post(f"{API}/admin/batches", json=batch_body(), headers=auth(token))).json()
     _, session = await trainee(svc)
     claimed = await (await client.post(f"{API}/claims", json={"batch_id": general["id"]}, headers=auth(session))).json()
+    alipay_login = await client.post(f"{API}/alipay/login", json={"auth_code": "sandbox-errors.0"})
+    alipay = (await alipay_login.json())["token"]
     json_targets = {
         ("POST", f"{API}/admin/login"): ({}, {"username": "wuxi", "password": "whatever-password"}),
         ("POST", f"{API}/admin/batches"): (auth(token), batch_body()),
@@ -106,6 +108,10 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ),
         ("POST", f"{API}/wechat/face-verifications/confirm"): (auth(session), {"out_seq_no": "wechat0123"}),
         ("POST", f"{API}/wechat/subscriptions"): (auth(session), {"results": {"tpl-1": "accept"}}),
+        ("POST", f"{API}/alipay/login"): ({}, {"auth_code": "sandbox-errors"}),
+        ("POST", f"{API}/alipay/face-verifications"): (auth(alipay), {"name": "张三", "id_number": id_number()}),
+        ("POST", f"{API}/alipay/card-pack"): (auth(alipay), {"voucher_code": claimed["code"]}),
+        ("POST", f"{API}/alipay/subscriptions"): (auth(alipay), {"results": {"tpl-1": "accept"}}),
     }
     json_targets.update(await institution_targets(client, token))
     commissioner = json_targets[("POST", f"{API}/institution/staff")][0]

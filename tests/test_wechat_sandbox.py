@@ -20,7 +20,7 @@ def test_defaults_use_the_local_sandbox_and_a_real_base_does_not():
     production = Config(wechat=WechatConfig(api_base=real), wechat_official=WechatOfficialConfig(api_base=real))
     assert not sandbox_is_local(production)
     app = create_app(production, manage_db=False)
-    assert not any(r.resource and r.resource.canonical.startswith("/_sandbox") for r in app.router.routes())
+    assert not any(r.resource and r.resource.canonical.startswith("/_sandbox/wechat") for r in app.router.routes())
 
 
 async def test_make_run_mounts_the_sandbox_in_the_same_server(aiohttp_server, unused_tcp_port, config, svc):

@@ -136,3 +136,9 @@ WechatUserBlocked = define_error("wechat_user_blocked", "该微信账号暂时�
 WechatUnavailable = define_error("wechat_unavailable", "微信服务暂时不可用，请稍后再试", 503, ServiceBusy)
 WechatOnly = define_error("wechat_only", "请在微信小程序中进行此操作", 403, Forbidden)
 VerificationPending = define_error("verification_pending", "人脸核验尚未完成，请完成后再确认", 409, Conflict)
+AlipayAuthCodeInvalid = define_error(
+    "alipay_auth_code_invalid", "支付宝授权码无效或已过期，请重新授权", 400, InvalidInput
+)
+AlipayUnavailable = define_error("alipay_unavailable", "支付宝服务暂时不可用，请稍后再试", 503, ServiceBusy)
+AlipayAccountRequired = define_error("alipay_account_required", "请在支付宝小程序中登录后操作", 403, Forbidden)
+AlipayIdentityRefused = define_error("alipay_identity_refused", "支付宝无法核验该身份信息", 422, InvalidInput)

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_wechat')]
+    dependencies = [('models', '0003_alipay')]
 
     initial = False
 

@@ -1,0 +1,13 @@
+"""Worker job: bring Alipay card-pack passes in step with vouchers (writes outbox rows only)."""
+
+from __future__ import annotations
+
+from vouchers.card_pack import sync_card_pack
+from vouchers.clock import utcnow
+from vouchers.services import Services
+
+INTERVAL_S = 10.0
+
+
+async def card_pack_sync(svc: Services) -> None:
+    await sync_card_pack(utcnow())

@@ -1,0 +1,58 @@
+"""Send the card-pack outbox rows (see vouchers.card_pack) to Alipay.
+
+Each sender takes one OutboxMessage and the Alipay client and returns Alipay's id for what it
+did, or raises a `channels.errors` error for the delivery loop to retry or give up. A row whose
+prerequisite is not delivered yet (the instance before its template, an update before its
+instance) raises Retryable: the loop's backoff orders them without any other coordination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from channels import errors
+from channels.alipay.client import AlipayClient
+from channels.alipay.passes import template_content
+from models import AlipayPass, AlipayPassTemplate, Batch, OutboxMessage
+from vouchers.card_pack import PASS_ADD, PASS_TEMPLATE, PASS_UPDATE, pass_fields
+from vouchers.clock import utcnow
+
+MERCHANT = "人力资源和社会保障局"
+
+
+async def send_pass_template(message: OutboxMessage, client: AlipayClient) -> str:
+    template = await AlipayPassTemplate.get(batch_id=message.payload["batch_id"])
+    if template.tpl_id:
+        return template.tpl_id  # delivered before; the row was retried after the answer was lost
+    batch = await Batch.get(id=template.batch_id).prefetch_related("region")
+    # unique_id makes template.add idempotent on Alipay's side too.
+    tpl_id = await client.pass_template_add(f"pxq-batch-{batch.id}", template_content(f"{batch.region.name}{MERCHANT}"))
+    await AlipayPassTemplate.filter(id=template.id).update(tpl_id=tpl_id)
+    return tpl_id
+
+
+async def send_pass_add(message: OutboxMessage, client: AlipayClient) -> str:
+    card = await AlipayPass.get(voucher_id=message.voucher_id).prefetch_related("voucher__batch", "account")
+    template = await AlipayPassTemplate.get_or_none(batch_id=card.voucher.batch_id)
+    if template is None or not template.tpl_id:
+        raise errors.Retryable("the batch's pass template is not created yet")
+    fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id)
+    serial = await client.pass_instance_add(template.tpl_id, fields, card.account.subject)
+    await AlipayPass.filter(id=card.id, added_at__isnull=True).update(added_at=utcnow())
+    return serial
+
+
+async def send_pass_update(message: OutboxMessage, client: AlipayClient) -> str:
+    card = await AlipayPass.get(voucher_id=message.voucher_id)
+    if card.added_at is None:
+        raise errors.Retryable("the pass is not added yet")
+    await client.pass_instance_update(card.serial_number, client.settings.app_id, message.payload["status"])
+    return card.serial_number
+
+
+# For the delivery loop: outbox kind -> sender.
+SENDERS: dict[str, Callable[[OutboxMessage, AlipayClient], Awaitable[str]]] = {
+    PASS_TEMPLATE: send_pass_template,
+    PASS_ADD: send_pass_add,
+    PASS_UPDATE: send_pass_update,
+}

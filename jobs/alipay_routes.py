@@ -1,0 +1,41 @@
+"""Alipay in the delivery routes: voucher notices as Alipay subscribe messages, and the card-pack
+rows (pass template, pass instance, pass update) written by `vouchers.card_pack`."""
+
+from __future__ import annotations
+
+from channels.alipay.client import AlipayClient
+from jobs.alipay_pass_delivery import SENDERS
+from jobs.alipay_subscribe_notice import send_alipay_notice
+from jobs.delivery import Attempt, Route
+from jobs.routes import PersonNotifier
+from models import AccountChannel, ChannelAccount, OutboxMessage
+
+
+def alipay_notifier(client: AlipayClient, template_id: str) -> PersonNotifier:
+    async def notifier(message: OutboxMessage) -> Attempt | None:
+        reachable = (
+            message.person_id is not None
+            and await ChannelAccount.filter(person_id=message.person_id, channel=AccountChannel.ALIPAY).exists()
+        )
+        if not reachable:
+            return None
+
+        async def send(_key: str) -> str:
+            return await send_alipay_notice(message, client, template_id)
+
+        return Attempt("alipay", send, template_id)
+
+    return notifier
+
+
+def card_pack_routes(client: AlipayClient) -> dict[str, Route]:
+    def route_for(kind: str) -> Route:
+        async def route(message: OutboxMessage) -> list[Attempt]:
+            async def send(_key: str) -> str:
+                return await SENDERS[kind](message, client)
+
+            return [Attempt("alipay", send)]
+
+        return route
+
+    return {kind: route_for(kind) for kind in SENDERS}

@@ -1,0 +1,83 @@
+"""Alipay-only state: notifications already handled, card-pack templates and passes."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import ChannelAccount
+from models.batches import Batch
+from models.vouchers import Voucher
+
+
+class PassState(StrEnum):
+    ACTIVE = "active"
+    USED = "used"
+    CLOSED = "closed"
+
+
+class AlipayNotification(Model):
+    """A gateway notification handled once. Alipay retries with the same notify_id until it
+    reads success, so the unique notify_id makes handling idempotent."""
+
+    id = fields.BigIntField(primary_key=True)
+    notify_id = fields.CharField(max_length=128, unique=True)
+    kind = fields.CharField(max_length=64)
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "alipay_notification"
+
+
+class AlipayPassTemplate(Model):
+    """The card-pack template of one batch. tpl_id is null until Alipay has created it."""
+
+    id = fields.IntField(primary_key=True)
+    batch: fields.OneToOneRelation[Batch] = fields.OneToOneField(
+        "models.Batch", related_name="alipay_template", on_delete=fields.RESTRICT
+    )
+    tpl_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "alipay_pass_template"
+
+
+class AlipayPass(Model):
+    """A voucher in one Alipay user's card pack. `state` is what we last asked Alipay to show,
+    `serial_number` the pass's id on both sides (the voucher code)."""
+
+    id = fields.BigIntField(primary_key=True)
+    voucher: fields.OneToOneRelation[Voucher] = fields.OneToOneField(
+        "models.Voucher", related_name="alipay_pass", on_delete=fields.RESTRICT
+    )
+    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="alipay_passes", on_delete=fields.RESTRICT
+    )
+    serial_number = fields.CharField(max_length=32, unique=True)
+    state = fields.CharEnumField(PassState, max_length=10, default=PassState.ACTIVE)
+    added_at = fields.DatetimeField(null=True)  # when Alipay accepted the instance
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "alipay_pass"
+
+
+class AlipaySubscriptionConsent(Model):
+    """What an Alipay account allowed through my.requestSubscribeMessage, per template.
+    One-time consents are counted and used up by sends, long-term ones are not (as for WeChat)."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="alipay_consents", on_delete=fields.RESTRICT
+    )
+    template_id = fields.CharField(max_length=64)
+    remaining = fields.IntField(default=0)
+    long_term = fields.BooleanField(default=False)
+    refused_at = fields.DatetimeField(null=True)  # the user said no, or Alipay said none is left
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "alipay_subscription_consent"
+        unique_together = (("account", "template_id"),)

@@ -1,0 +1,182 @@
+"""Card pack: passes follow vouchers through outbox rows, delivered to the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from channels import errors
+from jobs.alipay_pass_delivery import SENDERS
+from models import AlipayPass, AlipayPassTemplate, OutboxMessage, PassState, Voucher
+from tests import factories
+from tests.alipay_sandbox import AlipayEnv
+from vouchers.card_pack import PASS_ADD, PASS_TEMPLATE, PASS_UPDATE, sync_card_pack
+from vouchers.clock import LOCAL_TZ, utcnow
+
+auth = factories.auth
+CARD_PACK = "/api/v1/alipay/card-pack"
+KINDS = (PASS_TEMPLATE, PASS_ADD, PASS_UPDATE)
+
+
+async def _batch(alipay: AlipayEnv, svc, **overrides) -> tuple[str, dict]:
+    await factories.regions()
+    bureau = await factories.bureau(svc)
+    return bureau, await factories.published_batch(alipay.http, bureau, **overrides)
+
+
+async def _claim(alipay: AlipayEnv, token: str, batch_id: int) -> dict:
+    answer = await alipay.http.post("/api/v1/claims", json={"batch_id": batch_id}, headers=auth(token))
+    assert answer.status == 201, await answer.text()
+    return await answer.json()
+
+
+async def _deliver(alipay: AlipayEnv) -> list[str]:
+    """What the delivery loop does with our rows: send each pending one in order."""
+    sent = []
+    for message in await OutboxMessage.filter(kind__in=KINDS, sent_at__isnull=True).order_by("id"):
+        await SENDERS[message.kind](message, alipay.client)
+        await OutboxMessage.filter(id=message.id).update(sent_at=utcnow())
+        sent.append(message.kind)
+    return sent
+
+
+async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(alipay: AlipayEnv, svc) -> None:
+    bureau, batch = await _batch(alipay, svc, title="2026年无锡市职业培训券", face_value_fen=50_000, valid_days=30)
+    token = await alipay.verified_login("zhangsan")
+    voucher = await _claim(alipay, token, batch["id"])
+    assert alipay.sandbox.calls[-1]["method"] != "alipay.pass.instance.add"  # the claim itself calls nobody
+
+    assert await sync_card_pack(utcnow()) == 1
+    assert await _deliver(alipay) == [PASS_TEMPLATE, PASS_ADD]
+    shown = alipay.sandbox.passes[voucher["code"]]
+    assert shown["status"] == "ACTIVE"
+    assert shown["recognition_info"] == {"open_id": alipay.sandbox.open_id("zhangsan")}
+    info = shown["shown"]
+    stored = await Voucher.get(code=voucher["code"])
+    last_day = (stored.valid_until - timedelta(seconds=1)).astimezone(LOCAL_TZ).date()
+    assert info["title"] == "2026年无锡市职业培训券"
+    assert info["einfo"]["headFields"][0]["value"] == "500.00元"
+    assert info["endDate"] == f"{last_day:%Y-%m-%d} 23:59:59"  # Beijing time, whatever the machine's zone
+    assert info["startDate"] == stored.claimed_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    assert info["operation"][0]["message"] == voucher["code"]  # the QR the scanner reads
+
+    assert await sync_card_pack(utcnow()) == 0  # in step: nothing more to send
+    revoked = await alipay.http.post(
+        f"/api/v1/admin/vouchers/{voucher['code']}/revoke", json={"reason": "测试作废"}, headers=auth(bureau)
+    )
+    assert revoked.status == 200
+    assert await sync_card_pack(utcnow()) == 1
+    assert await _deliver(alipay) == [PASS_UPDATE]
+    assert alipay.sandbox.passes[voucher["code"]]["status"] == "CLOSED"
+    assert (await AlipayPass.get(serial_number=voucher["code"])).state is PassState.CLOSED
+
+
+async def test_an_expired_voucher_closes_its_pass_without_any_sweep(alipay: AlipayEnv, svc) -> None:
+    _, batch = await _batch(alipay, svc, valid_days=1)
+    voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
+    await sync_card_pack(utcnow())
+    await _deliver(alipay)
+    later = (await Voucher.get(code=voucher["code"])).valid_until + timedelta(seconds=1)
+    assert await sync_card_pack(later) == 1
+    message = await OutboxMessage.get(kind=PASS_UPDATE)
+    assert message.payload == {"status": "CLOSED"}
+
+
+async def test_only_alipay_bound_people_get_passes(alipay: AlipayEnv, svc) -> None:
+    _, batch = await _batch(alipay, svc)
+    _, h5_token = await factories.trainee(svc)
+    await _claim(alipay, h5_token, batch["id"])
+    assert await sync_card_pack(utcnow()) == 0
+    assert not await OutboxMessage.filter(kind__in=KINDS).exists()
+
+
+async def test_a_voucher_claimed_elsewhere_reaches_the_alipay_card_pack_of_the_same_person(
+    alipay: AlipayEnv, svc
+) -> None:
+    from tests.alipay_sandbox import ID_NUMBER
+
+    _, batch = await _batch(alipay, svc)
+    _, h5_token = await factories.trainee(svc, number=ID_NUMBER)
+    voucher = await _claim(alipay, h5_token, batch["id"])
+    await alipay.verified_login("zhangsan")  # the same person, now also in Alipay
+    assert await sync_card_pack(utcnow()) == 1
+    await _deliver(alipay)
+    assert voucher["code"] in alipay.sandbox.passes
+
+
+async def test_concurrent_syncs_write_each_row_once(alipay: AlipayEnv, svc) -> None:
+    _, batch = await _batch(alipay, svc)
+    for name in ("a", "b", "c"):
+        from tests.factories import id_number
+
+        await _claim(alipay, await alipay.verified_login(name, number=id_number()), batch["id"])
+    results = await asyncio.gather(*(sync_card_pack(utcnow()) for _ in range(5)))
+    assert sum(results) == 3
+    assert await AlipayPass.all().count() == 3 and await AlipayPassTemplate.all().count() == 1
+    assert await OutboxMessage.filter(kind=PASS_ADD).count() == 3
+    assert await OutboxMessage.filter(kind=PASS_TEMPLATE).count() == 1
+
+
+async def test_out_of_order_or_failed_deliveries_are_retryable_and_change_nothing(alipay: AlipayEnv, svc) -> None:
+    _, batch = await _batch(alipay, svc)
+    voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
+    await sync_card_pack(utcnow())
+    add = await OutboxMessage.get(kind=PASS_ADD)
+    with pytest.raises(errors.Retryable):
+        await SENDERS[PASS_ADD](add, alipay.client)  # its template is not created yet
+    template = await OutboxMessage.get(kind=PASS_TEMPLATE)
+    alipay.sandbox.fail("alipay.pass.template.add", "isp.unknow-error", code="20000")
+    with pytest.raises(errors.Retryable):
+        await SENDERS[PASS_TEMPLATE](template, alipay.client)
+    assert (await AlipayPassTemplate.get()).tpl_id is None
+    tpl_id = await SENDERS[PASS_TEMPLATE](template, alipay.client)
+    assert await SENDERS[PASS_TEMPLATE](template, alipay.client) == tpl_id  # a retried row is harmless
+    alipay.sandbox.fail("alipay.pass.instance.add", "isp.unknow-error", code="20000")
+    with pytest.raises(errors.Retryable):
+        await SENDERS[PASS_ADD](add, alipay.client)
+    assert (await AlipayPass.get()).added_at is None and not alipay.sandbox.passes
+    assert await SENDERS[PASS_ADD](add, alipay.client) == voucher["code"]
+    assert (await AlipayPass.get()).added_at is not None
+
+
+async def test_the_trainee_can_ask_for_a_voucher_in_the_card_pack(alipay: AlipayEnv, svc) -> None:
+    bureau, batch = await _batch(alipay, svc)
+    token = await alipay.verified_login()
+    voucher = await _claim(alipay, token, batch["id"])
+    answer = await alipay.http.post(
+        "/api/v1/alipay/card-pack", json={"voucher_code": voucher["code"]}, headers=auth(token)
+    )
+    assert answer.status == 202
+    assert await answer.json() == {"serial_number": voucher["code"], "state": "active"}
+    again = await alipay.http.post(
+        "/api/v1/alipay/card-pack", json={"voucher_code": voucher["code"]}, headers=auth(token)
+    )
+    assert again.status == 202 and await OutboxMessage.filter(kind=PASS_ADD).count() == 1
+    assert await sync_card_pack(utcnow()) == 0  # the request already wrote the rows
+
+    other = await alipay.verified_login("other", number=factories.id_number())
+    for headers, code, status in (
+        (auth(other), voucher["code"], 404),  # not his voucher
+        (auth(token), "A" * 16, 404),
+    ):
+        answer = await alipay.http.post(CARD_PACK, json={"voucher_code": code}, headers=headers)
+        assert answer.status == status
+    _, h5 = await factories.trainee(svc)
+    answer = await alipay.http.post(
+        "/api/v1/alipay/card-pack", json={"voucher_code": voucher["code"]}, headers=auth(h5)
+    )
+    assert (await answer.json())["error"]["code"] == "alipay_account_required"
+    bad = await alipay.http.post(CARD_PACK, json={"voucher_code": "abc"}, headers=auth(token))
+    assert bad.status == 422
+
+    second = await factories.published_batch(alipay.http, bureau, title="第二批")
+    revoked = await _claim(alipay, token, second["id"])
+    await alipay.http.post(
+        f"/api/v1/admin/vouchers/{revoked['code']}/revoke", json={"reason": "作废"}, headers=auth(bureau)
+    )
+    answer = await alipay.http.post(
+        "/api/v1/alipay/card-pack", json={"voucher_code": revoked["code"]}, headers=auth(token)
+    )
+    assert answer.status == 409
