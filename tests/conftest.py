@@ -16,7 +16,7 @@ from peixunquan.app import build_services, create_app
 from peixunquan.config import Config, DatabaseConfig, InstitutionsConfig, RedisConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
-from vouchers import batch_cache, sessions
+from vouchers import batch_cache, sessions, staff_auth
 from vouchers.services import Services
 
 TABLES = [
@@ -93,6 +93,7 @@ async def db(config: Config) -> AsyncIterator[None]:
         await conn.execute_script(f"PRAGMA foreign_keys=OFF; {statements}; PRAGMA foreign_keys=ON;")
     batch_cache.clear()
     sessions.clear()
+    staff_auth.clear()
     yield
     await Tortoise.close_connections()
 
