@@ -16,7 +16,7 @@ every voucher, then drives load from a separate generator process:
 Prints ONE JSON line (progress on stderr); exits 1 if any duplicate row is found or a scan was
 answered with an unexpected status.
 
-    .venv/bin/python bench/scans.py [--trainees 2000 --concurrency 64 --seconds 8 ...]
+    .venv/bin/python bench/scans.py [--trainees 1000 --concurrency 64 --seconds 8 ...]
 
 The database named by PXQ_DATABASE_URL loses its `public` schema and the Redis db named by
 PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
@@ -304,14 +304,20 @@ def sign_all(keys_dir: str, codes: Sequence[str]) -> list[str]:
     return [qr.sign(ring, qr.VOUCHER, code).payload for code in codes]
 
 
-async def enrol_all(base: str, payloads: Sequence[str], staff_tokens: Sequence[str], class_id: int) -> Counter[str]:
+async def enrol_all(
+    base: str, keys_dir: str, codes: Sequence[str], staff_tokens: Sequence[str], class_id: int
+) -> Counter[str]:
+    from vouchers import qr
+    from vouchers.qr_keys import QrKeyRing
+
+    ring = QrKeyRing.load(keys_dir, generate=False)
     results: Counter[str] = Counter()
     semaphore = asyncio.Semaphore(32)
     async with aiohttp.ClientSession() as http:
 
-        async def enrol(i: int, payload: str) -> None:
+        async def enrol(i: int, code: str) -> None:
             body = {
-                "payload": payload,
+                "payload": "",
                 "action": "enrol",
                 "class_id": class_id,
                 "nonce": f"setup-{i:08d}",
@@ -319,11 +325,13 @@ async def enrol_all(base: str, payloads: Sequence[str], staff_tokens: Sequence[s
                 "device": "bench-setup",
             }
             headers = {"Authorization": f"Bearer {staff_tokens[i % len(staff_tokens)]}"}
-            async with semaphore, http.post(f"{base}/api/v1/scans", json=body, headers=headers) as response:
-                answer = await response.json()
-                results[answer.get("reason") or answer.get("result", str(response.status))] += 1
+            async with semaphore:
+                body["payload"] = qr.sign(ring, qr.VOUCHER, code).payload  # signed when shown, as on a phone
+                async with http.post(f"{base}/api/v1/scans", json=body, headers=headers) as response:
+                    answer = await response.json()
+                    results[answer.get("reason") or answer.get("result", str(response.status))] += 1
 
-        await asyncio.gather(*(enrol(i, p) for i, p in enumerate(payloads)))
+        await asyncio.gather(*(enrol(i, c) for i, c in enumerate(codes)))
     return results
 
 
@@ -362,7 +370,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
     repeat_codes = data["codes"][args.trainees :]
     keys_dir = env["PXQ_INSTITUTIONS_QR_KEYS_DIR"]
     log(f"enrolling {len(codes)} vouchers")
-    enrolled = await enrol_all(base, sign_all(keys_dir, codes), data["staff_tokens"], data["class_id"])
+    enrolled = await enrol_all(base, keys_dir, codes, data["staff_tokens"], data["class_id"])
     if enrolled.get("ok") != len(codes):
         raise RuntimeError(f"setup enrolment: {dict(enrolled)}")
 
@@ -430,7 +438,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--trainees", type=int, default=2000, help="trainees with an enrolled voucher")
+    p.add_argument("--trainees", type=int, default=1000, help="trainees with an enrolled voucher")
     p.add_argument("--repeat-vouchers", type=int, default=20, help="vouchers fought over in the repeat phase")
     p.add_argument("--scanners", type=int, default=8, help="institution staff accounts scanning")
     p.add_argument("--concurrency", type=int, default=64, help="concurrent clients (keep-alive connections)")

@@ -9,7 +9,7 @@ from models import OutboxMessage
 from tests.factories import bureau, published_batch, regions
 from tests.institution_factories import claimed_voucher, post_scan, scan_body, setup_institution, voucher_payload
 from vouchers.clock import local_date
-from vouchers.institution_notices import queue_daily_summaries
+from vouchers.institution_notices import notice_text, queue_daily_summaries
 
 
 async def test_daily_summary_per_class_counts_check_ins_once(client, svc):
@@ -35,3 +35,21 @@ async def test_daily_summary_per_class_counts_check_ins_once(client, svc):
     assert row.payload["enrolled"] == 2
     assert [x["checked_in"] for x in row.payload["lessons"]] == [1]
     assert row.payload["date"] == lesson_day.isoformat()
+    title, body = notice_text(row.kind, row.payload)
+    assert title == "培训班每日签到汇总"
+    assert "已报名 2 人" in body and "第1节：签到 1 人" in body
+    enrolment = await OutboxMessage.filter(kind="institution_enrolment").first()
+    assert enrolment is not None
+    title, body = notice_text(enrolment.kind, enrolment.payload)
+    assert title == "学员报名成功" and "李*" in body and enrolment.payload["voucher_code"] in body
+
+
+def test_anomaly_texts_name_what_happened():
+    _, outside = notice_text(
+        "institution_anomaly", {"anomaly": "outside_fence", "class_id": 3, "voucher_code": "X", "distance_m": 512}
+    )
+    assert "512 米" in outside
+    _, stale = notice_text("institution_anomaly", {"anomaly": "qr_stale", "device": "扫码枪-01", "voucher_code": "ABC"})
+    assert "截图" in stale and "ABC" in stale
+    _, forged = notice_text("institution_anomaly", {"anomaly": "qr_invalid", "device": "扫码枪-01"})
+    assert "篡改" in forged

@@ -12,8 +12,10 @@ to its staff bound to the Official Account. Kinds:
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 
@@ -103,3 +105,13 @@ async def queue_daily_summaries(day: date, at: datetime) -> int:
             continue  # queued by a concurrent run a moment ago
         queued += 1
     return queued
+
+
+_texts = Environment(loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates" / "notices"))
+
+
+def notice_text(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """(title, body) in Chinese for a notice row, for whichever channel delivers it. Plain text:
+    the channel escapes it for its own format."""
+    first, _, rest = _texts.get_template(f"{kind}.txt").render(p=payload).strip().partition("\n")
+    return first.strip(), rest.strip()

@@ -8,9 +8,11 @@ both arrive at once (unique(staff, nonce) decides, and the loser reads the winne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -55,9 +57,8 @@ REASONS = (
 
 
 async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
-    first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
-    if first is not None:
-        return replay(first)
+    # No look-up of the nonce first: a repeat is rare, and the scan record's insert finds it
+    # (unique(staff, nonce)) in the same round trip that records a new scan.
     now = utcnow()
     voucher: Voucher | None = None
     try:
@@ -73,11 +74,18 @@ async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
         return await _record(svc, staff, spec, voucher, now, _const(outcome), anomaly=_anomaly(exc))
 
 
-def _const(outcome: Outcome) -> Write:
-    async def write(conn: Any) -> Outcome:
-        return outcome
+@dataclass(frozen=True)
+class _Const:
+    """An outcome decided without writing anything but the scan record."""
 
-    return write
+    outcome: Outcome
+
+    async def __call__(self, conn: Any) -> Outcome:
+        return self.outcome
+
+
+def _const(outcome: Outcome) -> Write:
+    return _Const(outcome)
 
 
 def _anomaly(exc: errors.DomainError) -> str | None:
@@ -98,9 +106,14 @@ async def _record(
     the same nonce makes the record's insert fail: that scan's answer is the answer. A concurrent
     duplicate of the action's own row (the same check-in under another nonce) is retried once,
     and then found."""
+    # A bare answer with nothing else to write is one INSERT: no transaction round trips.
+    single = isinstance(write, _Const) and anomaly is None
     for attempt in (1, 2):
         try:
-            return await _write_once(svc, staff, spec, voucher, now, write, anomaly)
+            if single:
+                return await _write(connections.get("default"), svc, staff, spec, voucher, now, write, anomaly)
+            async with in_transaction() as conn:
+                return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
         except IntegrityError:
             first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
             if first is not None:
@@ -110,7 +123,8 @@ async def _record(
     raise AssertionError("unreachable")
 
 
-async def _write_once(
+async def _write(
+    conn: Any,
     svc: Services,
     staff: Staff,
     spec: ScanSpec,
@@ -119,41 +133,40 @@ async def _write_once(
     write: Write,
     anomaly: str | None,
 ) -> dict[str, Any]:
-    async with in_transaction() as conn:
-        outcome = await write(conn)
-        answer = {
-            "result": outcome.result,
-            "reason": outcome.reason,
-            "message": outcome.message,
-            "action": str(spec.action),
-            "class_id": outcome.class_id,
-            "lesson_id": outcome.lesson_id,
-            "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
-            **outcome.extra,
-        }
-        record = await ScanRecord.create(
-            institution_id=staff.institution_id,
-            staff_id=staff.id,
-            nonce=spec.nonce,
-            device=spec.device,
-            action=str(spec.action),
-            voucher_id=voucher.id if voucher is not None else None,
-            class_id=outcome.class_id,
-            lesson_id=outcome.lesson_id,
-            result=outcome.result,
-            reason=outcome.reason,
-            answer=answer,
-            scanned_at=spec.scanned_at,
-            using_db=conn,
-        )
-        for row in outcome.links:
-            row.scan_id = record.id
-            await row.save(using_db=conn, update_fields=["scan_id"])
-        if anomaly:
-            detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device}
-            if voucher is not None:
-                detail["voucher_code"] = voucher.code
-            await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
+    outcome = await write(conn)
+    answer = {
+        "result": outcome.result,
+        "reason": outcome.reason,
+        "message": outcome.message,
+        "action": str(spec.action),
+        "class_id": outcome.class_id,
+        "lesson_id": outcome.lesson_id,
+        "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
+        **outcome.extra,
+    }
+    record = await ScanRecord.create(
+        institution_id=staff.institution_id,
+        staff_id=staff.id,
+        nonce=spec.nonce,
+        device=spec.device,
+        action=str(spec.action),
+        voucher_id=voucher.id if voucher is not None else None,
+        class_id=outcome.class_id,
+        lesson_id=outcome.lesson_id,
+        result=outcome.result,
+        reason=outcome.reason,
+        answer=answer,
+        scanned_at=spec.scanned_at,
+        using_db=conn,
+    )
+    for row in outcome.links:
+        row.scan_id = record.id
+        await row.save(using_db=conn, update_fields=["scan_id"])
+    if anomaly:
+        detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device}
+        if voucher is not None:
+            detail["voucher_code"] = voucher.code
+        await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
     return {**answer, "scan_id": record.id, "replayed": False, "at": now.isoformat()}
 
 
@@ -169,13 +182,4 @@ def replay(record: ScanRecord) -> dict[str, Any]:
 
 async def my_recent_scans(staff: Staff, limit: int) -> list[dict[str, Any]]:
     rows = await ScanRecord.filter(staff_id=staff.id).order_by("-id").limit(limit)
-    return [
-        {
-            **r.answer,
-            "scan_id": r.id,
-            "replayed": False,
-            "at": r.created_at.isoformat(),
-            "annulled": bool(r.annulled_at),
-        }
-        for r in rows
-    ]
+    return [{**replay(r), "replayed": False, "annulled": r.annulled_at is not None} for r in rows]

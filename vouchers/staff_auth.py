@@ -4,10 +4,11 @@ ends at once (the token carries the staff member's token version, checked on eve
 from __future__ import annotations
 
 import asyncio
+import time
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models import Staff, StaffRole
+from models import Institution, Staff, StaffRole
 from vouchers import errors
 from vouchers.bureau_auth import _DUMMY_HASH, _hasher, hash_password
 from vouchers.services import Services
@@ -40,12 +41,36 @@ async def staff_for_token(svc: Services, token: str) -> Staff:
     claims = svc.tokens.verify(token, STAFF)
     # Read on every request, never cached: disabling someone must end their session at once,
     # in every server process.
-    staff = await Staff.get_or_none(id=claims.subject).select_related("institution__region")
+    staff = await Staff.get_or_none(id=claims.subject)
     if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")
+    staff.institution = await _institution(staff.institution_id)
     return staff
+
+
+# Institutions by id, per process. Only the name and the region (whose path never changes) are
+# read from it on the scan path, so a few seconds of staleness in the name is harmless; the
+# staff row itself is read every time.
+INSTITUTION_TTL_S = 30.0
+_institutions: dict[int, tuple[float, Institution]] = {}
+
+
+async def _institution(institution_id: int) -> Institution:
+    now = time.monotonic()
+    hit = _institutions.get(institution_id)
+    if hit and now - hit[0] < INSTITUTION_TTL_S:
+        return hit[1]
+    institution = await Institution.get(id=institution_id).prefetch_related("region")
+    if len(_institutions) > 10_000:
+        _institutions.clear()
+    _institutions[institution_id] = (now, institution)
+    return institution
 
 
 def ensure_commissioner(staff: Staff) -> None:
     if staff.role != StaffRole.COMMISSIONER:
         raise errors.CommissionerOnly()
+
+
+def clear() -> None:
+    _institutions.clear()

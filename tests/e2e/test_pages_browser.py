@@ -21,7 +21,7 @@ except ImportError:  # reported by the browser fixture
 
 from tests.factories import auth, bureau, published_batch, regions
 from tests.institution_factories import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
-from tests.test_qr import ZBAR
+from tests.test_qr import require_zbar
 
 CHROMIUM = os.environ.get("PXQ_CHROMIUM", "/usr/bin/chromium")
 
@@ -114,8 +114,7 @@ async def test_scan_console_accepts_a_scan_gun_payload_and_shows_it_green(client
 
 
 async def test_wallet_shows_a_qr_that_decodes_and_refreshes_itself(client, svc, env, browser):
-    if ZBAR:
-        pytest.skip(ZBAR)
+    require_zbar()
     from pyzbar.pyzbar import decode
 
     svc.qr.step_s = 4  # so the page's refresh is seen within the test
