@@ -11,8 +11,7 @@ from jobs.institution_routes import Recipients
 from jobs.routes import PersonNotifier
 from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding, Voucher
 from vouchers.clock import local_date, utcnow
-from vouchers.institution_digest import DIGEST
-from vouchers.institution_notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
+from vouchers.institution_notices import notice_text
 from vouchers.outbox import outbox_row
 from vouchers.send_staff_notice import send_staff_notice
 from vouchers.send_subscribe_notice import HINTS, WHAT_HAPPENED, send_subscribe_notice
@@ -71,38 +70,10 @@ def official_notifier(client: Any, template_id: str) -> PersonNotifier:
 
 
 def staff_notice_data(notice: OutboxMessage) -> dict[str, str]:
-    """The template message a staff member reads (template fields first / keyword1-2 / remark)."""
-    p = notice.payload
-    if notice.kind == ENROLMENT:
-        return {
-            "first": "学员已用券报名",
-            "keyword1": p.get("class_name", ""),
-            "keyword2": f"{p.get('holder_name', '')} {p.get('voucher_code', '')}",
-            "remark": p.get("title", ""),
-        }
-    if notice.kind == ANOMALY:
-        return {
-            "first": "签到异常提醒",
-            "keyword1": str(p.get("anomaly", "")),
-            "keyword2": str(p.get("voucher_code") or p.get("class_id") or ""),
-            "remark": "请核实学员签到情况",
-        }
-    if notice.kind == DAILY_SUMMARY:
-        return {
-            "first": "培训班每日签到汇总",
-            "keyword1": str(p.get("class_name", p.get("class_id", ""))),
-            "keyword2": f"报名{p.get('enrolled', 0)}人",
-            "remark": str(p.get("date", "")),
-        }
-    if notice.kind == DIGEST:
-        trainees = p.get("trainees", [])
-        return {
-            "first": "学员培训券即将到期",
-            "keyword1": f"{len(trainees)}名学员",
-            "keyword2": "、".join(t["holder_name"] for t in trainees[:5]),
-            "remark": "请督促学员按期完成培训",
-        }
-    return {"first": "机构通知", "keyword1": notice.kind, "keyword2": "", "remark": ""}
+    """The template message a staff member reads: the notice's title and text
+    (`templates/notices/<kind>.txt`), cut to what a template field holds."""
+    title, body = notice_text(notice.kind, notice.payload)
+    return {"first": title, "keyword1": body[:200], "remark": ""}
 
 
 def staff_recipients(app_id: str) -> Recipients:

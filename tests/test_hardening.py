@@ -109,3 +109,11 @@ def test_unreadable_secret_file_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "security.secret_key_file" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_full_width_digits_are_not_a_region_code(client, svc):
+    await regions()
+    token = await bureau(svc)
+    response = await client.post("/api/v1/admin/batches", json=batch_body(region="３２０２００"), headers=auth(token))
+    assert response.status == 422
+    assert (await response.json())["error"]["code"] == "invalid_input"

@@ -85,3 +85,15 @@ async def test_enrolment_and_morning_digest_reach_the_webhook_once(client, svc, 
     assert "王小明" not in json.dumps(received, ensure_ascii=False)
     webhook_rows = await OutboxMessage.filter(kind="webhook_notice")
     assert len(webhook_rows) == 2 and all(r.status == OutboxStatus.SENT for r in webhook_rows)
+
+
+async def test_staff_bound_on_the_official_account_get_the_notice_text(client, svc) -> None:
+    from jobs.wechat_routes import staff_notice_data
+    from vouchers.institution_digest import DIGEST
+    from vouchers.outbox import outbox_row
+
+    trainees = [{"voucher_code": "ABC", "holder_name": "王*明", "class_name": "电工班", "last_day": "2026-12-01"}]
+    notice = outbox_row(DIGEST, utcnow(), payload={"institution_id": 1, "date": "2026-11-24", "trainees": trainees})
+    data = staff_notice_data(notice)
+    assert data["first"] == "学员培训券即将到期"
+    assert "王*明（电工班，券号 ABC，有效期至 2026-12-01）" in data["keyword1"]

@@ -22,7 +22,7 @@ def _no_nul(value: str) -> str:
 NoNul = AfterValidator(_no_nul)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]  # ASCII digits: \d also matches full-width ones
 
 
 class BatchSpec(BaseModel):

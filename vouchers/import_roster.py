@@ -39,7 +39,7 @@ from vouchers.roster_file import RosterRow
 from vouchers.services import Services
 
 CHUNK = 1000
-_PHONE = re.compile(r"^1\d{10}$")
+_PHONE = re.compile(r"^1[0-9]{10}$")
 
 
 @dataclass
