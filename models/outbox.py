@@ -31,6 +31,9 @@ class OutboxMessage(Model):
     # Who holds the lease: a worker records a result only while the row is still its own.
     lease_owner = fields.CharField(max_length=64, null=True)
     message_id = fields.CharField(max_length=128, null=True)  # the platform's id of the sent message
+    # What the platform later reported about delivery (WeChat TEMPLATESENDJOBFINISH: success,
+    # failed:user block, ...); per recipient in wechat_delivery.
+    delivery_report = fields.CharField(max_length=32, null=True)
     last_error = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)

@@ -128,6 +128,7 @@ async def test_staff_notice_goes_to_every_bound_follower_once(wechat: WechatEnv)
     assert await response.text() == "success"
     delivery = await WechatDelivery.get(msg_id=msg_id)
     assert delivery.status == "success" and delivery.outbox_id == row.id and delivery.reported_at is not None
+    assert (await OutboxMessage.get(id=row.id)).delivery_report == "success"
 
 
 async def test_staff_notice_without_binding_or_data(wechat: WechatEnv):

@@ -24,6 +24,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='OutboxMessage',
+            name='delivery_report',
+            field=fields.CharField(null=True, max_length=32),
+        ),
+        ops.AddField(
+            model_name='OutboxMessage',
             name='lease_owner',
             field=fields.CharField(null=True, max_length=64),
         ),
