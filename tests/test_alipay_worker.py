@@ -1,0 +1,46 @@
+"""The worker delivers Alipay's rows: the claim notice as an Alipay subscribe message, and the
+card-pack pass (template, then instance) through the real delivery loop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs.alipay_routes import alipay_notifier, card_pack_routes
+from jobs.delivery import Deliverer
+from jobs.routes import build_routes
+from models import OutboxMessage, OutboxStatus
+from tests import factories
+from tests.alipay_sandbox import AlipayEnv
+from vouchers.card_pack import sync_card_pack
+from vouchers.clock import utcnow
+
+TEMPLATE = "sandbox-voucher-notice"
+
+
+async def test_claim_notice_and_card_pack_pass_go_out_through_the_worker(alipay: AlipayEnv, svc) -> None:
+    await factories.regions()
+    bureau = await factories.bureau(svc)
+    batch = await factories.published_batch(alipay.http, bureau, title="2026年无锡市职业培训券")
+    token = await alipay.verified_login("zhangsan")
+    claimed = await alipay.http.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=factories.auth(token))
+    code = (await claimed.json())["code"]
+    consent = await alipay.http.post(
+        "/api/v1/alipay/subscriptions", json={"results": {TEMPLATE: "accept"}}, headers=factories.auth(token)
+    )
+    assert consent.status == 200
+    assert await sync_card_pack(utcnow()) == 1
+
+    routes = build_routes([alipay_notifier(alipay.client, TEMPLATE)], card_pack_routes(alipay.client))
+    deliverer = Deliverer(svc.redis, routes, per_second=lambda _c: 0)
+    for _ in range(4):  # the instance waits (retry) until its template is delivered
+        await deliverer.run()
+        await OutboxMessage.filter(status=OutboxStatus.PENDING).update(next_attempt_at=utcnow() - timedelta(seconds=1))
+
+    rows = await OutboxMessage.all()
+    assert {r.kind: (r.status, r.channel) for r in rows} == {
+        "voucher_claimed": (OutboxStatus.SENT, "alipay"),
+        "alipay_pass_template": (OutboxStatus.SENT, "alipay"),
+        "alipay_pass_add": (OutboxStatus.SENT, "alipay"),
+    }
+    assert alipay.sandbox.messages[-1]["to"] == alipay.sandbox.open_id("zhangsan")
+    assert alipay.sandbox.passes[code]["status"] == "ACTIVE"
