@@ -27,6 +27,7 @@ from models.institutions import (
 )
 from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
+from models.settlement import Certificate, ClaimStatus, Payee, PayeeKind, SettlementClaim, SubsidyRatio, SubsidyStandard
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, WechatDelivery
@@ -37,7 +38,9 @@ __all__ = [
     "Batch",
     "BatchStatus",
     "BureauUser",
+    "Certificate",
     "ChannelAccount",
+    "ClaimStatus",
     "Datum",
     "DistributionMode",
     "EligibilityEntry",
@@ -50,15 +53,20 @@ __all__ = [
     "LocationCheckin",
     "OutboxMessage",
     "OutboxStatus",
+    "Payee",
+    "PayeeKind",
     "Person",
     "Region",
     "RegionTarget",
     "ScanRecord",
+    "SettlementClaim",
     "Staff",
     "StaffBindToken",
     "StaffBinding",
     "StaffRole",
     "SubscriptionConsent",
+    "SubsidyRatio",
+    "SubsidyStandard",
     "TeachingSite",
     "TrainingClass",
     "ValidityMode",

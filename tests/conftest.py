@@ -20,6 +20,11 @@ from vouchers import batch_cache, sessions
 from vouchers.services import Services
 
 TABLES = [
+    "settlement_payee",
+    "certificate",
+    "settlement_claim",
+    "subsidy_standard",
+    "subsidy_ratio",
     "institution_webhook",
     "attendance",
     "location_checkin",
