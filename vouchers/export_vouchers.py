@@ -78,7 +78,7 @@ async def export_csv(
             return
         buffer.seek(0)
         buffer.truncate()
-        for vid, code, batch_id, status, group, claimed, used, valid_until, id_cipher, name_cipher in rows:
+        for _id, code, batch_id, status, group, claimed, used, valid_until, id_cipher, name_cipher in rows:
             title, region = scope[batch_id]
             writer.writerow(
                 [
