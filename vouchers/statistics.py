@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tortoise.expressions import Case, Q, When
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from models import Batch, BureauUser, ClaimStatus, Region, RegionTarget, SettlementClaim, Voucher, VoucherStatus
@@ -59,9 +59,9 @@ class RegionFigures:
         return round(self.figures["enrolled"] / self.use_target, 4) if self.use_target else None
 
 
-def _between(name: str, start: datetime, end: datetime, **extra: object) -> Sum:
-    condition = Q(**{f"{name}__gte": start, f"{name}__lt": end}, **extra)
-    return Sum(Case(When(condition, then=1), default=0))
+def _between(name: str, start: datetime, end: datetime, **extra: object) -> Count:
+    """COUNT(CASE WHEN <name> in [start, end) AND <extra> THEN id END): one scan for all figures."""
+    return Count("id", _filter=Q(**{f"{name}__gte": start, f"{name}__lt": end}, **extra))
 
 
 async def _voucher_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
