@@ -135,3 +135,21 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  
     text = (await download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("券码,批次") and len(text.strip().splitlines()) == 7
     assert failures == []
+
+
+async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, browser):  # noqa: F811
+    from tests.settlement_support import decide
+
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    report = await submit(client, env, [passed(t["code"], number="CERT-H5-01")])
+    assert (await decide(client, env, report["rows"][0]["claim_id"], decision="approve")).status == 200
+    failures: list[str] = []
+    page = await _page(browser, failures)
+    await page.goto(str(client.make_url("/h5/archive")) + f"#token={t['session']}")
+    assert "token" not in page.url
+    await expect(page.locator("#certificates li")).to_contain_text("CERT-H5-01")
+    await expect(page.locator("#certificates li")).to_contain_text("职业技能等级证书 · 五级")
+    await expect(page.locator("#classes li")).to_contain_text("出勤 1/1 次")
+    await expect(page.locator("#vouchers li")).to_contain_text("已结算")
+    assert failures == []
