@@ -310,9 +310,13 @@ function statsQuery() {
   return `year=${$("stats-year").value}` + (month ? `&month=${month}` : "");
 }
 
+let statsRequest = 0;
+
 async function loadStatistics(event) {
   if (event) event.preventDefault();
+  const mine = ++statsRequest;
   const result = await call("GET", "/admin/statistics?" + statsQuery());
+  if (mine !== statsRequest) return; // a later query was asked for meanwhile: show only that one
   if (result.status !== 200) return notify(failed(result), true);
   const regions = [result.data.region, ...result.data.children];
   $("stats-rows").replaceChildren(...regions.map((r) => {

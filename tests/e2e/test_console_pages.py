@@ -119,9 +119,9 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  
     await page.fill("#stats-year", "2021")
     await page.click("#stats-form button[type=submit]")
     chart = page.locator("#chart-flows svg.bar-chart")
-    await expect(chart.locator("rect.bar")).to_have_count(9)  # 3 regions x (issued, enrolled, settled)
     issued = chart.locator("rect.bar[data-series='发放'][data-category='无锡市']")
-    assert await issued.get_attribute("data-value") == "6"
+    await expect(issued).to_have_attribute("data-value", "6")  # the tab first showed this year's
+    await expect(chart.locator("rect.bar")).to_have_count(9)  # 3 regions x (issued, enrolled, settled)
     box = await issued.bounding_box()
     assert box is not None and box["height"] > 50  # drawn, and the tallest bar
     rates = page.locator("#chart-targets svg.rate-chart")
