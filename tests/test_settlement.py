@@ -86,7 +86,7 @@ async def test_subsidy_is_standard_times_group_ratio_in_fen_from_the_nearest_reg
     env = await settlement_env(client, svc, trainees=2, face_value_fen=None, value_mode="deduction")
     a, b = env["trainees"]
     h = auth(env["bureau"])
-    # The province sets a lower standard; the city's own wins. The level-specific one wins over "any level".
+    # The level-specific standard wins over "any level"; the province is not Wuxi's to set.
     assert (
         await client.put(
             f"{API}/admin/settlement/standards",
@@ -270,3 +270,25 @@ async def test_other_regions_and_institutions_are_kept_out(client, svc):
         headers=auth(env["scanner"]),
     )
     assert r.status == 403
+
+
+async def test_standards_are_inherited_from_the_region_above_and_the_nearest_wins(client, svc):
+    from models import SubsidyRatio, SubsidyStandard
+    from tests.factories import regions
+    from vouchers.compute_subsidy import ratio_for, standard_for
+
+    await regions()
+    jiangyin = "320000/320200/320281"
+    await SubsidyStandard.create(region_id="320000", project_type="创业培训", amount_fen=100_000)
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 100_000  # the province's, for any level
+    await SubsidyStandard.create(region_id="320200", project_type="创业培训", amount_fen=150_000)
+    await SubsidyStandard.create(region_id="320000", project_type="创业培训", occupation="电工", amount_fen=90_000)
+    # Nearest region first (Wuxi's "any occupation" beats the province's "电工"), then the most specific.
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 150_000
+    await SubsidyStandard.create(region_id="320200", project_type="创业培训", level="五级", amount_fen=160_000)
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 160_000
+    assert await standard_for(jiangyin, "创业培训", "电工", "四级") == 150_000
+    assert await standard_for("500000", "创业培训", None, None) is None  # Chongqing has none
+    await SubsidyRatio.create(region_id="320000", eligible_group="脱贫人口", ratio_permille=1200)
+    assert await ratio_for(jiangyin, "脱贫人口") == 1200
+    assert await ratio_for(jiangyin, "失业人员") == 1000 and await ratio_for(jiangyin, None) == 1000
