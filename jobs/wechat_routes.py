@@ -13,6 +13,7 @@ from vouchers.clock import utcnow
 from vouchers.institution_digest import DIGEST
 from vouchers.institution_notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
 from vouchers.outbox import outbox_row
+from vouchers.review_settlement import SETTLEMENT_NOTICE
 from vouchers.send_staff_notice import send_staff_notice
 from vouchers.send_subscribe_notice import send_subscribe_notice
 
@@ -69,6 +70,14 @@ def staff_notice_data(notice: OutboxMessage) -> dict[str, str]:
             "keyword1": f"{len(trainees)}名学员",
             "keyword2": "、".join(t["holder_name"] for t in trainees[:5]),
             "remark": "请督促学员按期完成培训",
+        }
+    if notice.kind == SETTLEMENT_NOTICE:
+        approved = p.get("decision") == "approved"
+        return {
+            "first": "结算审核通过" if approved else "结算申请被驳回",
+            "keyword1": str(p.get("class_name", "")),
+            "keyword2": f"{p.get('voucher_code', '')} 补贴{int(p.get('subsidy_fen') or 0) / 100:.2f}元",
+            "remark": "" if approved else f"原因：{p.get('reason') or ''}",
         }
     return {"first": "机构通知", "keyword1": notice.kind, "keyword2": "", "remark": ""}
 

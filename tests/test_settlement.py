@@ -15,6 +15,7 @@ from models import (
 from tests.factories import auth, id_number, trainee
 from tests.institution_factories import API, claimed_voucher
 from tests.settlement_support import decide, enrolled, passed, settlement_env, submit
+from tests.test_institution_delivery import receiver  # noqa: F401 - the fixture
 
 
 async def test_completion_is_checked_and_reported_row_by_row(client, svc):
@@ -292,3 +293,52 @@ async def test_standards_are_inherited_from_the_region_above_and_the_nearest_win
     await SubsidyRatio.create(region_id="320000", eligible_group="脱贫人口", ratio_permille=1200)
     assert await ratio_for(jiangyin, "脱贫人口") == 1200
     assert await ratio_for(jiangyin, "失业人员") == 1000 and await ratio_for(jiangyin, None) == 1000
+
+
+async def test_the_institution_reads_the_decision_in_its_staff_notice(client, svc):
+    from jobs.wechat_routes import staff_notice_data
+
+    env = await settlement_env(client, svc, trainees=2)
+    a, b = env["trainees"]
+    report = await submit(client, env, [passed(a["code"]), passed(b["code"])])
+    first, second = (r["claim_id"] for r in report["rows"])
+    assert (await decide(client, env, first, decision="approve")).status == 200
+    assert (await decide(client, env, second, decision="reject", reason="证书编号有误")).status == 200
+    approved = await OutboxMessage.get(kind="institution_settlement", voucher__code=a["code"])
+    rejected = await OutboxMessage.get(kind="institution_settlement", voucher__code=b["code"])
+    assert staff_notice_data(approved) == {
+        "first": "结算审核通过",
+        "keyword1": env["class"]["name"],
+        "keyword2": f"{a['code']} 补贴500.00元",
+        "remark": "",
+    }
+    assert staff_notice_data(rejected)["first"] == "结算申请被驳回"
+    assert staff_notice_data(rejected)["remark"] == "原因：证书编号有误"
+
+
+async def test_the_decision_reaches_the_institution_webhook(client, svc, receiver):  # noqa: F811
+    import aiohttp
+
+    from channels.webhook import WebhookSender
+    from jobs.delivery import Deliverer
+    from jobs.institution_routes import institution_routes
+    from tests.test_institution_delivery import SECRET
+
+    url, received = receiver
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    hook = {"url": url, "secret": SECRET}
+    assert (await client.put(f"{API}/institution/webhook", json=hook, headers=auth(env["commissioner"]))).status == 200
+    claim_id = (await submit(client, env, [passed(t["code"])]))["rows"][0]["claim_id"]
+    assert (await decide(client, env, claim_id, decision="approve")).status == 200
+    async with aiohttp.ClientSession() as http:
+        deliverer = Deliverer(svc.redis, institution_routes(svc.keys, WebhookSender(http), staff=[]), lambda _c: 0)
+        for _ in range(3):
+            await deliverer.run()
+    settlement = [e for e in received if e["event"] == "institution_settlement"]
+    assert len(settlement) == 1
+    assert (settlement[0]["voucher_code"], settlement[0]["decision"], settlement[0]["subsidy_fen"]) == (
+        t["code"],
+        "approved",
+        50_000,
+    )
