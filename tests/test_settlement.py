@@ -342,3 +342,15 @@ async def test_the_decision_reaches_the_institution_webhook(client, svc, receive
         "approved",
         50_000,
     )
+
+
+async def test_the_same_results_uploaded_twice_at_once_file_one_claim(client, svc):
+    env = await settlement_env(client, svc, trainees=2)
+    rows = [passed(t["code"]) for t in env["trainees"]]
+    first, second = await asyncio.gather(submit(client, env, rows), submit(client, env, rows))
+    assert first["created"] + second["created"] == 2
+    assert sorted(p["code"] for p in first["problems"] + second["problems"]) == ["already_submitted"] * 2
+    assert await SettlementClaim.all().count() == 2
+    for t in env["trainees"]:
+        voucher = await Voucher.get(code=t["code"])
+        assert await VoucherHistory.filter(voucher_id=voucher.id, action="completed").count() == 1
