@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Annotated
 
 from aiohttp import web
@@ -103,7 +104,13 @@ async def export_vouchers(request: web.Request, user: BureauUser, query: ExportQ
         }
     )
     await response.prepare(request)
-    async for chunk in export_csv(request.app[SERVICES].keys, scope, period):
-        await response.write(chunk)  # waits while the client is slower than the database
+    async with aclosing(export_csv(request.app[SERVICES].keys, scope, period)) as chunks:
+        try:
+            async for chunk in chunks:
+                await response.write(chunk)  # waits while the client is slower than the database
+        except ConnectionResetError:
+            # The client went away (where the server does not cancel the handler on a lost
+            # connection, the next write says so): stop reading, nothing to report.
+            return response
     await response.write_eof()
     return response

@@ -171,3 +171,27 @@ async def test_export_quotes_cells_a_spreadsheet_would_run(client, svc):
     r = await client.get(f"{API}/admin/exports/vouchers.csv?year=2021&region=320200", headers=auth(data["token"]))
     rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))[1:]
     assert {row[1] for row in rows if row[2] == "320200"} == {'\'=HYPERLINK("http://x")'}
+
+
+async def test_a_client_leaving_mid_export_stops_it_quietly(client, svc, monkeypatch, caplog):
+    import asyncio
+
+    monkeypatch.setattr(export_vouchers, "CHUNK", 1)
+    data = await _wuxi_2021(svc)
+    sent = []
+    original = export_vouchers.export_csv
+
+    async def slow(*args, **kwargs):
+        async for chunk in original(*args, **kwargs):
+            sent.append(chunk)
+            await asyncio.sleep(0.05)
+            yield chunk
+
+    monkeypatch.setattr("miniapp_api.statistics.export_csv", slow)
+    r = await client.get(f"{API}/admin/exports/vouchers.csv?all_time=true", headers=auth(data["token"]))
+    assert r.status == 200
+    await r.content.readany()
+    r.close()  # the user closed the tab
+    await asyncio.sleep(0.5)
+    assert len(sent) < 8  # the header and 7 rows: it stopped before the end
+    assert "unhandled error" not in caplog.text
