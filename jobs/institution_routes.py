@@ -15,8 +15,9 @@ from vouchers.institution_notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
 from vouchers.institution_webhooks import webhook_for
 from vouchers.outbox import outbox_row
 from vouchers.personal_data import PersonalDataKeys
+from vouchers.review_settlement import SETTLEMENT_NOTICE
 
-INSTITUTION_NOTICES = (ENROLMENT, ANOMALY, DAILY_SUMMARY, DIGEST)
+INSTITUTION_NOTICES = (ENROLMENT, ANOMALY, DAILY_SUMMARY, DIGEST, SETTLEMENT_NOTICE)
 WEBHOOK_NOTICE = "webhook_notice"
 
 # (notice) -> child outbox rows for one kind of recipient

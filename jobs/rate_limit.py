@@ -24,14 +24,16 @@ class RateLimiter:
         self._take = redis.register_script(_TAKE)
         self._per_second = per_second
 
-    async def acquire(self, channel: str) -> None:
+    async def acquire(self, channel: str) -> int | None:
+        """Waits for a slot; returns the one-second window (unix second) the send counts in, or
+        None when the channel has no limit."""
         limit = self._per_second(channel)
         if limit <= 0:
-            return
+            return None
         while True:
             now = time.time()
             second = int(now)
             if int(await self._take(keys=[f"pxq:rate:{channel}:{second}"])) <= limit:
-                return
+                return second
             # Spread the wake-ups a little so workers do not all hit the next window at once.
             await asyncio.sleep(second + 1 - now + random.uniform(0, 0.02))

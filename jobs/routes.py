@@ -21,6 +21,8 @@ PERSON_NOTICES = (
     "voucher_expiring",
     "voucher_expired",
     "voucher_voided",
+    "voucher_completed",
+    "voucher_settled",
 )
 
 

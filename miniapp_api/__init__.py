@@ -5,7 +5,20 @@ from __future__ import annotations
 from aiohttp import web
 
 # Importing the handler modules registers their endpoints.
-from miniapp_api import admin, alipay, alipay_notify, health, institution_webhook, institutions, ping, scans, trainee  # noqa: F401
+from miniapp_api import (  # noqa: F401
+    admin,
+    alipay,
+    alipay_notify,
+    archive,
+    health,
+    institution_webhook,
+    institutions,
+    ping,
+    scans,
+    settlement,
+    statistics,
+    trainee,
+)
 from miniapp_api import wechat as wechat_api  # noqa: F401
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware

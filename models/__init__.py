@@ -34,6 +34,7 @@ from models.institutions import (
 )
 from models.outbox import OutboxMessage
 from models.regions import Region, RegionTarget
+from models.settlement import Certificate, ClaimStatus, Payee, PayeeKind, SettlementClaim, SubsidyRatio, SubsidyStandard
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, WechatDelivery
@@ -48,7 +49,9 @@ __all__ = [
     "Batch",
     "BatchStatus",
     "BureauUser",
+    "Certificate",
     "ChannelAccount",
+    "ClaimStatus",
     "Datum",
     "DistributionMode",
     "EligibilityEntry",
@@ -62,15 +65,20 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PassState",
+    "Payee",
+    "PayeeKind",
     "Person",
     "Region",
     "RegionTarget",
     "ScanRecord",
+    "SettlementClaim",
     "Staff",
     "StaffBindToken",
     "StaffBinding",
     "StaffRole",
     "SubscriptionConsent",
+    "SubsidyRatio",
+    "SubsidyStandard",
     "TeachingSite",
     "TrainingClass",
     "ValidityMode",

@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    roster = commands.add_parser("import-roster", help="import a roster (CSV or JSON) into a targeted batch")
+    roster.add_argument("file", help="the roster file (.csv, UTF-8 or GBK; .json)")
+    roster.add_argument("--batch", type=int, required=True, help="the targeted batch's id")
+    roster.add_argument("--user", help="act as this bureau user (default: the batch's creator)")
+    roster.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         config = load_secret(load_config(args.sub_config or args.config))
@@ -35,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     setup_logging()
+    if args.command == "import-roster":
+        from peixunquan.roster_cli import import_roster_command
+
+        try:
+            return import_roster_command(config, args.file, args.batch, args.user)
+        except OSError as exc:
+            print(f"cannot import: {exc}", file=sys.stderr)
+            return 1
     runner = {"serve": _serve, "migrate": _migrate, "worker": _worker, "demo": _demo}[args.command]
     try:
         return runner(config)

@@ -23,6 +23,11 @@ from vouchers.services import Services
 pytest_plugins = ["tests.alipay_sandbox"]
 
 TABLES = [
+    "settlement_payee",
+    "certificate",
+    "settlement_claim",
+    "subsidy_standard",
+    "subsidy_ratio",
     "institution_webhook",
     "attendance",
     "location_checkin",

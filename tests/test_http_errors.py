@@ -13,6 +13,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from miniapp_api.endpoint import ENDPOINTS
 from tests.factories import auth, bad_check_digit, batch_body, bureau, id_number, published_batch, regions, trainee
 from tests.institution_factories import institution_targets
+from tests.settlement_support import settlement_targets
 
 API = "/api/v1"
 _PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
@@ -123,6 +124,9 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("POST", f"{API}/admin/batches/{targeted['id']}/roster"): auth(token),
         ("POST", f"{API}/admin/batches/{listed['id']}/eligibility"): auth(token),
     }
+    settlement_json, settlement_uploads = await settlement_targets(client, svc, token)
+    json_targets.update(settlement_json)
+    upload_targets.update(settlement_uploads)
     # Every declared body endpoint is covered here: a new one must be added.
     declared = {(e.method, _plain(e.path)) for e in ENDPOINTS if e.body or e.upload}
     covered = set()

@@ -142,3 +142,14 @@ AlipayAuthCodeInvalid = define_error(
 AlipayUnavailable = define_error("alipay_unavailable", "支付宝服务暂时不可用，请稍后再试", 503, ServiceBusy)
 AlipayAccountRequired = define_error("alipay_account_required", "请在支付宝小程序中登录后操作", 403, Forbidden)
 AlipayIdentityRefused = define_error("alipay_identity_refused", "支付宝无法核验该身份信息", 422, InvalidInput)
+
+# Settlement and archive (issue 7). Completion rows are refused one by one with these codes.
+NotInClass = define_error("not_in_class", "该学员未以培训券报名此培训班", 409, Conflict)
+NoAttendance = define_error("no_attendance", "该学员在此培训班没有签到记录", 409, Conflict)
+AlreadySettled = define_error("already_settled", "该培训券已结算核销", 409, Conflict)
+AlreadySubmitted = define_error("already_submitted", "该培训券的结业结果已提交，正在审核", 409, Conflict)
+NoSubsidyStandard = define_error("no_subsidy_standard", "未找到适用的补贴标准，请联系人社部门", 409, Conflict)
+CertificateRequired = define_error("certificate_required", "考核合格的学员须填写证书类别和编号", 422, InvalidInput)
+ClaimNotFound = define_error("claim_not_found", "找不到该结算申请", 404, NotFound)
+ClaimDecided = define_error("claim_decided", "该结算申请已审核", 409, Conflict)
+ReasonRequired = define_error("reason_required", "驳回时须填写原因", 422, InvalidInput)

@@ -25,6 +25,8 @@ WHAT_HAPPENED = {
     "voucher_expiring": "即将过期",
     "voucher_expired": "已过期",
     "voucher_voided": "已失效",
+    "voucher_completed": "已结业",
+    "voucher_settled": "已核销",
 }
 HINTS = {
     "voucher_claimed": "请在有效期内到培训机构报名",
@@ -33,6 +35,8 @@ HINTS = {
     "voucher_expiring": "请尽快报名参加培训",
     "voucher_expired": "未使用的培训券已过有效期",
     "voucher_voided": "培训未在期限内完成",
+    "voucher_completed": "培训机构已提交结业考核结果",
+    "voucher_settled": "培训补贴已审核通过",
 }
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from peixunquan import PROJECT_ROOT
-from web import institution_pages
+from web import console, institution_pages
 
 _env = Environment(
     loader=FileSystemLoader(PROJECT_ROOT / "templates"), autoescape=select_autoescape(), enable_async=True
@@ -26,4 +26,5 @@ async def index(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     institution_pages.setup_routes(app)
+    console.setup_routes(app)
     app.router.add_static("/static/", PROJECT_ROOT / "static", name="static")

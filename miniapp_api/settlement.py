@@ -1,0 +1,274 @@
+"""Settlement API: the institution submits completion results; the bureau maintains subsidy
+standards and reviews the claims (/api/v1/institution/... and /api/v1/admin/settlement/...)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field, StringConstraints
+
+from miniapp_api.endpoint import endpoint, path_int
+from miniapp_api.schemas import RowProblemOut, Strict
+from models import BureauUser, ClaimStatus, PayeeKind, SettlementClaim, Staff
+from peixunquan.appkeys import SERVICES
+from vouchers.batch_spec import NoNul
+from vouchers.completion_file import parse_completion
+from vouchers.personal_data import PersonalDataKeys, mask_id_number
+from vouchers.review_settlement import Decision, decide_claim, decide_class, list_claims
+from vouchers.scan_summary import mask_name
+from vouchers.submit_completion import CompletionReport, submit_completion
+from vouchers.subsidy_standards import list_standards, set_ratio, set_standard
+
+TAG = "settlement"
+UPLOAD_TYPES = ("text/csv", "application/json")
+CLASS_COMPLETION = "/api/v1/institution/classes/{class_id:\\d{1,9}}/completion"
+ADMIN = "/api/v1/admin/settlement"
+
+Text32 = Annotated[str, StringConstraints(max_length=32, strip_whitespace=True), NoNul]
+Text64 = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True), NoNul]
+
+
+class SubmittedRowOut(BaseModel):
+    line: int
+    voucher_code: str
+    claim_id: int
+    passed: bool
+    subsidy_fen: int
+
+
+class CompletionReportOut(BaseModel):
+    total: int
+    created: int  # claims filed
+    rejected: int
+    rows: list[SubmittedRowOut]
+    problems: list[RowProblemOut]
+
+    @classmethod
+    def of(cls, r: CompletionReport) -> CompletionReportOut:
+        return cls(
+            total=r.total,
+            created=len(r.submitted),
+            rejected=len(r.problems),
+            rows=[SubmittedRowOut(**vars(s)) for s in r.submitted],
+            problems=[
+                RowProblemOut(line=p.line, code=p.code, message=p.message)
+                for p in sorted(r.problems, key=lambda p: p.line)
+            ],
+        )
+
+
+class StandardSpec(Strict):
+    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    project_type: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True), NoNul]
+    occupation: Text64 = ""
+    level: Text32 = ""
+    amount_fen: int = Field(ge=0, le=100_000_000)
+
+
+class RatioSpec(Strict):
+    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    eligible_group: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True), NoNul]
+    ratio_permille: int = Field(ge=0, le=2000)
+
+
+class StandardOut(BaseModel):
+    region: str
+    project_type: str
+    occupation: str
+    level: str
+    amount_fen: int
+
+
+class RatioOut(BaseModel):
+    region: str
+    eligible_group: str
+    ratio_permille: int
+
+
+class StandardsOut(BaseModel):
+    standards: list[StandardOut]
+    ratios: list[RatioOut]
+
+
+class ClaimOut(BaseModel):
+    id: int
+    status: ClaimStatus
+    voucher_code: str
+    batch_title: str
+    value_mode: str
+    holder_name: str  # masked
+    id_number: str  # masked
+    class_id: int
+    class_name: str
+    institution: str
+    passed: bool
+    certificate_kind: str | None
+    certificate_number: str | None
+    certificate_level: str | None
+    standard_fen: int
+    ratio_permille: int
+    subsidy_fen: int
+    submitted_at: datetime
+    decided_at: datetime | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, c: SettlementClaim, keys: PersonalDataKeys) -> ClaimOut:
+        v = c.voucher
+        return cls(
+            id=c.id,
+            status=c.status,
+            voucher_code=v.code,
+            batch_title=v.batch.title,
+            value_mode=str(v.batch.value_mode),
+            holder_name=mask_name(keys.decrypt(v.person.name_cipher, b"name")),
+            id_number=mask_id_number(keys.decrypt(v.person.id_cipher, b"id")),
+            class_id=c.training_class_id,
+            class_name=c.training_class.name,
+            institution=c.institution.name,
+            passed=c.passed,
+            certificate_kind=c.certificate_kind,
+            certificate_number=c.certificate_number,
+            certificate_level=c.certificate_level,
+            standard_fen=c.standard_fen,
+            ratio_permille=c.ratio_permille,
+            subsidy_fen=c.subsidy_fen,
+            submitted_at=c.submitted_at,
+            decided_at=c.decided_at,
+            reason=c.reason,
+        )
+
+
+class ClaimList(BaseModel):
+    items: list[ClaimOut]
+
+
+class ClaimQuery(Strict):
+    status: ClaimStatus | None = None
+    class_id: int | None = Field(None, ge=1, le=999_999_999)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class DecisionIn(Strict):
+    decision: Literal["approve", "reject"]
+    reason: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
+    payee: PayeeKind | None = None
+    employer_name: Annotated[str, StringConstraints(max_length=100), NoNul] | None = None
+
+    def to_decision(self) -> Decision:
+        return Decision(self.decision == "approve", self.reason, self.payee, self.employer_name)
+
+
+@endpoint(
+    "POST",
+    CLASS_COMPLETION,
+    summary="Submit completion and assessment results of a class (CSV or JSON), reported row by row",
+    tag=TAG,
+    auth="staff",
+    upload=UPLOAD_TYPES,
+    response=CompletionReportOut,
+)
+async def submit(request: web.Request, staff: Staff, upload: bytes) -> CompletionReportOut:
+    rows = parse_completion(upload, request.content_type)
+    report = await submit_completion(request.app[SERVICES], staff, path_int(request, "class_id"), rows)
+    return CompletionReportOut.of(report)
+
+
+@endpoint(
+    "GET", ADMIN + "/standards", summary="Subsidy standards and ratios", tag=TAG, auth="bureau", response=StandardsOut
+)
+async def get_standards(request: web.Request, user: BureauUser) -> StandardsOut:
+    standards, ratios = await list_standards(user)
+    return StandardsOut(
+        standards=[
+            StandardOut(
+                region=s.region_id,
+                project_type=s.project_type,
+                occupation=s.occupation,
+                level=s.level,
+                amount_fen=s.amount_fen,
+            )
+            for s in standards
+        ],
+        ratios=[
+            RatioOut(region=r.region_id, eligible_group=r.eligible_group, ratio_permille=r.ratio_permille)
+            for r in ratios
+        ],
+    )
+
+
+@endpoint(
+    "PUT",
+    ADMIN + "/standards",
+    summary="Set a subsidy standard",
+    tag=TAG,
+    auth="bureau",
+    body=StandardSpec,
+    response=StandardOut,
+)
+async def put_standard(request: web.Request, user: BureauUser, body: StandardSpec) -> StandardOut:
+    s = await set_standard(user, body.region, body.project_type, body.occupation, body.level, body.amount_fen)
+    return StandardOut(
+        region=s.region_id, project_type=s.project_type, occupation=s.occupation, level=s.level, amount_fen=s.amount_fen
+    )
+
+
+@endpoint(
+    "PUT",
+    ADMIN + "/ratios",
+    summary="Set the subsidy ratio of an eligible group",
+    tag=TAG,
+    auth="bureau",
+    body=RatioSpec,
+    response=RatioOut,
+)
+async def put_ratio(request: web.Request, user: BureauUser, body: RatioSpec) -> RatioOut:
+    r = await set_ratio(user, body.region, body.eligible_group, body.ratio_permille)
+    return RatioOut(region=r.region_id, eligible_group=r.eligible_group, ratio_permille=r.ratio_permille)
+
+
+@endpoint(
+    "GET",
+    ADMIN + "/claims",
+    summary="Settlement review queue",
+    tag=TAG,
+    auth="bureau",
+    query=ClaimQuery,
+    response=ClaimList,
+)
+async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) -> ClaimList:
+    claims = await list_claims(user, query.status, query.class_id, query.limit, query.offset)
+    keys = request.app[SERVICES].keys
+    return ClaimList(items=[ClaimOut.of(c, keys) for c in claims])
+
+
+@endpoint(
+    "POST",
+    ADMIN + "/claims/{claim_id:\\d{1,12}}/decision",
+    summary="Approve or reject one claim",
+    tag=TAG,
+    auth="bureau",
+    body=DecisionIn,
+    response=ClaimOut,
+)
+async def post_claim_decision(request: web.Request, user: BureauUser, body: DecisionIn) -> ClaimOut:
+    claim = await decide_claim(user, path_int(request, "claim_id"), body.to_decision())
+    return ClaimOut.of(claim, request.app[SERVICES].keys)
+
+
+@endpoint(
+    "POST",
+    ADMIN + "/classes/{class_id:\\d{1,9}}/decision",
+    summary="Approve or reject every pending claim of a class",
+    tag=TAG,
+    auth="bureau",
+    body=DecisionIn,
+    response=ClaimList,
+)
+async def post_class_decision(request: web.Request, user: BureauUser, body: DecisionIn) -> ClaimList:
+    claims = await decide_class(user, path_int(request, "class_id"), body.to_decision())
+    keys = request.app[SERVICES].keys
+    return ClaimList(items=[ClaimOut.of(c, keys) for c in claims])

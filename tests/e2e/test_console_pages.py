@@ -1,0 +1,155 @@
+"""The bureau console in a real headless Chromium (Debian's `chromium`, driven by Playwright):
+batches, a roster upload with progress and its row-by-row report, the settlement queue, and
+the statistics dashboard's charts (inline SVG, no CDN)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from models import SettlementClaim, Voucher
+from tests.e2e.test_pages_browser import _page, browser  # noqa: F401 - the fixture
+from tests.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
+from tests.settlement_support import passed, settlement_env, submit
+from tests.test_statistics import _wuxi_2021
+
+try:
+    from playwright.async_api import expect
+except ImportError:  # the browser fixture skips with the reason
+    expect = None  # type: ignore[assignment]
+
+
+async def _login(browser, client, failures: list[str], username: str = "wuxi"):  # noqa: F811
+    page = await _page(browser, failures)
+    await page.goto(str(client.make_url("/console")))
+    await page.fill("#login input[name=username]", username)
+    await page.fill("#login input[name=password]", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await page.wait_for_selector("#app:not([hidden])")
+    return page
+
+
+async def test_batches_are_created_and_published(client, svc, browser):  # noqa: F811
+    await regions()
+    await bureau(svc)
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    form = page.locator("#batch-form")
+    await form.locator("input[name=title]").fill("2026年无锡市电工培训券")
+    await form.locator("input[name=region]").fill("320200")
+    await form.locator("input[name=face_value_yuan]").fill("800")
+    await form.locator("input[name=occupation]").fill("电工")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#notice")).to_contain_text("已保存草稿")
+    row = page.locator("#batch-rows tr", has_text="2026年无锡市电工培训券")
+    await expect(row.locator(".status")).to_have_text("草稿")
+    await row.get_by_role("button", name="发布").click()
+    await expect(row.locator(".status")).to_have_text("已发布")
+    await row.get_by_role("button", name="关闭").click()
+    await expect(row.locator(".status")).to_have_text("已关闭")
+    assert failures == []
+
+
+async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, svc, browser):  # noqa: F811
+    await regions()
+    token = await bureau(svc)
+    batch = await published_batch(
+        client,
+        token,
+        title="定向券",
+        distribution="targeted",
+        value_mode="deduction",
+        face_value_fen=None,
+        quantity=10_000,
+    )
+    numbers = [id_number("320281", date(1990, 1, 1) + timedelta(days=n // 1000), n) for n in range(6000)]
+    numbers[6] = bad_check_digit(numbers[6])  # data row 7
+    lines = ["姓名,身份证号,手机号"] + [f"李四,{n},13800000000" for n in numbers]
+    lines[5003] = f'"王,五",{numbers[5002]},123'  # data row 5003, in the second chunk: bad phone
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    await page.click("nav [data-tab=roster]")
+    await page.select_option("#roster-batch", str(batch["id"]))
+    await page.set_input_files(
+        "#roster-file",
+        files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": ("\n".join(lines) + "\n").encode("gbk")}],
+    )
+    await page.click("#roster-form button[type=submit]")
+    await expect(page.locator("#roster-summary")).to_have_text(
+        "共 6000 行：新发放 5998，已存在 0，未通过 2", timeout=60_000
+    )
+    await expect(page.locator("#roster-count")).to_have_text("已处理 6000 / 6000 行")
+    assert await page.eval_on_selector("#roster-bar", "b => b.value === b.max && b.max === 6000")
+    problems = await page.locator("#roster-problems tr").all_inner_texts()
+    assert [p.split("\t")[:2] for p in problems] == [["7", "invalid_id_number"], ["5003", "invalid_phone"]]
+    assert await Voucher.filter(batch_id=batch["id"]).count() == 5998
+    assert failures == []
+
+
+async def test_settlement_queue_approves_and_rejects(client, svc, browser):  # noqa: F811
+    env = await settlement_env(client, svc, trainees=2)
+    a, b = env["trainees"]
+    await submit(client, env, [passed(a["code"]), passed(b["code"])])
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    await page.click("nav [data-tab=settlement]")
+    row_a = page.locator("#claim-rows tr", has_text=a["code"])
+    row_b = page.locator("#claim-rows tr", has_text=b["code"])
+    await expect(row_a).to_contain_text("500.00")
+    await row_a.get_by_role("button", name="通过").click()
+    await expect(page.locator("#notice")).to_contain_text("已审核通过")
+    await expect(row_a).to_have_count(0)  # left the pending queue
+    await row_b.locator("input.reason").fill("考勤记录不足")
+    await row_b.get_by_role("button", name="驳回").click()
+    await expect(page.locator("#notice")).to_have_text("已驳回")
+    assert (await Voucher.get(code=a["code"])).status == "settled"
+    claim_b = await SettlementClaim.get(voucher__code=b["code"])
+    assert (claim_b.status, claim_b.reason) == ("rejected", "考勤记录不足")
+    await page.select_option("#claim-status", "rejected")
+    await expect(page.locator("#claim-rows tr", has_text=b["code"]).locator(".status")).to_have_text(
+        "已驳回：考勤记录不足"
+    )
+    assert failures == []
+
+
+async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  # noqa: F811
+    await _wuxi_2021(svc)
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    await page.click("nav [data-tab=statistics]")
+    await page.fill("#stats-year", "2021")
+    await page.click("#stats-form button[type=submit]")
+    chart = page.locator("#chart-flows svg.bar-chart")
+    issued = chart.locator("rect.bar[data-series='发放'][data-category='无锡市']")
+    await expect(issued).to_have_attribute("data-value", "6")  # the tab first showed this year's
+    await expect(chart.locator("rect.bar")).to_have_count(9)  # 3 regions x (issued, enrolled, settled)
+    box = await issued.bounding_box()
+    assert box is not None and box["height"] > 50  # drawn, and the tallest bar
+    rates = page.locator("#chart-targets svg.rate-chart")
+    await expect(rates).to_contain_text("0.0%")
+    await expect(rates.locator("rect.rate")).to_have_count(6)
+    await expect(page.locator("#stats-rows tr").first).to_contain_text("90000")
+
+    async with page.expect_download() as downloading:
+        await page.click("#export")
+    download = await downloading.value
+    text = (await download.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("券码,批次") and len(text.strip().splitlines()) == 7
+    assert failures == []
+
+
+async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, browser):  # noqa: F811
+    from tests.settlement_support import decide
+
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    report = await submit(client, env, [passed(t["code"], number="CERT-H5-01")])
+    assert (await decide(client, env, report["rows"][0]["claim_id"], decision="approve")).status == 200
+    failures: list[str] = []
+    page = await _page(browser, failures)
+    await page.goto(str(client.make_url("/h5/archive")) + f"#token={t['session']}")
+    assert "token" not in page.url
+    await expect(page.locator("#certificates li")).to_contain_text("CERT-H5-01")
+    await expect(page.locator("#certificates li")).to_contain_text("职业技能等级证书 · 五级")
+    await expect(page.locator("#classes li")).to_contain_text("出勤 1/1 次")
+    await expect(page.locator("#vouchers li")).to_contain_text("已结算")
+    assert failures == []
