@@ -471,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             PXQ_INSTITUTIONS_QR_KEYS_DIR=str(Path(tmp) / "qr-keys"),
         )
         env["PXQ_SERVER_PUBLIC_URL"] = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
+        # As in production (and bench/claim_rush.py): no worker loop inside the server, so the
+        # figures are the scan path's, not the delivery of setup's enrolment notices.
+        env["PXQ_WORKER_EMBEDDED"] = "false"
         log(f"resetting {urlsplit(env['PXQ_DATABASE_URL']).path} and Redis {env['PXQ_REDIS_URL'].rsplit('/', 1)[-1]}")
         asyncio.run(cr.reset_stores(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]))
         subprocess.run(cr.cli("migrate"), cwd=ROOT, env=env, stdout=sys.stderr, check=True)
