@@ -335,6 +335,18 @@ async def enrol_all(
     return results
 
 
+async def count_xacts(database_url: str) -> int:
+    import asyncpg
+
+    await asyncio.sleep(1.1)  # let the server's backends publish their counters
+    conn = await asyncpg.connect(urlunsplit(urlsplit(database_url)._replace(query="")))
+    try:
+        sql = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
+
+
 async def count_rows(database_url: str) -> dict[str, int]:
     import asyncpg
 
@@ -385,6 +397,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
     ctx = multiprocessing.get_context("spawn")
     phases: dict[str, tuple[ScanResult, float]] = {}
     cpu: dict[str, dict[str, float]] = {}
+    db_xacts: dict[str, float] = {}
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         await asyncio.wrap_future(pool.submit(cr.warm_process))
         bare_rates = []
@@ -397,11 +410,18 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         ):
             log(f"{name}: {args.seconds:g} s x{args.concurrency} clients")
             payloads = sign_all(keys_dir, chosen) if chosen else []  # fresh for this phase (30 s steps)
+            xacts_before = await count_xacts(env["PXQ_DATABASE_URL"])
             before = cr.cpu_snapshot(server.pid)
             phases[name] = await run_phase(pool, kind=kind, payloads=payloads, **common)
             after = cr.cpu_snapshot(server.pid)
             wall = after["wall"] - before["wall"]
             cpu[name] = {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
+            requests = sum(phases[name][0].statuses.values())
+            if kind != "bare" and requests:
+                # Statements (each its own transaction) per request, warm-up included: roughly,
+                # as PostgreSQL publishes its counters about once a second.
+                xacts = await count_xacts(env["PXQ_DATABASE_URL"]) - xacts_before
+                db_xacts[name] = round(xacts / requests, 2)
             if kind == "bare":
                 bare_rates.append(phases[name][1])
 
@@ -433,6 +453,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         "concurrency": args.concurrency,
         "seconds": args.seconds,
         "cpu_cores": cpu,
+        "db_xacts_per_request": db_xacts,
     }
 
 
@@ -471,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             PXQ_INSTITUTIONS_QR_KEYS_DIR=str(Path(tmp) / "qr-keys"),
         )
         env["PXQ_SERVER_PUBLIC_URL"] = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
+        # As in production (and bench/claim_rush.py): no worker loop inside the server, so the
+        # figures are the scan path's, not the delivery of setup's enrolment notices.
+        env["PXQ_WORKER_EMBEDDED"] = "false"
         log(f"resetting {urlsplit(env['PXQ_DATABASE_URL']).path} and Redis {env['PXQ_REDIS_URL'].rsplit('/', 1)[-1]}")
         asyncio.run(cr.reset_stores(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]))
         subprocess.run(cr.cli("migrate"), cwd=ROOT, env=env, stdout=sys.stderr, check=True)

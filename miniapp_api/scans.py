@@ -12,6 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from miniapp_api.endpoint import endpoint, path_int
+from miniapp_api.metrics import SCANS
 from models import ChannelAccount, Staff
 from peixunquan.appkeys import SERVICES
 from vouchers import qr
@@ -201,7 +202,9 @@ async def class_qr(request: web.Request, staff: Staff, query: QrQuery) -> Any:
     response=ScanAnswer,
 )
 async def post_scan(request: web.Request, staff: Staff, body: ScanSpec) -> ScanAnswer:
-    return ScanAnswer.model_validate(await scan(request.app[SERVICES], staff, body))
+    answer = ScanAnswer.model_validate(await scan(request.app[SERVICES], staff, body))
+    SCANS.labels(str(body.action), answer.reason or answer.result).inc()
+    return answer
 
 
 @endpoint(

@@ -140,3 +140,15 @@ async def test_offline_check_with_only_the_published_public_key(client, svc):
     for key in svc.qr.keys.values():
         assert key.private_bytes_raw().hex() not in text
         assert base64.urlsafe_b64encode(key.private_bytes_raw()).decode().rstrip("=") not in text
+
+
+def test_a_code_read_before_still_goes_stale():
+    ring = QrKeyRing.ephemeral()
+    now = time.time()
+    payload = qr.sign(ring, qr.VOUCHER, "ABCDEFGHIJKLMNOP", now=now).payload
+    assert qr.read(ring, payload, qr.VOUCHER, now=now).ident == "ABCDEFGHIJKLMNOP"
+    assert qr.read(ring, payload, qr.VOUCHER, now=now).ident == "ABCDEFGHIJKLMNOP"  # remembered
+    with pytest.raises(errors.QrStale):
+        qr.read(ring, payload, qr.VOUCHER, now=now + 120)
+    with pytest.raises(errors.QrInvalid):
+        qr.read(ring, payload, qr.CLASS, now=now)

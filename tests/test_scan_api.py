@@ -281,3 +281,62 @@ async def test_revocation_list_is_incremental(client, svc, env):
     r = await client.get(f"{API}/qr/revocations?since={second['cursor']}", headers=auth(env["scanner"]))
     assert (await r.json())["items"] == []
     assert (await client.get(f"{API}/qr/revocations")).status == 401
+
+
+async def test_checkin_again_after_annulling_it_counts_again(client, svc, env):
+    from models import Attendance
+
+    payload = await voucher_payload(client, env["session"], env["code"])
+    await post_scan(client, env["scanner"], scan_body(payload, "enrol", env["class"]["id"]))
+    first = await post_scan(client, env["scanner"], scan_body(payload, "checkin", env["class"]["id"]))
+    r = await client.post(f"{API}/scans/{first['scan_id']}/annul", headers=auth(env["scanner"]))
+    assert r.status == 200, await r.text()
+    again = await post_scan(client, env["scanner"], scan_body(payload, "checkin", env["class"]["id"]))
+    assert (again["result"], again["reason"]) == ("ok", None)
+    [row] = await Attendance.all()
+    assert row.annulled_at is None and row.scan_id == again["scan_id"]
+    # And that check-in can be annulled in turn.
+    r = await client.post(f"{API}/scans/{again['scan_id']}/annul", headers=auth(env["scanner"]))
+    assert r.status == 200, await r.text()
+
+
+async def test_many_scans_at_once_each_get_their_own_record_and_answer(client, svc, env):
+    payload = await voucher_payload(client, env["session"], env["code"])
+    bodies = [scan_body(payload, "verify") for _ in range(20)]
+    bodies += [scan_body(payload, "checkin", env["class"]["id"]) for _ in range(5)]  # not enrolled
+    bodies += [bodies[0]] * 3  # a client retrying the first
+    answers = await asyncio.gather(*(post_scan(client, env["scanner"], b) for b in bodies))
+    assert [a["result"] for a in answers[:20]] == ["ok"] * 20
+    assert {a["reason"] for a in answers[20:25]} == {"not_enrolled"}
+    assert len({a["scan_id"] for a in answers}) == 25
+    assert {a["scan_id"] for a in answers[25:]} == {answers[0]["scan_id"]}
+    assert await ScanRecord.all().count() == 25
+    records = {r.id: r for r in await ScanRecord.all()}
+    for body, answer in zip(bodies, answers, strict=True):
+        record = records[answer["scan_id"]]
+        assert (record.nonce, record.action, record.reason) == (body["nonce"], body["action"], answer["reason"])
+
+
+async def test_disabling_a_scanner_refuses_their_next_scan(client, svc, env):
+    member, token = await scanner(client, env["commissioner"], "third-desk")
+    payload = await voucher_payload(client, env["session"], env["code"])
+    assert (await post_scan(client, token, scan_body(payload, "verify")))["result"] == "ok"
+    r = await client.post(f"{API}/institution/staff/{member['id']}/disable", headers=auth(env["commissioner"]))
+    assert r.status == 200, await r.text()
+    r = await client.post(f"{API}/scans", json=scan_body(payload, "verify"), headers=auth(token))
+    assert r.status == 401
+
+
+async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, env):
+    def count(text: str, labels: str) -> float:
+        line = next((x for x in text.splitlines() if x.startswith(f"pxq_scans_total{{{labels}}}")), None)
+        return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+    before = await (await client.get("/metrics")).text()
+    payload = await voucher_payload(client, env["session"], env["code"])
+    await post_scan(client, env["scanner"], scan_body(payload, "verify"))
+    await post_scan(client, env["scanner"], scan_body(payload[:-4] + "AAAA", "verify"))
+    after = await (await client.get("/metrics")).text()
+    assert count(after, 'action="verify",result="ok"') - count(before, 'action="verify",result="ok"') == 1
+    forged = 'action="verify",result="qr_invalid"'
+    assert count(after, forged) - count(before, forged) == 1

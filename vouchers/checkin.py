@@ -5,14 +5,15 @@ check-in at the same lesson answers `already_checked_in`; unique(lesson, voucher
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models import Attendance, Enrolment, Lesson, Staff, TrainingClass, Voucher, VoucherStatus
+from models import Attendance, Lesson, Staff, TrainingClass, Voucher, VoucherStatus
+from models.scan_statements import ScanRead
 from vouchers import errors
-from vouchers.enrol import class_of
 from vouchers.institution_spec import ScanSpec
-from vouchers.scan_outcome import Outcome, Write
+from vouchers.scan_outcome import Const, Outcome, Write
 from vouchers.voucher_checks import check_current
 
 
@@ -26,19 +27,18 @@ async def current_lesson(training_class: TrainingClass, now: datetime, lesson_id
     return lesson
 
 
-async def check_enrolled(voucher: Voucher, training_class: TrainingClass, now: datetime) -> None:
-    check_current(voucher, now)
-    enrolled = await Enrolment.exists(voucher_id=voucher.id, training_class_id=training_class.id, annulled_at=None)
-    if voucher.status != VoucherStatus.ENROLLED or not enrolled:
-        raise errors.NotEnrolled()
-
-
 async def attend(
     conn: Any, lesson: Lesson, voucher: Voucher, method: str, now: datetime, location_checkin_id: int | None = None
 ) -> tuple[Attendance, bool]:
     """The attendance row and whether it is new. A concurrent duplicate makes the insert fail
     (unique(lesson, voucher)); the caller retries and then finds it."""
-    found = await Attendance.get_or_none(lesson_id=lesson.id, voucher_id=voucher.id).using_db(conn)
+    return await _attend(conn, lesson.id, voucher.id, method, now, location_checkin_id)
+
+
+async def _attend(
+    conn: Any, lesson_id: int, voucher_id: int, method: str, now: datetime, location_checkin_id: int | None = None
+) -> tuple[Attendance, bool]:
+    found = await Attendance.get_or_none(lesson_id=lesson_id, voucher_id=voucher_id).using_db(conn)
     if found is not None and found.annulled_at is None:
         return found, False
     if found is not None:  # annulled earlier: present again
@@ -49,8 +49,8 @@ async def attend(
         await found.save(using_db=conn, update_fields=["annulled_at", "method", "checked_in_at", "location_checkin_id"])
         return found, True
     row = await Attendance.create(
-        lesson_id=lesson.id,
-        voucher_id=voucher.id,
+        lesson_id=lesson_id,
+        voucher_id=voucher_id,
         method=method,
         checked_in_at=now,
         location_checkin_id=location_checkin_id,
@@ -59,27 +59,57 @@ async def attend(
     return row, True
 
 
-async def checkin_by_scan(staff: Staff, spec: ScanSpec, voucher: Voucher, now: datetime) -> Write:
-    training_class = await class_of(staff, spec.class_id)
-    await check_enrolled(voucher, training_class, now)
-    lesson = await current_lesson(training_class, now, spec.lesson_id)
+def _already(class_id: int, lesson_id: int, checked_in_at: datetime) -> Outcome:
+    return Outcome(
+        reason="already_checked_in",
+        message="该学员本节课已签到",
+        class_id=class_id,
+        lesson_id=lesson_id,
+        extra={"checked_in_at": checked_in_at.isoformat()},
+    )
 
-    async def write(conn: Any) -> Outcome:
-        row, new = await attend(conn, lesson, voucher, "scan", now)
-        if not new:
-            return Outcome(
-                reason="already_checked_in",
-                message="该学员本节课已签到",
-                class_id=training_class.id,
-                lesson_id=lesson.id,
-                extra={"checked_in_at": row.checked_in_at.isoformat()},
-            )
+
+@dataclass(frozen=True)
+class ScanCheckin:
+    """Writes a check-in by scan. The scan call may instead write a first check-in (no row
+    seen at the lesson) together with its record in one statement (`first` and `outcome`)."""
+
+    class_id: int
+    lesson_id: int
+    voucher_id: int
+    now: datetime
+    first: bool
+
+    def outcome(self) -> Outcome:
         return Outcome(
             message="签到成功",
-            class_id=training_class.id,
-            lesson_id=lesson.id,
-            extra={"checked_in_at": now.isoformat()},
-            links=[row],
+            class_id=self.class_id,
+            lesson_id=self.lesson_id,
+            extra={"checked_in_at": self.now.isoformat()},
         )
 
-    return write
+    async def __call__(self, conn: Any) -> Outcome:
+        row, new = await _attend(conn, self.lesson_id, self.voucher_id, "scan", self.now)
+        if not new:
+            return _already(self.class_id, self.lesson_id, row.checked_in_at)
+        outcome = self.outcome()
+        outcome.links.append(row)
+        return outcome
+
+
+def checkin_by_scan(staff: Staff, spec: ScanSpec, read: ScanRead, now: datetime) -> Write:
+    """`read` was made for `spec.class_id` (and `spec.lesson_id`) at the staff's institution."""
+    if spec.class_id is None:
+        raise errors.ClassRequired()
+    if not read.class_found:
+        raise errors.ScanClassNotFound()
+    voucher = read.voucher
+    check_current(voucher, now)
+    if voucher.status != VoucherStatus.ENROLLED or not read.enrolled:
+        raise errors.NotEnrolled()
+    if read.lesson_id is None:
+        raise errors.NoLessonNow()
+    seen = read.attendance
+    if seen is not None and seen["annulled_at"] is None:
+        return Const(_already(spec.class_id, read.lesson_id, seen["checked_in_at"]))
+    return ScanCheckin(spec.class_id, read.lesson_id, voucher.id, now, first=seen is None)

@@ -52,6 +52,9 @@ async def enrol(svc: Services, staff: Staff, spec: ScanSpec, voucher: Voucher, n
     check_fits(voucher, training_class)
     if training_class.end_date < local_date(now):
         raise errors.ClassEnded()
+    if voucher.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
+        # Read after the scan arrived, so the locked check below would say the same.
+        raise errors.AlreadyEnrolled()
     rule = svc.policy.for_region(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:

@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from vouchers.qr_offline import b32
+from vouchers.qr_offline import QrSubject, b32
 
 SUFFIX = ".key"
 RETIRED_SUFFIX = ".retired"
@@ -39,6 +39,9 @@ class QrKeyRing:
     step_s: int = 30
     tolerance_steps: int = 1
     _public: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
+    # Payloads whose signature checked out (see `vouchers.qr.read`), per ring: a retired key
+    # means a new ring, so nothing it signed is remembered.
+    verified: dict[str, QrSubject] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:

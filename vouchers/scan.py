@@ -8,7 +8,7 @@ both arrive at once (unique(staff, nonce) decides, and the loser reads the winne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -17,16 +17,18 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import OutboxMessage, ScanRecord, Staff, Voucher
+from models.scan_statements import ScanRow, insert_first_checkin, is_postgres
 from vouchers import errors
-from vouchers.checkin import checkin_by_scan
+from vouchers.checkin import ScanCheckin, checkin_by_scan
 from vouchers.clock import utcnow
 from vouchers.enrol import enrol
 from vouchers.institution_notices import anomaly_notice
 from vouchers.institution_spec import ScanAction, ScanSpec
-from vouchers.scan_outcome import Outcome, Write
+from vouchers.scan_outcome import Const, Outcome, Write
 from vouchers.scan_summary import voucher_summary
+from vouchers.scan_writer import writer as scan_writer
 from vouchers.services import Services
-from vouchers.voucher_checks import check_usable, voucher_from_payload
+from vouchers.voucher_checks import check_usable, read_scanned
 
 ERROR = "error"
 
@@ -62,30 +64,18 @@ async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
     now = utcnow()
     voucher: Voucher | None = None
     try:
-        voucher = await voucher_from_payload(svc, spec.payload)
+        class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
+        read = await read_scanned(svc, spec.payload, staff.institution_id, class_id, spec.lesson_id)
+        voucher = read.voucher
         if spec.action == ScanAction.VERIFY:
             check_usable(voucher, staff.institution, now)
-            return await _record(svc, staff, spec, voucher, now, _const(Outcome(message="培训券有效")))
+            return await _record(svc, staff, spec, voucher, now, Const(Outcome(message="培训券有效")))
         if spec.action == ScanAction.ENROL:
             return await _record(svc, staff, spec, voucher, now, await enrol(svc, staff, spec, voucher, now))
-        return await _record(svc, staff, spec, voucher, now, await checkin_by_scan(staff, spec, voucher, now))
+        return await _record(svc, staff, spec, voucher, now, checkin_by_scan(staff, spec, read, now))
     except errors.ScanRefused as exc:
         outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
-        return await _record(svc, staff, spec, voucher, now, _const(outcome), anomaly=_anomaly(exc))
-
-
-@dataclass(frozen=True)
-class _Const:
-    """An outcome decided without writing anything but the scan record."""
-
-    outcome: Outcome
-
-    async def __call__(self, conn: Any) -> Outcome:
-        return self.outcome
-
-
-def _const(outcome: Outcome) -> Write:
-    return _Const(outcome)
+        return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc))
 
 
 def _anomaly(exc: errors.DomainError) -> str | None:
@@ -106,12 +96,26 @@ async def _record(
     the same nonce makes the record's insert fail: that scan's answer is the answer. A concurrent
     duplicate of the action's own row (the same check-in under another nonce) is retried once,
     and then found."""
-    # A bare answer with nothing else to write is one INSERT: no transaction round trips.
-    single = isinstance(write, _Const) and anomaly is None
+    if isinstance(write, Const) and anomaly is None:
+        # Nothing to write but the record: group-committed with the records of other scans.
+        answer = _answer(svc, spec, voucher, now, write.outcome)
+        scan_id = await scan_writer.write(_row(staff, spec, voucher, now, write.outcome, answer))
+        if scan_id is not None:
+            return _answered(answer, scan_id, now)
+        return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
+    if isinstance(write, ScanCheckin) and write.first and is_postgres(conn := connections.get("default")):
+        # A first check-in: the attendance and the record in one statement.
+        outcome = write.outcome()
+        answer = _answer(svc, spec, voucher, now, outcome)
+        try:
+            scan_id = await insert_first_checkin(conn, _row(staff, spec, voucher, now, outcome, answer), now)
+        except IntegrityError:
+            return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
+        if scan_id is not None:
+            return _answered(answer, scan_id, now)
+        # Checked in meanwhile under another nonce: the transaction below finds that row.
     for attempt in (1, 2):
         try:
-            if single:
-                return await _write(connections.get("default"), svc, staff, spec, voucher, now, write, anomaly)
             async with in_transaction() as conn:
                 return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
         except IntegrityError:
@@ -121,6 +125,61 @@ async def _record(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _replay_or(
+    svc: Services,
+    staff: Staff,
+    spec: ScanSpec,
+    voucher: Voucher | None,
+    now: datetime,
+    write: Write,
+    anomaly: str | None,
+) -> dict[str, Any]:
+    """The first answer of this nonce; if that scan's transaction rolled back after all, this
+    scan is written on its own."""
+    first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
+    if first is not None:
+        return replay(first)
+    async with in_transaction() as conn:
+        return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
+
+
+def _answer(svc: Services, spec: ScanSpec, voucher: Voucher | None, now: datetime, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "result": outcome.result,
+        "reason": outcome.reason,
+        "message": outcome.message,
+        "action": str(spec.action),
+        "class_id": outcome.class_id,
+        "lesson_id": outcome.lesson_id,
+        "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
+        **outcome.extra,
+    }
+
+
+def _row(
+    staff: Staff, spec: ScanSpec, voucher: Voucher | None, now: datetime, outcome: Outcome, answer: dict[str, Any]
+) -> ScanRow:
+    return ScanRow(
+        institution_id=staff.institution_id,
+        staff_id=staff.id,
+        nonce=spec.nonce,
+        device=spec.device,
+        action=str(spec.action),
+        voucher_id=voucher.id if voucher is not None else None,
+        class_id=outcome.class_id,
+        lesson_id=outcome.lesson_id,
+        result=outcome.result,
+        reason=outcome.reason,
+        answer=answer,
+        scanned_at=spec.scanned_at,
+        created_at=now,
+    )
+
+
+def _answered(answer: dict[str, Any], scan_id: int, now: datetime) -> dict[str, Any]:
+    return {**answer, "scan_id": scan_id, "replayed": False, "at": now.isoformat()}
 
 
 async def _write(
@@ -134,40 +193,18 @@ async def _write(
     anomaly: str | None,
 ) -> dict[str, Any]:
     outcome = await write(conn)
-    answer = {
-        "result": outcome.result,
-        "reason": outcome.reason,
-        "message": outcome.message,
-        "action": str(spec.action),
-        "class_id": outcome.class_id,
-        "lesson_id": outcome.lesson_id,
-        "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
-        **outcome.extra,
-    }
-    record = await ScanRecord.create(
-        institution_id=staff.institution_id,
-        staff_id=staff.id,
-        nonce=spec.nonce,
-        device=spec.device,
-        action=str(spec.action),
-        voucher_id=voucher.id if voucher is not None else None,
-        class_id=outcome.class_id,
-        lesson_id=outcome.lesson_id,
-        result=outcome.result,
-        reason=outcome.reason,
-        answer=answer,
-        scanned_at=spec.scanned_at,
-        using_db=conn,
-    )
-    for row in outcome.links:
-        row.scan_id = record.id
-        await row.save(using_db=conn, update_fields=["scan_id"])
+    answer = _answer(svc, spec, voucher, now, outcome)
+    row = _row(staff, spec, voucher, now, outcome, answer)
+    record = await ScanRecord.create(**{k: v for k, v in asdict(row).items() if k != "created_at"}, using_db=conn)
+    for link in outcome.links:
+        link.scan_id = record.id
+        await link.save(using_db=conn, update_fields=["scan_id"])
     if anomaly:
         detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device}
         if voucher is not None:
             detail["voucher_code"] = voucher.code
         await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
-    return {**answer, "scan_id": record.id, "replayed": False, "at": now.isoformat()}
+    return _answered(answer, record.id, now)
 
 
 async def _queue_once(conn: Any, row: OutboxMessage) -> None:

@@ -25,3 +25,13 @@ class Outcome:
 
 # An action runs its own writes in `conn` and returns the outcome; the scan record joins them.
 Write = Callable[[Any], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Const:
+    """An outcome decided without writing anything but the scan record."""
+
+    outcome: Outcome
+
+    async def __call__(self, conn: Any) -> Outcome:
+        return self.outcome

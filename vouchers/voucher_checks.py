@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models import Institution, Person, Voucher, VoucherStatus
+from tortoise import connections
+
+from models import Institution, Voucher, VoucherStatus
+from models.scan_statements import ScanKey, ScanRead, is_postgres, orm_scan_read, scan_read_from_row, scan_rows
 from vouchers import errors, qr
 from vouchers.batch_cache import cached_batch
+from vouchers.clock import utcnow
+from vouchers.coalesce import Coalescer
 from vouchers.services import Services
 
 _REFUSED = {
@@ -18,18 +23,33 @@ _REFUSED = {
 }
 
 
-async def voucher_from_payload(svc: Services, payload: str) -> Voucher:
+async def _fetch(keys: list[ScanKey]) -> list[tuple[ScanKey, dict]]:
+    return await scan_rows(connections.get("default"), keys, utcnow())
+
+
+# The scans of one event-loop turn read their vouchers (and check-in context) with one query.
+_reads: Coalescer[ScanKey, dict] = Coalescer(_fetch)
+
+
+async def read_scanned(
+    svc: Services, payload: str, institution_id: int, class_id: int | None = None, lesson_id: int | None = None
+) -> ScanRead:
+    """The voucher a genuine, current code names, with its holder and batch, and what a check-in
+    at `class_id` needs to know; QrInvalid, QrStale or VoucherNotFound otherwise."""
     subject = qr.read(svc.qr, payload, qr.VOUCHER)
-    # Two plain queries and the per-process batch cache: a select_related join costs more in
-    # Tortoise's query building than both round trips. A batch's rules are fixed once published.
-    voucher = await Voucher.get_or_none(code=subject.ident)
-    if voucher is None:  # signed by us but gone: cannot happen short of a restored backup
+    key = ScanKey(subject.ident, institution_id, class_id, lesson_id)
+    if is_postgres(connections.get("default")):
+        row = await _reads.load(key)
+        read = scan_read_from_row(row) if row is not None else None
+    else:
+        read = await orm_scan_read(key, utcnow())
+    if read is None:  # signed by us but gone: cannot happen short of a restored backup
         raise errors.VoucherNotFound()
-    batch = await cached_batch(voucher.batch_id)
+    # The per-process batch cache: a batch's rules are fixed once published.
+    batch = await cached_batch(read.voucher.batch_id)
     assert batch is not None  # restricted foreign key
-    voucher.batch = batch
-    voucher.person = await Person.get(id=voucher.person_id)
-    return voucher
+    read.voucher.batch = batch
+    return read
 
 
 def check_current(voucher: Voucher, now: datetime) -> None:

@@ -1,0 +1,235 @@
+"""The scan call's hot statements, as plain SQL on PostgreSQL.
+
+A scan's own work is small; what it cost was the statements around it, each built by the ORM
+and sent in its own round trip. Here the reads of many concurrent scans are one statement (the
+staff rows, and for each scanned code the voucher, its holder and, for a check-in, the class,
+the enrolment, the lesson open now and any attendance at it), and their records another. SQLite
+(tests, development) has the same functions on the ORM, one key at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from tortoise.exceptions import IntegrityError
+
+from models.accounts import Person
+from models.institutions import Attendance, Enrolment, Lesson, ScanRecord, Staff, TrainingClass
+from models.vouchers import Voucher
+
+
+def is_postgres(conn: Any) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+_STAFF_SQL = "SELECT * FROM institution_staff WHERE id = ANY($1::int[])"
+
+
+async def staff_rows(conn: Any, ids: list[int]) -> list[tuple[int, dict[str, Any]]]:
+    """PostgreSQL: the staff rows of these ids as column dicts (each caller builds its own
+    `Staff` with `staff_from_row`)."""
+    _, rows = await conn.execute_query(_STAFF_SQL, [ids])
+    return [(row["id"], dict(row)) for row in rows]
+
+
+def staff_from_row(row: dict[str, Any]) -> Staff:
+    return Staff._init_from_db(**row)
+
+
+# --- what a scan reads ---------------------------------------------------------------------------
+
+
+class ScanKey(NamedTuple):
+    code: str
+    institution_id: int
+    class_id: int | None  # set for enrol and check-in
+    lesson_id: int | None  # a check-in at this lesson only
+
+
+@dataclass
+class ScanRead:
+    """A scanned voucher with its holder and, when a class was named, its check-in context."""
+
+    voucher: Voucher
+    class_found: bool = False
+    enrolled: bool = False  # an active enrolment in the named class
+    lesson_id: int | None = None  # the class's lesson whose check-in window is open now
+    attendance: dict[str, Any] | None = field(default=None)  # id, checked_in_at, annulled_at
+
+
+_PERSON_COLUMNS = ("id", "id_hash", "id_cipher", "name_cipher", "phone_cipher", "created_at")
+
+_READ_SQL = f"""
+SELECT i.n, v.*, {", ".join(f"p.{c} AS p_{c}" for c in _PERSON_COLUMNS)},
+       c.id AS c_id,
+       EXISTS (SELECT 1 FROM enrolment e
+               WHERE e.voucher_id = v.id AND e.training_class_id = c.id AND e.annulled_at IS NULL) AS c_enrolled,
+       l.id AS l_id, a.id AS a_id, a.checked_in_at AS a_checked_in_at, a.annulled_at AS a_annulled_at
+FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) WITH ORDINALITY
+     AS i(code, institution_id, class_id, lesson_id, n)
+JOIN voucher v ON v.code = i.code
+JOIN person p ON p.id = v.person_id
+LEFT JOIN training_class c ON c.id = i.class_id AND c.institution_id = i.institution_id
+LEFT JOIN LATERAL (
+    SELECT id FROM lesson
+    WHERE training_class_id = c.id AND checkin_opens_at <= $5 AND checkin_closes_at > $5
+      AND (i.lesson_id IS NULL OR id = i.lesson_id)
+    ORDER BY checkin_opens_at DESC LIMIT 1
+) l ON true
+LEFT JOIN attendance a ON a.lesson_id = l.id AND a.voucher_id = v.id
+"""
+
+
+async def scan_rows(conn: Any, keys: list[ScanKey], now: datetime) -> list[tuple[ScanKey, dict[str, Any]]]:
+    """PostgreSQL: the row of each key whose code names a voucher (the lesson is the one open
+    at `now`). Each caller builds its own `ScanRead` with `scan_read_from_row`."""
+    columns = [[k.code for k in keys], [k.institution_id for k in keys], [k.class_id for k in keys]]
+    _, rows = await conn.execute_query(_READ_SQL, [*columns, [k.lesson_id for k in keys], now])
+    return [(keys[row["n"] - 1], dict(row)) for row in rows]
+
+
+def scan_read_from_row(data: dict[str, Any]) -> ScanRead:
+    voucher = Voucher._init_from_db(**data)
+    voucher.person = Person._init_from_db(**{c: data[f"p_{c}"] for c in _PERSON_COLUMNS})
+    attendance = None
+    if data["a_id"] is not None:
+        attendance = {
+            "id": data["a_id"],
+            "checked_in_at": data["a_checked_in_at"],
+            "annulled_at": data["a_annulled_at"],
+        }
+    return ScanRead(voucher, data["c_id"] is not None, data["c_enrolled"], data["l_id"], attendance)
+
+
+async def orm_scan_read(key: ScanKey, now: datetime) -> ScanRead | None:
+    """The same as `scan_rows` for one key, on the ORM (SQLite)."""
+    voucher = await Voucher.get_or_none(code=key.code)
+    if voucher is None:
+        return None
+    voucher.person = await Person.get(id=voucher.person_id)
+    read = ScanRead(voucher)
+    if key.class_id is None:
+        return read
+    read.class_found = await TrainingClass.exists(id=key.class_id, institution_id=key.institution_id)
+    if not read.class_found:
+        return read
+    read.enrolled = await Enrolment.exists(voucher_id=voucher.id, training_class_id=key.class_id, annulled_at=None)
+    lessons = Lesson.filter(training_class_id=key.class_id, checkin_opens_at__lte=now, checkin_closes_at__gt=now)
+    if key.lesson_id is not None:
+        lessons = lessons.filter(id=key.lesson_id)
+    lesson = await lessons.order_by("-checkin_opens_at").first()
+    if lesson is not None:
+        read.lesson_id = lesson.id
+        row = await Attendance.get_or_none(lesson_id=lesson.id, voucher_id=voucher.id)
+        if row is not None:
+            read.attendance = {"id": row.id, "checked_in_at": row.checked_in_at, "annulled_at": row.annulled_at}
+    return read
+
+
+# --- scan records --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    institution_id: int
+    staff_id: int
+    nonce: str
+    device: str
+    action: str
+    voucher_id: int | None
+    class_id: int | None
+    lesson_id: int | None
+    result: str
+    reason: str | None
+    answer: dict[str, Any]
+    scanned_at: datetime
+    created_at: datetime
+
+
+# Scans with a nonce already used by the same staff member are left out (ON CONFLICT): their
+# answer is the first one, which the caller reads.
+_INSERT_SQL = """
+WITH ins AS (
+    INSERT INTO scan_record (institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+                             result, reason, answer, scanned_at, created_at)
+    SELECT i.institution_id, i.staff_id, i.nonce, i.device, i.action, i.voucher_id, i.class_id, i.lesson_id,
+           i.result, i.reason, i.answer::jsonb, i.scanned_at, i.created_at
+    FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::int[],
+                $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[])
+         AS i(institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+              result, reason, answer, scanned_at, created_at)
+    ON CONFLICT (staff_id, nonce) DO NOTHING
+    RETURNING id, staff_id, nonce
+)
+SELECT id, staff_id, nonce FROM ins
+"""
+
+
+async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
+    """Each row's new record id, or None where the staff member's nonce was already used.
+    The rows must not repeat a (staff, nonce) among themselves."""
+    if not is_postgres(conn):
+        return [await _orm_insert(row) for row in rows]
+    columns = list(zip(*(_values(r) for r in rows), strict=True))
+    _, result = await conn.execute_query(_INSERT_SQL, [list(c) for c in columns])
+    ids = {(r["staff_id"], r["nonce"]): r["id"] for r in result}
+    return [ids.get((r.staff_id, r.nonce)) for r in rows]
+
+
+def _values(r: ScanRow) -> tuple[Any, ...]:
+    answer = json.dumps(r.answer, ensure_ascii=False, separators=(",", ":"))
+    return (
+        r.institution_id, r.staff_id, r.nonce, r.device, r.action, r.voucher_id, r.class_id, r.lesson_id,
+        r.result, r.reason, answer, r.scanned_at, r.created_at,
+    )  # fmt: skip
+
+
+async def _orm_insert(r: ScanRow) -> int | None:
+    try:
+        record = await ScanRecord.create(
+            institution_id=r.institution_id,
+            staff_id=r.staff_id,
+            nonce=r.nonce,
+            device=r.device,
+            action=r.action,
+            voucher_id=r.voucher_id,
+            class_id=r.class_id,
+            lesson_id=r.lesson_id,
+            result=r.result,
+            reason=r.reason,
+            answer=r.answer,
+            scanned_at=r.scanned_at,
+        )
+    except IntegrityError:
+        return None
+    return record.id
+
+
+# A first check-in: the attendance row and the scan record in one statement, the attendance
+# pointing at the record (for annulment). No row back: the voucher was checked in at this lesson
+# meanwhile (the caller takes the transactional path, which finds it). A nonce already used
+# fails the whole statement with IntegrityError.
+_CHECKIN_SQL = """
+WITH att AS (
+    INSERT INTO attendance (lesson_id, voucher_id, method, checked_in_at, scan_id)
+    VALUES ($1, $2, 'scan', $3, nextval(pg_get_serial_sequence('scan_record', 'id')))
+    ON CONFLICT (lesson_id, voucher_id) DO NOTHING
+    RETURNING scan_id
+)
+INSERT INTO scan_record (id, institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+                         result, reason, answer, scanned_at, created_at)
+SELECT att.scan_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16 FROM att
+RETURNING id
+"""
+
+
+async def insert_first_checkin(conn: Any, row: ScanRow, checked_in_at: datetime) -> int | None:
+    """PostgreSQL only: the new scan record's id, or None if the attendance row exists."""
+    assert row.voucher_id is not None and row.lesson_id is not None
+    _, result = await conn.execute_query(_CHECKIN_SQL, [row.lesson_id, row.voucher_id, checked_in_at, *_values(row)])
+    return result[0]["id"] if result else None
