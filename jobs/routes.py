@@ -11,19 +11,11 @@ from collections.abc import Awaitable, Callable
 
 from jobs.delivery import Attempt, Route
 from models import OutboxMessage
+from vouchers.trainee_notices import KINDS
 
 PersonNotifier = Callable[[OutboxMessage], Awaitable[Attempt | None]]
 
-PERSON_NOTICES = (
-    "voucher_claimed",
-    "voucher_issued",
-    "voucher_revoked",
-    "voucher_expiring",
-    "voucher_expired",
-    "voucher_voided",
-    "voucher_completed",
-    "voucher_settled",
-)
+PERSON_NOTICES = KINDS  # the voucher notices a trainee gets (vouchers.trainee_notices)
 
 
 def person_notice_route(notifiers: list[PersonNotifier]) -> Route:

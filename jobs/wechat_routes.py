@@ -14,7 +14,8 @@ from vouchers.clock import local_date, utcnow
 from vouchers.institution_notices import notice_text
 from vouchers.outbox import outbox_row
 from vouchers.send_staff_notice import send_staff_notice
-from vouchers.send_subscribe_notice import HINTS, WHAT_HAPPENED, send_subscribe_notice
+from vouchers.send_subscribe_notice import send_subscribe_notice
+from vouchers.trainee_notices import HINTS, WHAT_HAPPENED
 
 STAFF_NOTICE = "staff_notice"
 

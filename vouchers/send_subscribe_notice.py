@@ -16,28 +16,9 @@ from channels import errors as channel_errors
 from models import AccountChannel, ChannelAccount, OutboxMessage, Voucher, WechatDelivery
 from vouchers.clock import local_date
 from vouchers.subscription_consent import consent_exhausted, give_back_consent, use_consent
+from vouchers.trainee_notices import HINTS, WHAT_HAPPENED
 
 PAGE = "pages/vouchers/detail"
-WHAT_HAPPENED = {
-    "voucher_claimed": "领取成功",
-    "voucher_issued": "已发放",
-    "voucher_revoked": "已作废",
-    "voucher_expiring": "即将过期",
-    "voucher_expired": "已过期",
-    "voucher_voided": "已失效",
-    "voucher_completed": "已结业",
-    "voucher_settled": "已核销",
-}
-HINTS = {
-    "voucher_claimed": "请在有效期内到培训机构报名",
-    "voucher_issued": "培训券已发放到您的卡包",
-    "voucher_revoked": "如有疑问请联系发券部门",
-    "voucher_expiring": "请尽快报名参加培训",
-    "voucher_expired": "未使用的培训券已过有效期",
-    "voucher_voided": "培训未在期限内完成",
-    "voucher_completed": "培训机构已提交结业考核结果",
-    "voucher_settled": "培训补贴已审核通过",
-}
 
 
 class SubscribeSender(Protocol):
