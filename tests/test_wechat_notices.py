@@ -137,3 +137,13 @@ async def test_staff_notice_without_binding_or_data(wechat: WechatEnv):
         await send_staff_notice(row, wechat.clients.official, "tpl")
     with pytest.raises(errors.BadData):
         await send_staff_notice(outbox_row("staff_notice", utcnow()), wechat.clients.official, "tpl")
+
+
+async def test_concurrent_consent_reports_are_all_counted(wechat: WechatEnv):
+    import asyncio
+
+    from vouchers.subscription_consent import record_consents
+
+    _, _, account = await _claimed(wechat)
+    await asyncio.gather(*(record_consents(account, {TEMPLATE: "accept"}) for _ in range(5)))
+    assert (await SubscriptionConsent.get(account_id=account.id, template_id=TEMPLATE)).remaining == 5

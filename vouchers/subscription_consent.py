@@ -25,6 +25,9 @@ async def record_consents(account: ChannelAccount, results: dict[str, str], long
             row, _ = await SubscriptionConsent.get_or_create(
                 account_id=account.id, template_id=template_id, using_db=conn
             )
+            # One row per account and template: concurrent reports serialise on it, so no accept
+            # is lost between the read and the write (as in the Alipay module).
+            row = await SubscriptionConsent.select_for_update().using_db(conn).get(id=row.id)
             if result == ACCEPT:
                 if long_term:
                     row.long_term = True
