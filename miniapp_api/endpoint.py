@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
@@ -17,7 +18,7 @@ from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers import errors
 from vouchers.bureau_auth import user_for_token
 from vouchers.sessions import account_for_token
-from vouchers.staff_auth import staff_for_token
+from vouchers.staff_auth import staff_claims, staff_for_token
 
 
 @dataclass
@@ -60,6 +61,8 @@ def endpoint(
                 kwargs["account"] = await account_for_token(request.app[SERVICES], _bearer(request))
             elif auth == "staff":
                 kwargs["staff"] = await staff_for_token(request.app[SERVICES], _bearer(request))
+            elif auth == "staff_claims":  # the handler reads the staff row itself (see vouchers.scan)
+                kwargs["claims"] = staff_claims(request.app[SERVICES], _bearer(request))
             if query is not None:
                 kwargs["query"] = validate(query, dict(request.query))
             if body is not None:
@@ -117,7 +120,7 @@ def json_response(result: Any, status: int = 200) -> web.Response:
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
     return web.Response(
-        body=json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(),
+        body=orjson.dumps(result),
         status=status,
         content_type="application/json",
     )

@@ -9,11 +9,11 @@ the enrolment, the lesson open now and any attendance at it), and their records 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 from tortoise.exceptions import IntegrityError
 
 from models.accounts import Person
@@ -45,8 +45,8 @@ def staff_from_row(row: dict[str, Any]) -> Staff:
 
 
 class ScanKey(NamedTuple):
+    staff_id: int  # who scans: read in the same statement, so a scan authenticates for free
     code: str
-    institution_id: int
     class_id: int | None  # set for enrol and check-in
     lesson_id: int | None  # a check-in at this lesson only
 
@@ -62,19 +62,26 @@ class ScanRead:
     attendance: dict[str, Any] | None = field(default=None)  # id, checked_in_at, annulled_at
 
 
+_STAFF_COLUMNS = (
+    "id", "institution_id", "username", "password_hash", "display_name", "role", "id_hash", "id_cipher",
+    "name_cipher", "active", "removed_at", "token_version", "created_at",
+)  # fmt: skip
 _PERSON_COLUMNS = ("id", "id_hash", "id_cipher", "name_cipher", "phone_cipher", "created_at")
 
+# One row per key whose staff member exists; the voucher columns are NULL when the code names no
+# voucher. The class must be the scanning staff member's institution's.
 _READ_SQL = f"""
-SELECT i.n, v.*, {", ".join(f"p.{c} AS p_{c}" for c in _PERSON_COLUMNS)},
+SELECT i.n, {", ".join(f"s.{c} AS s_{c}" for c in _STAFF_COLUMNS)},
+       v.*, {", ".join(f"p.{c} AS p_{c}" for c in _PERSON_COLUMNS)},
        c.id AS c_id,
        EXISTS (SELECT 1 FROM enrolment e
                WHERE e.voucher_id = v.id AND e.training_class_id = c.id AND e.annulled_at IS NULL) AS c_enrolled,
        l.id AS l_id, a.id AS a_id, a.checked_in_at AS a_checked_in_at, a.annulled_at AS a_annulled_at
-FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) WITH ORDINALITY
-     AS i(code, institution_id, class_id, lesson_id, n)
-JOIN voucher v ON v.code = i.code
-JOIN person p ON p.id = v.person_id
-LEFT JOIN training_class c ON c.id = i.class_id AND c.institution_id = i.institution_id
+FROM unnest($1::int[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS i(staff_id, code, class_id, lesson_id, n)
+JOIN institution_staff s ON s.id = i.staff_id
+LEFT JOIN voucher v ON v.code = i.code
+LEFT JOIN person p ON p.id = v.person_id
+LEFT JOIN training_class c ON c.id = i.class_id AND c.institution_id = s.institution_id AND v.id IS NOT NULL
 LEFT JOIN LATERAL (
     SELECT id FROM lesson
     WHERE training_class_id = c.id AND checkin_opens_at <= $5 AND checkin_closes_at > $5
@@ -86,14 +93,18 @@ LEFT JOIN attendance a ON a.lesson_id = l.id AND a.voucher_id = v.id
 
 
 async def scan_rows(conn: Any, keys: list[ScanKey], now: datetime) -> list[tuple[ScanKey, dict[str, Any]]]:
-    """PostgreSQL: the row of each key whose code names a voucher (the lesson is the one open
-    at `now`). Each caller builds its own `ScanRead` with `scan_read_from_row`."""
-    columns = [[k.code for k in keys], [k.institution_id for k in keys], [k.class_id for k in keys]]
+    """PostgreSQL: the row of each key whose staff member exists (the lesson is the one open at
+    `now`). Each caller builds its own staff and `ScanRead` with `scan_read_from_row`."""
+    columns = [[k.staff_id for k in keys], [k.code for k in keys], [k.class_id for k in keys]]
     _, rows = await conn.execute_query(_READ_SQL, [*columns, [k.lesson_id for k in keys], now])
     return [(keys[row["n"] - 1], dict(row)) for row in rows]
 
 
-def scan_read_from_row(data: dict[str, Any]) -> ScanRead:
+def scan_read_from_row(data: dict[str, Any]) -> tuple[Staff, ScanRead | None]:
+    """The staff member, and the read (None when the code names no voucher)."""
+    staff = Staff._init_from_db(**{c: data[f"s_{c}"] for c in _STAFF_COLUMNS})
+    if data["id"] is None:
+        return staff, None
     voucher = Voucher._init_from_db(**data)
     voucher.person = Person._init_from_db(**{c: data[f"p_{c}"] for c in _PERSON_COLUMNS})
     attendance = None
@@ -103,11 +114,11 @@ def scan_read_from_row(data: dict[str, Any]) -> ScanRead:
             "checked_in_at": data["a_checked_in_at"],
             "annulled_at": data["a_annulled_at"],
         }
-    return ScanRead(voucher, data["c_id"] is not None, data["c_enrolled"], data["l_id"], attendance)
+    return staff, ScanRead(voucher, data["c_id"] is not None, data["c_enrolled"], data["l_id"], attendance)
 
 
-async def orm_scan_read(key: ScanKey, now: datetime) -> ScanRead | None:
-    """The same as `scan_rows` for one key, on the ORM (SQLite)."""
+async def orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> ScanRead | None:
+    """The same as `scan_rows` for one key, on the ORM (SQLite), once the staff member is known."""
     voucher = await Voucher.get_or_none(code=key.code)
     if voucher is None:
         return None
@@ -115,7 +126,7 @@ async def orm_scan_read(key: ScanKey, now: datetime) -> ScanRead | None:
     read = ScanRead(voucher)
     if key.class_id is None:
         return read
-    read.class_found = await TrainingClass.exists(id=key.class_id, institution_id=key.institution_id)
+    read.class_found = await TrainingClass.exists(id=key.class_id, institution_id=institution_id)
     if not read.class_found:
         return read
     read.enrolled = await Enrolment.exists(voucher_id=voucher.id, training_class_id=key.class_id, annulled_at=None)
@@ -182,7 +193,7 @@ async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
 
 
 def _values(r: ScanRow) -> tuple[Any, ...]:
-    answer = json.dumps(r.answer, ensure_ascii=False, separators=(",", ":"))
+    answer = orjson.dumps(r.answer).decode()
     return (
         r.institution_id, r.staff_id, r.nonce, r.device, r.action, r.voucher_id, r.class_id, r.lesson_id,
         r.result, r.reason, answer, r.scanned_at, r.created_at,

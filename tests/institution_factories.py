@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from miniapp_api.scans import ScanAnswer
 from peixunquan.appkeys import SERVICES
 from tests.factories import auth, id_number
 
@@ -182,4 +183,8 @@ def scan_body(payload: str, action: str, class_id: int | None = None, **override
 async def post_scan(client, token: str, body: dict[str, Any]) -> dict[str, Any]:
     r = await client.post(f"{API}/scans", json=body, headers=auth(token))
     assert r.status == 200, await r.text()
-    return await r.json()
+    answer = await r.json()
+    # The handler sends the use case's dict as is: hold it to the schema the API publishes.
+    assert set(answer) <= set(ScanAnswer.model_fields), set(answer) - set(ScanAnswer.model_fields)
+    ScanAnswer.model_validate(answer, strict=False)
+    return answer

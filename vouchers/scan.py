@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from models import OutboxMessage, ScanRecord, Staff, Voucher
 from models.scan_statements import ScanRow, insert_first_checkin, is_postgres
-from vouchers import errors
+from vouchers import errors, qr
 from vouchers.checkin import ScanCheckin, checkin_by_scan
 from vouchers.clock import utcnow
 from vouchers.enrol import enrol
@@ -28,6 +28,8 @@ from vouchers.scan_outcome import Const, Outcome, Write
 from vouchers.scan_summary import voucher_summary
 from vouchers.scan_writer import writer as scan_writer
 from vouchers.services import Services
+from vouchers.staff_auth import staff_for_claims
+from vouchers.tokens import TokenClaims
 from vouchers.voucher_checks import check_usable, read_scanned
 
 ERROR = "error"
@@ -58,15 +60,22 @@ REASONS = (
 )
 
 
-async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
+async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, Any]:
+    """`claims` are the scanning staff member's verified token: the member's row is read in the
+    statement that reads the voucher, or alone when the code is not genuine."""
     # No look-up of the nonce first: a repeat is rare, and the scan record's insert finds it
     # (unique(staff, nonce)) in the same round trip that records a new scan.
     now = utcnow()
-    voucher: Voucher | None = None
     try:
-        class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
-        read = await read_scanned(svc, spec.payload, staff.institution_id, class_id, spec.lesson_id)
-        voucher = read.voucher
+        subject = qr.read(svc.qr, spec.payload, qr.VOUCHER)
+    except errors.ScanRefused as exc:
+        return await _refused(svc, await staff_for_claims(svc, claims), spec, None, now, exc)
+    class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
+    staff, read = await read_scanned(svc, claims, subject.ident, class_id, spec.lesson_id)
+    voucher = read.voucher if read is not None else None
+    try:
+        if read is None or voucher is None:  # signed by us but gone: only after restoring a backup
+            raise errors.VoucherNotFound()
         if spec.action == ScanAction.VERIFY:
             check_usable(voucher, staff.institution, now)
             return await _record(svc, staff, spec, voucher, now, Const(Outcome(message="培训券有效")))
@@ -74,8 +83,14 @@ async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
             return await _record(svc, staff, spec, voucher, now, await enrol(svc, staff, spec, voucher, now))
         return await _record(svc, staff, spec, voucher, now, checkin_by_scan(staff, spec, read, now))
     except errors.ScanRefused as exc:
-        outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
-        return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc))
+        return await _refused(svc, staff, spec, voucher, now, exc)
+
+
+async def _refused(
+    svc: Services, staff: Staff, spec: ScanSpec, voucher: Voucher | None, now: datetime, exc: errors.ScanRefused
+) -> dict[str, Any]:
+    outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
+    return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc))
 
 
 def _anomaly(exc: errors.DomainError) -> str | None:

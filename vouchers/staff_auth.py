@@ -15,6 +15,7 @@ from vouchers import errors
 from vouchers.bureau_auth import _DUMMY_HASH, _hasher, hash_password
 from vouchers.coalesce import Coalescer
 from vouchers.services import Services
+from vouchers.tokens import TokenClaims
 
 STAFF = "staff"
 MIN_PASSWORD = 10
@@ -41,7 +42,15 @@ async def staff_login(svc: Services, username: str, password: str) -> tuple[Staf
 
 
 async def staff_for_token(svc: Services, token: str) -> Staff:
-    claims = svc.tokens.verify(token, STAFF)
+    return await staff_for_claims(svc, staff_claims(svc, token))
+
+
+def staff_claims(svc: Services, token: str) -> TokenClaims:
+    """The token's claims if its signature and expiry hold; the staff row is still to be read."""
+    return svc.tokens.verify(token, STAFF)
+
+
+async def staff_for_claims(svc: Services, claims: TokenClaims) -> Staff:
     # Read on every request, never cached: disabling someone must end their session at once,
     # in every server process. The requests of one event-loop turn share one query.
     if is_postgres(connections.get("default")):
@@ -49,6 +58,11 @@ async def staff_for_token(svc: Services, token: str) -> Staff:
         staff = staff_from_row(row) if row is not None else None
     else:
         staff = await Staff.get_or_none(id=claims.subject)
+    return await admit(staff, claims)
+
+
+async def admit(staff: Staff | None, claims: TokenClaims) -> Staff:
+    """The staff member the token names, if still allowed in, with the institution attached."""
     if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")
     staff.institution = await _institution(staff.institution_id)
