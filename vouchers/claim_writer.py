@@ -42,8 +42,8 @@ class ClaimWriter:
             task = asyncio.ensure_future(self._drain(conn, batch_id, voucher_type))
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._tasks.discard)
-        # shield: a caller that goes away must not cancel the write of the others.
-        return await asyncio.shield(future)
+        # A caller that goes away cancels only its own future; the group is written regardless.
+        return await future
 
     async def _drain(self, conn: Any, batch_id: int, voucher_type: str) -> None:
         try:

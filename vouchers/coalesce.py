@@ -20,7 +20,9 @@ MAX_KEYS = 500
 class Coalescer(Generic[K, V]):
     def __init__(self, fetch: Callable[[list[K]], Awaitable[Iterable[tuple[K, V]]]]) -> None:
         self._fetch = fetch
-        self._wanted: dict[K, asyncio.Future[V | None]] = {}
+        # Each caller waits on its own future: one that is cancelled cancels only its own, so no
+        # shield (an extra future and task hop per caller) is needed.
+        self._wanted: dict[K, list[asyncio.Future[V | None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -28,16 +30,18 @@ class Coalescer(Generic[K, V]):
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (tests, a restart): what the old one wanted is gone
             self._loop, self._wanted = loop, {}
-        future = self._wanted.get(key)
-        if future is None:
-            if not self._wanted:
-                # Runs after every request already ready in this turn has asked for its key.
-                loop.call_soon(self._flush)
-            future = self._wanted[key] = loop.create_future()
+        if not self._wanted:
+            # Runs after every request already ready in this turn has asked for its key.
+            loop.call_soon(self._flush)
+        future: asyncio.Future[V | None] = loop.create_future()
+        waiting = self._wanted.get(key)
+        if waiting is None:
+            self._wanted[key] = [future]
             if len(self._wanted) >= MAX_KEYS:
                 self._flush()
-        # shield: a caller that is cancelled must not cancel the others' shared answer.
-        return await asyncio.shield(future)
+        else:
+            waiting.append(future)
+        return await future
 
     def _flush(self) -> None:
         if self._wanted:
@@ -46,17 +50,20 @@ class Coalescer(Generic[K, V]):
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, wanted: dict[K, asyncio.Future[V | None]]) -> None:
+    async def _answer(self, wanted: dict[K, list[asyncio.Future[V | None]]]) -> None:
         try:
             found = dict(await self._fetch(list(wanted)))
         except BaseException as exc:
-            for future in wanted.values():
-                if not future.done():
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: callers that left must not log it as lost
+            for futures in wanted.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+                        future.exception()  # retrieved: callers that left must not log it as lost
             if not isinstance(exc, Exception):
                 raise
             return
-        for key, future in wanted.items():
-            if not future.done():
-                future.set_result(found.get(key))
+        for key, futures in wanted.items():
+            value = found.get(key)
+            for future in futures:
+                if not future.done():
+                    future.set_result(value)

@@ -40,8 +40,8 @@ class ScanWriter:
             task = asyncio.ensure_future(self._drain())
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._tasks.discard)
-        # shield: a caller that goes away must not cancel the write of the others.
-        return await asyncio.shield(future)
+        # A caller that goes away cancels only its own future; the group is written regardless.
+        return await future
 
     async def _drain(self) -> None:
         try:
