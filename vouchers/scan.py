@@ -36,6 +36,7 @@ ERROR = "error"
 REASONS = (
     "qr_invalid",
     "qr_stale",
+    "qr_static",
     "voucher_not_found",
     "revoked",
     "expired",
@@ -64,8 +65,12 @@ async def scan(svc: Services, staff: Staff, spec: ScanSpec) -> dict[str, Any]:
     now = utcnow()
     voucher: Voucher | None = None
     try:
-        class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
-        read = await read_scanned(svc, spec.payload, staff.institution_id, class_id, spec.lesson_id)
+        checkin = spec.action == ScanAction.CHECKIN
+        class_id = spec.class_id if checkin else None
+        # A check-in needs the rotating code: the static card-pass code is refused (qr_static).
+        read = await read_scanned(
+            svc, spec.payload, staff.institution_id, class_id, spec.lesson_id, static_ok=not checkin
+        )
         voucher = read.voucher
         if spec.action == ScanAction.VERIFY:
             check_usable(voucher, staff.institution, now)

@@ -32,11 +32,18 @@ _reads: Coalescer[ScanKey, dict] = Coalescer(_fetch)
 
 
 async def read_scanned(
-    svc: Services, payload: str, institution_id: int, class_id: int | None = None, lesson_id: int | None = None
+    svc: Services,
+    payload: str,
+    institution_id: int,
+    class_id: int | None = None,
+    lesson_id: int | None = None,
+    *,
+    static_ok: bool = False,
 ) -> ScanRead:
     """The voucher a genuine, current code names, with its holder and batch, and what a check-in
-    at `class_id` needs to know; QrInvalid, QrStale or VoucherNotFound otherwise."""
-    subject = qr.read(svc.qr, payload, qr.VOUCHER)
+    at `class_id` needs to know; QrInvalid, QrStale or VoucherNotFound otherwise. The static
+    card-pass code (Alipay card pack) names the voucher too where `static_ok`, else QrStatic."""
+    subject = qr.read(svc.qr, payload, qr.VOUCHER, static_ok=static_ok)
     key = ScanKey(subject.ident, institution_id, class_id, lesson_id)
     if is_postgres(connections.get("default")):
         row = await _reads.load(key)
