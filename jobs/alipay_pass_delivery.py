@@ -4,6 +4,8 @@ Each sender takes one OutboxMessage and the Alipay client and returns Alipay's i
 did, or raises a `channels.errors` error for the delivery loop to retry or give up. A row whose
 prerequisite is not delivered yet (the instance before its template, an update before its
 instance) raises Retryable: the loop's backoff orders them without any other coordination.
+The pass's QR is the card-pass code, signed when the instance is sent with the QR key ring the
+scan call verifies with (`senders(ring)`; the worker passes its Services' ring).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from channels.alipay.passes import template_content
 from models import AlipayPass, AlipayPassTemplate, Batch, OutboxMessage
 from vouchers.card_pack import PASS_ADD, PASS_TEMPLATE, PASS_UPDATE, pass_fields
 from vouchers.clock import utcnow
+from vouchers.qr_keys import QrKeyRing
 
 MERCHANT = "人力资源和社会保障局"
 
@@ -31,12 +34,12 @@ async def send_pass_template(message: OutboxMessage, client: AlipayClient) -> st
     return tpl_id
 
 
-async def send_pass_add(message: OutboxMessage, client: AlipayClient) -> str:
+async def send_pass_add(message: OutboxMessage, client: AlipayClient, ring: QrKeyRing) -> str:
     card = await AlipayPass.get(voucher_id=message.voucher_id).prefetch_related("voucher__batch", "account")
     template = await AlipayPassTemplate.get_or_none(batch_id=card.voucher.batch_id)
     if template is None or not template.tpl_id:
         raise errors.Retryable("the batch's pass template is not created yet")
-    fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id)
+    fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id, ring, card.id)
     serial = await client.pass_instance_add(template.tpl_id, fields, card.account.subject)
     await AlipayPass.filter(id=card.id, added_at__isnull=True).update(added_at=utcnow())
     return serial
@@ -50,9 +53,13 @@ async def send_pass_update(message: OutboxMessage, client: AlipayClient) -> str:
     return card.serial_number
 
 
-# For the delivery loop: outbox kind -> sender.
-SENDERS: dict[str, Callable[[OutboxMessage, AlipayClient], Awaitable[str]]] = {
-    PASS_TEMPLATE: send_pass_template,
-    PASS_ADD: send_pass_add,
-    PASS_UPDATE: send_pass_update,
-}
+Sender = Callable[[OutboxMessage, AlipayClient], Awaitable[str]]
+
+
+def senders(ring: QrKeyRing) -> dict[str, Sender]:
+    """For the delivery loop: outbox kind -> sender, passes' QR codes signed with `ring`."""
+
+    async def add(message: OutboxMessage, client: AlipayClient) -> str:
+        return await send_pass_add(message, client, ring)
+
+    return {PASS_TEMPLATE: send_pass_template, PASS_ADD: add, PASS_UPDATE: send_pass_update}

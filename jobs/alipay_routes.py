@@ -4,11 +4,12 @@ rows (pass template, pass instance, pass update) written by `vouchers.card_pack`
 from __future__ import annotations
 
 from channels.alipay.client import AlipayClient
-from jobs.alipay_pass_delivery import SENDERS
+from jobs.alipay_pass_delivery import senders
 from jobs.alipay_subscribe_notice import send_alipay_notice
 from jobs.delivery import Attempt, Route
 from jobs.routes import PersonNotifier
 from models import AccountChannel, ChannelAccount, OutboxMessage
+from vouchers.qr_keys import QrKeyRing
 
 
 def alipay_notifier(client: AlipayClient, template_id: str) -> PersonNotifier:
@@ -28,14 +29,17 @@ def alipay_notifier(client: AlipayClient, template_id: str) -> PersonNotifier:
     return notifier
 
 
-def card_pack_routes(client: AlipayClient) -> dict[str, Route]:
+def card_pack_routes(client: AlipayClient, ring: QrKeyRing) -> dict[str, Route]:
+    """`ring` signs the passes' QR codes: the key ring the scan call verifies with."""
+    by_kind = senders(ring)
+
     def route_for(kind: str) -> Route:
         async def route(message: OutboxMessage) -> list[Attempt]:
             async def send(_key: str) -> str:
-                return await SENDERS[kind](message, client)
+                return await by_kind[kind](message, client)
 
             return [Attempt("alipay", send)]
 
         return route
 
-    return {kind: route_for(kind) for kind in SENDERS}
+    return {kind: route_for(kind) for kind in by_kind}

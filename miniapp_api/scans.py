@@ -21,7 +21,7 @@ from vouchers.institution_spec import LocationCheckinSpec, ScanSpec
 from vouchers.location_checkin import location_checkin
 from vouchers.qr import SignedCode
 from vouchers.revocations import revocations_since
-from vouchers.scan import my_recent_scans, scan
+from vouchers.scan import REASONS, my_recent_scans, scan
 from vouchers.tokens import TokenClaims
 from vouchers.voucher_qr import class_code, my_voucher_code
 
@@ -82,7 +82,9 @@ class VoucherSummary(BaseModel):
 
 class ScanAnswer(BaseModel):
     result: Literal["ok", "error"]
-    reason: str | None = Field(description="One code of a closed list; set on errors and on already_checked_in")
+    reason: str | None = Field(
+        description="One code of a closed list, set on errors and on already_checked_in: " + ", ".join(REASONS)
+    )
     message: str = Field(description="Chinese text for the scanner's screen")
     action: str
     scan_id: int

@@ -45,7 +45,7 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
     ]
     extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
-    extra |= card_pack_routes(alipay)
+    extra |= card_pack_routes(alipay, svc.qr)  # the passes' QR codes, signed with the scan call's keys
     deliverer = Deliverer(
         svc.redis,
         build_routes(person_notifiers, extra),

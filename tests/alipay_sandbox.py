@@ -12,10 +12,14 @@ from aiohttp.test_utils import TestClient
 
 from channels.alipay.client import AlipayClient
 from channels.alipay.sandbox import SandboxAlipay
+from jobs.alipay_pass_delivery import senders
+from models import OutboxMessage
 from peixunquan.alipay_setup import ALIPAY, ALIPAY_SANDBOX
 from peixunquan.app import create_app
+from peixunquan.appkeys import SERVICES
 from peixunquan.config import Config
 from tests import factories
+from vouchers.clock import utcnow
 
 ID_NUMBER = factories.id_number(serial=77)
 NAME = "张三"
@@ -29,6 +33,17 @@ class AlipayEnv:
     @property
     def client(self) -> AlipayClient:
         return self.http.app[ALIPAY]
+
+    async def deliver_card_pack(self) -> list[str]:
+        """What the delivery loop does with the card-pack rows: send each pending one in order,
+        passes' QR codes signed with the app's key ring. Returns the kinds sent."""
+        sent = []
+        send = senders(self.http.app[SERVICES].qr)
+        for message in await OutboxMessage.filter(kind__in=list(send), sent_at__isnull=True).order_by("id"):
+            await send[message.kind](message, self.client)
+            await OutboxMessage.filter(id=message.id).update(sent_at=utcnow())
+            sent.append(message.kind)
+        return sent
 
     async def login(self, user: str = "zhangsan") -> str:
         code = f"sandbox-{user}.{secrets.token_hex(4)}"

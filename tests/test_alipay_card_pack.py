@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from channels import errors
-from jobs.alipay_pass_delivery import SENDERS
+from jobs.alipay_pass_delivery import senders
 from models import AlipayPass, AlipayPassTemplate, OutboxMessage, PassState, Voucher
 from tests import factories
 from tests.alipay_sandbox import AlipayEnv
@@ -32,16 +32,6 @@ async def _claim(alipay: AlipayEnv, token: str, batch_id: int) -> dict:
     return await answer.json()
 
 
-async def _deliver(alipay: AlipayEnv) -> list[str]:
-    """What the delivery loop does with our rows: send each pending one in order."""
-    sent = []
-    for message in await OutboxMessage.filter(kind__in=KINDS, sent_at__isnull=True).order_by("id"):
-        await SENDERS[message.kind](message, alipay.client)
-        await OutboxMessage.filter(id=message.id).update(sent_at=utcnow())
-        sent.append(message.kind)
-    return sent
-
-
 async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(alipay: AlipayEnv, svc) -> None:
     bureau, batch = await _batch(alipay, svc, title="2026年无锡市职业培训券", face_value_fen=50_000, valid_days=30)
     token = await alipay.verified_login("zhangsan")
@@ -49,7 +39,7 @@ async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(
     assert alipay.sandbox.calls[-1]["method"] != "alipay.pass.instance.add"  # the claim itself calls nobody
 
     assert await sync_card_pack(utcnow()) == 1
-    assert await _deliver(alipay) == [PASS_TEMPLATE, PASS_ADD]
+    assert await alipay.deliver_card_pack() == [PASS_TEMPLATE, PASS_ADD]
     shown = alipay.sandbox.passes[voucher["code"]]
     assert shown["status"] == "ACTIVE"
     assert shown["recognition_info"] == {"open_id": alipay.sandbox.open_id("zhangsan")}
@@ -60,7 +50,10 @@ async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(
     assert info["einfo"]["headFields"][0]["value"] == "500.00元"
     assert info["endDate"] == f"{last_day:%Y-%m-%d} 23:59:59"  # Beijing time, whatever the machine's zone
     assert info["startDate"] == stored.claimed_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
-    assert info["operation"][0]["message"] == voucher["code"]  # the QR the scanner reads
+    # The QR the scanner reads: the signed card-pass code; the voucher code is shown under it.
+    card = await AlipayPass.get(serial_number=voucher["code"])
+    assert info["operation"][0]["message"].startswith(f"PXQ1.P.{voucher['code']}.{card.id}.")
+    assert info["operation"][0]["altText"] == voucher["code"]
 
     assert await sync_card_pack(utcnow()) == 0  # in step: nothing more to send
     revoked = await alipay.http.post(
@@ -68,7 +61,7 @@ async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(
     )
     assert revoked.status == 200
     assert await sync_card_pack(utcnow()) == 1
-    assert await _deliver(alipay) == [PASS_UPDATE]
+    assert await alipay.deliver_card_pack() == [PASS_UPDATE]
     assert alipay.sandbox.passes[voucher["code"]]["status"] == "CLOSED"
     assert (await AlipayPass.get(serial_number=voucher["code"])).state is PassState.CLOSED
 
@@ -77,7 +70,7 @@ async def test_an_expired_voucher_closes_its_pass_without_any_sweep(alipay: Alip
     _, batch = await _batch(alipay, svc, valid_days=1)
     voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
     await sync_card_pack(utcnow())
-    await _deliver(alipay)
+    await alipay.deliver_card_pack()
     later = (await Voucher.get(code=voucher["code"])).valid_until + timedelta(seconds=1)
     assert await sync_card_pack(later) == 1
     message = await OutboxMessage.get(kind=PASS_UPDATE)
@@ -102,7 +95,7 @@ async def test_a_voucher_claimed_elsewhere_reaches_the_alipay_card_pack_of_the_s
     voucher = await _claim(alipay, h5_token, batch["id"])
     await alipay.verified_login("zhangsan")  # the same person, now also in Alipay
     assert await sync_card_pack(utcnow()) == 1
-    await _deliver(alipay)
+    await alipay.deliver_card_pack()
     assert voucher["code"] in alipay.sandbox.passes
 
 
@@ -124,20 +117,21 @@ async def test_out_of_order_or_failed_deliveries_are_retryable_and_change_nothin
     voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
     await sync_card_pack(utcnow())
     add = await OutboxMessage.get(kind=PASS_ADD)
+    send = senders(svc.qr)
     with pytest.raises(errors.Retryable):
-        await SENDERS[PASS_ADD](add, alipay.client)  # its template is not created yet
+        await send[PASS_ADD](add, alipay.client)  # its template is not created yet
     template = await OutboxMessage.get(kind=PASS_TEMPLATE)
     alipay.sandbox.fail("alipay.pass.template.add", "isp.unknow-error", code="20000")
     with pytest.raises(errors.Retryable):
-        await SENDERS[PASS_TEMPLATE](template, alipay.client)
+        await send[PASS_TEMPLATE](template, alipay.client)
     assert (await AlipayPassTemplate.get()).tpl_id is None
-    tpl_id = await SENDERS[PASS_TEMPLATE](template, alipay.client)
-    assert await SENDERS[PASS_TEMPLATE](template, alipay.client) == tpl_id  # a retried row is harmless
+    tpl_id = await send[PASS_TEMPLATE](template, alipay.client)
+    assert await send[PASS_TEMPLATE](template, alipay.client) == tpl_id  # a retried row is harmless
     alipay.sandbox.fail("alipay.pass.instance.add", "isp.unknow-error", code="20000")
     with pytest.raises(errors.Retryable):
-        await SENDERS[PASS_ADD](add, alipay.client)
+        await send[PASS_ADD](add, alipay.client)
     assert (await AlipayPass.get()).added_at is None and not alipay.sandbox.passes
-    assert await SENDERS[PASS_ADD](add, alipay.client) == voucher["code"]
+    assert await send[PASS_ADD](add, alipay.client) == voucher["code"]
     assert (await AlipayPass.get()).added_at is not None
 
 

@@ -164,7 +164,7 @@ async def test_alipay_refusing_the_identity_or_failing_is_a_4xx_or_503(alipay: A
 async def test_without_open_id_the_user_id_is_the_subject_and_passes_still_reach_the_user(
     alipay: AlipayEnv, svc
 ) -> None:
-    from tests.test_alipay_card_pack import _batch, _claim, _deliver
+    from tests.test_alipay_card_pack import _batch, _claim
     from vouchers.card_pack import sync_card_pack
     from vouchers.clock import utcnow
 
@@ -175,5 +175,5 @@ async def test_without_open_id_the_user_id_is_the_subject_and_passes_still_reach
     assert account.subject == alipay.sandbox.user_id("old_app_user")
     voucher = await _claim(alipay, token, batch["id"])
     await sync_card_pack(utcnow())
-    await _deliver(alipay)
+    await alipay.deliver_card_pack()
     assert alipay.sandbox.passes[voucher["code"]]["recognition_info"] == {"user_id": account.subject}

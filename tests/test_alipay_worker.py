@@ -30,7 +30,7 @@ async def test_claim_notice_and_card_pack_pass_go_out_through_the_worker(alipay:
     assert consent.status == 200
     assert await sync_card_pack(utcnow()) == 1
 
-    routes = build_routes([alipay_notifier(alipay.client, TEMPLATE)], card_pack_routes(alipay.client))
+    routes = build_routes([alipay_notifier(alipay.client, TEMPLATE)], card_pack_routes(alipay.client, svc.qr))
     deliverer = Deliverer(svc.redis, routes, per_second=lambda _c: 0)
     for _ in range(4):  # the instance waits (retry) until its template is delivered
         await deliverer.run()

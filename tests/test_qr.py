@@ -152,3 +152,59 @@ def test_a_code_read_before_still_goes_stale():
         qr.read(ring, payload, qr.VOUCHER, now=now + 120)
     with pytest.raises(errors.QrInvalid):
         qr.read(ring, payload, qr.CLASS, now=now)
+
+
+def test_a_card_pass_code_never_goes_stale_and_is_refused_where_a_rotating_code_is_needed():
+    """The Alipay card pack's static code: accepted as the voucher's wherever a static code will
+    do, at any time; refused for check-in (qr_static) and as a class code; altered ones invalid."""
+    ring = QrKeyRing.ephemeral()
+    now = 1_800_000_000.0
+    payload = qr.sign_card_pass(ring, CODE, 42)
+    assert payload.startswith(f"PXQ1.P.{CODE}.42.{ring.signing_key_id}.")
+    assert set(payload) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.")
+    for later in (0, 3600, 86_400, 400 * 86_400):
+        ring.verified.clear()  # the full check, then the remembered one
+        for _ in range(2):
+            subject = qr.read(ring, payload, qr.VOUCHER, now=now + later, static_ok=True)
+            assert (subject.kind, subject.ident, subject.step) == ("P", CODE, 42)
+    with pytest.raises(errors.QrStatic):
+        qr.read(ring, payload, qr.VOUCHER)
+    with pytest.raises(errors.QrInvalid):
+        qr.read(ring, payload, qr.CLASS)
+    parts = payload.split(".")
+    for altered in (
+        ".".join([*parts[:3], "43", *parts[4:]]),  # another pass number
+        payload.replace(".P.", ".V."),  # passed off as a rotating code
+        payload.replace(CODE, "ZZZZZZZZZZZZZZZZ"),
+        qr.sign_card_pass(QrKeyRing.ephemeral(), CODE, 42),  # someone else's key
+    ):
+        with pytest.raises(errors.QrInvalid):
+            qr.read(ring, altered, qr.VOUCHER, static_ok=True)
+    assert decode_png(qr.png(payload)) == payload
+
+
+def test_a_card_pass_code_verifies_with_an_older_key_until_it_is_retired(tmp_path):
+    ring = QrKeyRing.load(tmp_path, generate=True)
+    first = ring.signing_key_id
+    payload = qr.sign_card_pass(ring, CODE, 7)
+    time.sleep(1.01)  # key ids carry the second they were made
+    rotate(tmp_path)
+    ring = QrKeyRing.load(tmp_path, generate=False)
+    assert qr.read(ring, payload, qr.VOUCHER, static_ok=True).key_id == first
+    (tmp_path / f"{first}.key").rename(tmp_path / f"{first}.retired")
+    ring = QrKeyRing.load(tmp_path, generate=False)
+    with pytest.raises(errors.QrInvalid):
+        qr.read(ring, payload, qr.VOUCHER, static_ok=True)
+
+
+async def test_offline_check_accepts_a_card_pass_code_with_only_the_public_key(client, svc):
+    published = await (await client.get("/api/v1/qr/keys")).json()
+    public = {k["key_id"]: base64.urlsafe_b64decode(k["public_key"] + "==") for k in published["keys"]}
+    payload = qr.sign_card_pass(svc.qr, CODE, 9)
+    for later in (0, 3600, 30 * 86_400):  # static: no time step to go stale
+        subject = check_payload(payload, public, step_s=published["step_s"], now=time.time() + later)
+        assert (subject.kind, subject.ident, subject.step) == ("P", CODE, 9)
+    with pytest.raises(QrInvalidError):
+        check_payload(payload.replace(".9.", ".10."), public)
+    with pytest.raises(QrInvalidError):
+        check_payload(payload, {})  # its key retired: no longer published

@@ -28,9 +28,10 @@ from models import (
     Voucher,
     VoucherStatus,
 )
-from vouchers import errors
+from vouchers import errors, qr
 from vouchers.clock import LOCAL_TZ
 from vouchers.outbox import outbox_row
+from vouchers.qr_keys import QrKeyRing
 
 PASS_TEMPLATE = "alipay_pass_template"
 PASS_ADD = "alipay_pass_add"
@@ -48,11 +49,17 @@ def desired_state(voucher: Voucher, now: datetime) -> PassState:
     return PassState.CLOSED if now >= voucher.valid_until else PassState.ACTIVE
 
 
-def pass_fields(voucher: Voucher, batch: Batch, channel_id: str) -> dict[str, str]:
+def pass_fields(voucher: Voucher, batch: Batch, channel_id: str, ring: QrKeyRing, pass_number: int) -> dict[str, str]:
     """What the pass shows: batch title, value, validity dates (Beijing time), QR payload.
 
-    The QR payload is the voucher code until the institutions' scanner format (signed, rotating)
-    exists; a static pass cannot rotate, so the scanner will have to accept this form.
+    The QR payload is the card-pass code `PXQ1.P.<voucher code>.<pass number>.<key id>.<sig>`,
+    signed with the key ring the scan call verifies with. A pass is static (Alipay shows what
+    was sent when it was added), so it cannot carry the rotating voucher code; the card-pass
+    code never goes stale instead, and the scan call accepts it for verify and enrol but not for
+    check-in (`qr_static`, see `vouchers.qr_offline`). The pass number is the AlipayPass row id:
+    stable for the pass's life and known when the instance is sent. It names the pass, not the
+    voucher (the code does that): a pass issued again for the same voucher would get a code of
+    its own, so an old one could be told apart and refused without touching the voucher.
     """
     if batch.value_mode == ValueMode.FACE_VALUE and batch.face_value_fen is not None:
         value = f"{batch.face_value_fen // 100}.{batch.face_value_fen % 100:02d}元"
@@ -66,7 +73,7 @@ def pass_fields(voucher: Voucher, batch: Batch, channel_id: str) -> dict[str, st
         "value": value,
         "startDate": voucher.claimed_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"),
         "endDate": last_moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"),
-        "qrPayload": voucher.code,
+        "qrPayload": qr.sign_card_pass(ring, voucher.code, pass_number),
         "serialNumber": voucher.code,
         "channelID": channel_id,
     }

@@ -109,6 +109,8 @@ class ScanRefused(Conflict):
 
 QrInvalid = define_error("qr_invalid", "二维码无效（不是本系统的券码或已被篡改）", 409, ScanRefused)
 QrStale = define_error("qr_stale", "二维码已过期（可能是截图），请让学员刷新后重新出示", 409, ScanRefused)
+# The card-pack pass's static code at a check-in: attendance needs the rotating code.
+QrStatic = define_error("qr_static", "卡包券码不能用于签到，请在小程序中出示动态二维码", 409, ScanRefused)
 VoucherNotFound = define_error("voucher_not_found", "培训券不存在", 409, ScanRefused)
 VoucherRevoked = define_error("revoked", "培训券已作废", 409, ScanRefused)
 VoucherExpired = define_error("expired", "培训券已过期", 409, ScanRefused)

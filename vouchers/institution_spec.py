@@ -110,7 +110,9 @@ class ScanAction(StrEnum):
 
 class ScanSpec(Spec):
     payload: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul] = Field(
-        description="The QR text exactly as the scanner read it"
+        description="The QR text exactly as the scanner read it: the trainee's rotating voucher code"
+        " (PXQ1.V...), or the static card-pass code of the Alipay card pack (PXQ1.P...), which verify"
+        " and enrol accept and checkin refuses (qr_static)"
     )
     action: ScanAction
     class_id: int | None = Field(None, ge=1, le=2_000_000_000, description="Required for enrol and checkin")

@@ -3,6 +3,11 @@
 A payload names a voucher (or a class), a time step and the signing key; it carries no
 personal data. Its check is `vouchers.qr_offline.check_payload`, the same function an offline
 scanner runs with the published public keys.
+
+The one static kind is the card-pass code (`P`) shown by the voucher's pass in the Alipay card
+pack, which cannot rotate: it carries the pass number instead of a time step and never goes
+stale. A caller reading a voucher code says whether a static one will do (`static_ok`): verify
+and enrol accept it, check-in refuses it as `qr_static` (see `vouchers.qr_offline`).
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from vouchers import errors
 from vouchers.qr_keys import QrKeyRing
-from vouchers.qr_offline import PREFIX, QrCheckError, QrStaleError, QrSubject, check_payload
+from vouchers.qr_offline import PREFIX, STATIC_KINDS, QrCheckError, QrStaleError, QrSubject, check_payload
 
 VOUCHER = "V"
 CLASS = "C"
+CARD_PASS = "P"
 
 
 @dataclass(frozen=True)
@@ -33,20 +39,31 @@ class SignedCode:
 def sign(ring: QrKeyRing, kind: str, ident: str, now: float | None = None) -> SignedCode:
     moment = time.time() if now is None else now
     step = int(moment // ring.step_s)
-    kid = ring.signing_key_id
-    signed = f"{PREFIX}.{kind}.{ident}.{step}.{kid}"
+    return SignedCode(_signed(ring, kind, ident, step), step, (step + 1) * ring.step_s)
+
+
+def sign_card_pass(ring: QrKeyRing, voucher_code: str, pass_number: int) -> str:
+    """The static code of a voucher's card-pack pass: `PXQ1.P.<voucher code>.<pass number>...`."""
+    return _signed(ring, CARD_PASS, voucher_code, pass_number)
+
+
+def _signed(ring: QrKeyRing, kind: str, ident: str, number: int) -> str:
+    signed = f"{PREFIX}.{kind}.{ident}.{number}.{ring.signing_key_id}"
     _, signature = ring.sign(signed.encode("ascii"))
-    return SignedCode(f"{signed}.{signature}", step, (step + 1) * ring.step_s)
+    return f"{signed}.{signature}"
 
 
 VERIFIED_CACHE_SIZE = 100_000
 
 
-def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None) -> QrSubject:
-    """The subject of a genuine, current code of the expected kind, or QrInvalid / QrStale."""
+def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None, *, static_ok: bool = False) -> QrSubject:
+    """The subject of a genuine, current code of the expected kind, or QrInvalid / QrStale.
+    Where a voucher code is expected, a card-pass code is the voucher's too: accepted with
+    `static_ok`, QrStatic otherwise."""
     text = payload.strip()
     # A code scanned again within its steps (a desk scanning twice, a retry) skips the Ed25519
-    # check, the largest CPU cost of a scan; its time step is checked every time.
+    # check, the largest CPU cost of a scan; its time step is checked every time (a card-pass code
+    # has none).
     subject = ring.verified.get(text)
     if subject is None:
         try:
@@ -60,8 +77,14 @@ def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None) -> 
         if len(ring.verified) >= VERIFIED_CACHE_SIZE:
             ring.verified.clear()
         ring.verified[text] = subject
-    elif abs(int((time.time() if now is None else now) // ring.step_s) - subject.step) > ring.tolerance_steps:
+    elif subject.kind not in STATIC_KINDS and (
+        abs(int((time.time() if now is None else now) // ring.step_s) - subject.step) > ring.tolerance_steps
+    ):
         raise errors.QrStale()
+    if subject.kind == CARD_PASS and kind == VOUCHER:
+        if static_ok:
+            return subject
+        raise errors.QrStatic()
     if subject.kind != kind:
         raise errors.QrInvalid("这不是培训券二维码" if kind == VOUCHER else "这不是培训班签到码")
     return subject

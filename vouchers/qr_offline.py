@@ -11,6 +11,15 @@ Payload (QR alphanumeric characters only, so scan guns type it as is):
 kind `V` is a voucher (id = voucher code), `C` a class (id = class number); step is
 floor(unix time / step seconds); signature is Ed25519 over the ASCII text before the last dot,
 in unpadded base32.
+
+kind `P` is a card-pass code (id = voucher code): the QR of the voucher's pass in the Alipay
+card pack (卡包). A pass is static - Alipay shows what we sent when the pass was added and
+cannot rotate it - so its numeric field is not a time step but the pass number, and it is
+never stale. It is genuine for as long as its key is not retired, like any other code. The
+trade-off: a screenshot of it works as well as the pass, so the server accepts it for verify
+(验券) and enrol (用券), where the voucher's state and the institution's checks decide, and
+refuses it for check-in (签到, reason `qr_static`): attendance is what subsidies are paid on,
+and the rotating code exists to stop codes being passed on.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PREFIX = "PXQ1"
-KINDS = ("V", "C")
+KINDS = ("V", "C", "P")
+# Kinds whose numeric field is a number, not a time step: never stale.
+STATIC_KINDS = ("P",)
 MAX_LENGTH = 256
 
 
@@ -44,9 +55,9 @@ class QrStaleError(QrCheckError):
 
 @dataclass(frozen=True)
 class QrSubject:
-    kind: str  # "V" voucher, "C" class
+    kind: str  # "V" voucher, "C" class, "P" card pass
     ident: str
-    step: int
+    step: int  # the time step; for a static kind (P) the pass number
     key_id: str
 
 
@@ -67,7 +78,8 @@ def check_payload(
     now: float | None = None,
 ) -> QrSubject:
     """The subject of a genuine, current payload. `public_keys` maps key id to the 32 raw bytes
-    of an Ed25519 public key. Raises QrInvalidError or QrStaleError."""
+    of an Ed25519 public key. Raises QrInvalidError or QrStaleError; a static kind (P, a card
+    pass) has no time step and is never stale."""
     text = payload.strip()
     if len(text) > MAX_LENGTH or not text.isascii():
         raise QrInvalidError("not a peixunquan QR code")
@@ -84,6 +96,8 @@ def check_payload(
     except (InvalidSignature, binascii.Error, ValueError):
         raise QrInvalidError("bad signature") from None
     step = int(step_text)
+    if kind in STATIC_KINDS:
+        return QrSubject(kind, ident, step, key_id)
     current = int((time.time() if now is None else now) // step_s)
     if abs(current - step) > tolerance_steps:
         raise QrStaleError("outside the allowed time steps")

@@ -38,6 +38,7 @@ ERROR = "error"
 REASONS = (
     "qr_invalid",
     "qr_stale",
+    "qr_static",
     "voucher_not_found",
     "revoked",
     "expired",
@@ -66,11 +67,13 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, 
     # No look-up of the nonce first: a repeat is rare, and the scan record's insert finds it
     # (unique(staff, nonce)) in the same round trip that records a new scan.
     now = utcnow()
+    # A check-in needs the rotating code: the static card-pass code is refused (qr_static).
+    checkin = spec.action == ScanAction.CHECKIN
     try:
-        subject = qr.read(svc.qr, spec.payload, qr.VOUCHER)
+        subject = qr.read(svc.qr, spec.payload, qr.VOUCHER, static_ok=not checkin)
     except errors.ScanRefused as exc:
         return await _refused(svc, await staff_for_claims(svc, claims), spec, None, now, exc)
-    class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
+    class_id = spec.class_id if checkin else None
     staff, read = await read_scanned(svc, claims, subject.ident, class_id, spec.lesson_id)
     voucher = read.voucher if read is not None else None
     try:
