@@ -46,7 +46,19 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench"
+PG_SOCKET_DIR = "/var/run/postgresql"
+
+
+def default_database_url(name: str) -> str:
+    """The local PostgreSQL over its Unix socket when it has one, as a server on the database's
+    own machine should reach it (README, "Running it for real"): here loopback TCP cost the scan
+    call about 40 % more server CPU. TCP otherwise."""
+    if Path(PG_SOCKET_DIR, ".s.PGSQL.5432").exists():
+        return f"postgres://postgres@/{name}?host={PG_SOCKET_DIR}"
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+DEFAULT_DATABASE_URL = default_database_url("pxq_bench")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 TEST_REDIS_DB = 15  # used by the test suite
 BUREAU_USER = "bench"
@@ -856,6 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             log(f"server logged {len(problems)} warnings/errors, first:\n{problems[0]}")
 
+    figures["postgres_via"] = "unix socket" if "host=/" in env["PXQ_DATABASE_URL"] else "tcp"
     print(json.dumps(figures, ensure_ascii=False, separators=(",", ":")), flush=True)
     consistent = (
         figures["oversold"] == 0

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import claim_rush as cr
 
 ROOT = cr.ROOT
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench_scans"
+DEFAULT_DATABASE_URL = cr.default_database_url("pxq_bench_scans")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 STAFF_PASSWORD = "bench-staff-password"
 BUCKET_S = cr.BUCKET_S
@@ -513,6 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problems:
             log(f"server logged {len(problems)} warnings/errors, first:\n{problems[0]}")
 
+    figures["postgres_via"] = "unix socket" if "host=/" in env["PXQ_DATABASE_URL"] else "tcp"
     print(json.dumps(figures, ensure_ascii=False, separators=(",", ":")), flush=True)
     return 0 if figures["duplicate_rows"] == 0 and not figures["unexpected_statuses"] else 1
 
