@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -48,10 +49,17 @@ async def latency_middleware(
     started = time.perf_counter()
     response = await handler(request)
     route = request.match_info.route.resource
-    REQUEST_SECONDS.labels(
-        request.method, route.canonical if route is not None else "unmatched", f"{response.status // 100}xx"
-    ).observe(time.perf_counter() - started)
+    key = (request.method, route.canonical if route is not None else "unmatched", response.status // 100)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = REQUEST_SECONDS.labels(key[0], key[1], f"{key[2]}xx")
+    series.observe(time.perf_counter() - started)
     return response
+
+
+# The labelled series by (method, route, status class): routes are a fixed set, so this stays
+# small, and `labels()` (a lock and a key built from strings) is skipped on every request.
+_series: dict[tuple[str, str, int], Any] = {}
 
 
 class _Fixed:

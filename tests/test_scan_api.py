@@ -323,8 +323,21 @@ async def test_disabling_a_scanner_refuses_their_next_scan(client, svc, env):
     assert (await post_scan(client, token, scan_body(payload, "verify")))["result"] == "ok"
     r = await client.post(f"{API}/institution/staff/{member['id']}/disable", headers=auth(env["commissioner"]))
     assert r.status == 200, await r.text()
+    records = await ScanRecord.all().count()
+    # The staff row is read with the voucher (one statement) for a genuine code, alone for a bad
+    # one: both refuse the disabled member and record nothing in their name.
     r = await client.post(f"{API}/scans", json=scan_body(payload, "verify"), headers=auth(token))
     assert r.status == 401
+    assert (await r.json())["error"]["code"] == "unauthenticated"
+    r = await client.post(f"{API}/scans", json=scan_body(payload[:-2] + "AA", "verify"), headers=auth(token))
+    assert r.status == 401
+    assert await ScanRecord.all().count() == records
+    # Others of the institution scanning the same code at the same moment are not affected.
+    answers = await asyncio.gather(
+        client.post(f"{API}/scans", json=scan_body(payload, "verify"), headers=auth(token)),
+        client.post(f"{API}/scans", json=scan_body(payload, "verify"), headers=auth(env["scanner"])),
+    )
+    assert [a.status for a in answers] == [401, 200]
 
 
 async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, env):

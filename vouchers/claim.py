@@ -61,7 +61,8 @@ def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
         raise errors.TargetedOnly()
     if (batch.claim_start and now < batch.claim_start) or (batch.claim_end and now >= batch.claim_end):
         raise errors.ClaimClosed()
-    if valid_until_for(batch, now) <= now:
+    # N days from claiming (N >= 1) always ends ahead; only a fixed end date can have passed.
+    if batch.validity_mode == ValidityMode.FIXED_DATE and valid_until_for(batch, now) <= now:
         raise errors.ClaimClosed("该批次培训券有效期已过")
     if batch.requires_eligibility_list:
         return None  # the group comes from the bureau's list

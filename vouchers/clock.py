@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -12,6 +13,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=4096)  # a pure function of the date; every claim asks it
 def end_of_local_day(day: date) -> datetime:
     """The instant a validity date ends: 24:00 local time, as an aware UTC datetime."""
     return datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
