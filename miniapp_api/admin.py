@@ -10,6 +10,7 @@ from miniapp_api.schemas import (
     BatchListQuery,
     BatchOut,
     ImportReportOut,
+    LoggedOut,
     LoginRequest,
     LoginResponse,
     RevokedOut,
@@ -19,7 +20,7 @@ from models import BureauUser
 from peixunquan.appkeys import SERVICES
 from vouchers import manage_batches
 from vouchers.batch_spec import BatchSpec
-from vouchers.bureau_auth import login
+from vouchers.bureau_auth import bureau_logout, login
 from vouchers.import_eligibility import import_eligibility
 from vouchers.import_roster import import_roster
 from vouchers.revoke import revoke_voucher
@@ -37,6 +38,19 @@ async def admin_login(request: web.Request, body: LoginRequest) -> LoginResponse
     svc = request.app[SERVICES]
     user, token = await login(svc, body.username, body.password)
     return LoginResponse(token=token, expires_in=svc.bureau_token_ttl_s, region=user.region_id)
+
+
+@endpoint(
+    "POST",
+    "/api/v1/admin/logout",
+    summary="Log out: every token of this bureau user stops working",
+    tag=TAG,
+    auth="bureau",
+    response=LoggedOut,
+)
+async def admin_logout(request: web.Request, user: BureauUser) -> LoggedOut:
+    await bureau_logout(user)
+    return LoggedOut()
 
 
 @endpoint(

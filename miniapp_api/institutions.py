@@ -9,14 +9,14 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from miniapp_api.endpoint import endpoint, path_int
-from miniapp_api.schemas import LoginRequest, Page
+from miniapp_api.schemas import LoggedOut, LoginRequest, Page
 from models import BureauUser, Institution, Lesson, Staff, TeachingSite, TrainingClass
 from peixunquan.appkeys import SERVICES
 from vouchers import manage_institutions as manage
 from vouchers.institution_spec import ClassSpec, InstitutionSpec, LessonSpec, SiteSpec, StaffSpec
 from vouchers.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.scan_summary import mask_name
-from vouchers.staff_auth import staff_login
+from vouchers.staff_auth import staff_login, staff_logout
 
 TAG = "institution"
 ID = r"{%s:\d{1,9}}"
@@ -226,6 +226,19 @@ async def login(request: web.Request, body: LoginRequest) -> StaffLoginResponse:
         institution_name=staff.institution.name,
         role=staff.role,
     )
+
+
+@endpoint(
+    "POST",
+    "/api/v1/institution/logout",
+    summary="Log out: every token of this staff member stops working",
+    tag=TAG,
+    auth="staff",
+    response=LoggedOut,
+)
+async def logout(request: web.Request, staff: Staff) -> LoggedOut:
+    await staff_logout(staff)
+    return LoggedOut()
 
 
 @endpoint(

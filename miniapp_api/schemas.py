@@ -216,3 +216,7 @@ class Health(BaseModel):
     status: str
     database: str
     redis: str
+
+
+class LoggedOut(BaseModel):
+    ok: bool = True

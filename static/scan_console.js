@@ -128,6 +128,13 @@ async function loadClasses() {
   }
 }
 
+// 退出: the server ends every token of this staff member, so a token copied from this desk
+// stops working too; then the page forgets it.
+async function signOut() {
+  await call("POST", "/institution/logout").catch(() => {});
+  logout();
+}
+
 function logout() {
   sessionStorage.removeItem(TOKEN_KEY);
   $("console").hidden = true;
@@ -159,7 +166,7 @@ document.addEventListener("DOMContentLoaded", () => {
     sessionStorage.setItem("pxq.staff.name", data.institution_name);
     start();
   });
-  $("logout").addEventListener("click", logout);
+  $("logout").addEventListener("click", signOut);
   $("scan").addEventListener("submit", submitScan);
   // The scan gun types into whatever has the focus: keep it on the input, except while the
   // user is choosing an action or a class.

@@ -68,6 +68,24 @@ async def test_disabled_user_cannot_log_in_and_its_token_stops_working(client, s
     await _refused(login, 401, "bad_credentials")
 
 
+async def test_logout_ends_every_token_of_the_user_and_a_new_login_works(client, svc):
+    await regions()
+    desk = await bureau(svc)
+    laptop = await _login(client)  # the same user on a second device
+    r = await client.post("/api/v1/admin/logout", headers=auth(desk))
+    assert r.status == 200 and await r.json() == {"ok": True}
+    await _refused(await client.get(BATCHES, headers=auth(desk)), 401)
+    await _refused(await client.get(BATCHES, headers=auth(laptop)), 401)  # a copied token too
+    await _refused(await client.post("/api/v1/admin/logout", headers=auth(desk)), 401)
+    assert (await client.get(BATCHES, headers=auth(await _login(client)))).status == 200
+
+
+async def _login(client) -> str:
+    r = await client.post("/api/v1/admin/login", json={"username": "wuxi", "password": PASSWORD})
+    assert r.status == 200, await r.text()
+    return (await r.json())["token"]
+
+
 async def test_token_version_bump_revokes_earlier_tokens(client, svc):
     await regions()
     old = await bureau(svc)

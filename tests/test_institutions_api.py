@@ -106,6 +106,22 @@ async def test_commissioner_manages_scanners_and_a_disabled_token_stops_at_once(
     assert [s["role"] for s in staff["items"]] == ["commissioner"]
 
 
+async def test_logout_ends_every_token_of_the_staff_member_only(client, svc):
+    token = await _bureau(client, svc)
+    _, commissioner = await institution(client, token)
+    _, desk = await scanner(client, commissioner, "desk-one")
+    copied = await staff_login(client, "desk-one")  # the same member on a second device
+    _, other = await scanner(client, commissioner, "desk-two")
+    r = await client.post(f"{API}/institution/logout", headers=auth(desk))
+    assert r.status == 200 and await r.json() == {"ok": True}
+    for ended in (desk, copied):
+        r = await client.get(f"{API}/institution/sites", headers=auth(ended))
+        assert r.status == 401 and (await r.json())["error"]["code"] == "unauthenticated"
+    assert (await client.get(f"{API}/institution/sites", headers=auth(other))).status == 200
+    fresh = await staff_login(client, "desk-one")
+    assert (await client.get(f"{API}/institution/sites", headers=auth(fresh))).status == 200
+
+
 async def test_an_institution_cannot_touch_another_institutions_staff_sites_or_classes(client, svc):
     token = await _bureau(client, svc)
     _, first = await institution(client, token)

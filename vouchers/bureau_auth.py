@@ -6,6 +6,7 @@ import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import F
 
 from models import BureauUser, Region
 from vouchers import errors
@@ -50,6 +51,11 @@ async def user_for_token(svc: Services, token: str) -> BureauUser:
     if user is None or not user.active or user.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")
     return user
+
+
+async def bureau_logout(user: BureauUser) -> None:
+    """退出: every token of this bureau user stops working at once, on every device."""
+    await BureauUser.filter(id=user.id).update(token_version=F("token_version") + 1)
 
 
 def ensure_covers(user: BureauUser, region: Region) -> None:

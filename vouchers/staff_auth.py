@@ -8,6 +8,7 @@ import time
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import connections
+from tortoise.expressions import F
 
 from models import Institution, Staff, StaffRole
 from models.scan_statements import is_postgres, staff_from_row, staff_rows
@@ -93,6 +94,12 @@ async def _institution(institution_id: int) -> Institution:
         _institutions.clear()
     _institutions[institution_id] = (now, institution)
     return institution
+
+
+async def staff_logout(staff: Staff) -> None:
+    """退出: every token of this staff member stops working at once, on every device (tokens
+    are not tracked one by one; a scan desk logs in again in seconds)."""
+    await Staff.filter(id=staff.id).update(token_version=F("token_version") + 1)
 
 
 def ensure_commissioner(staff: Staff) -> None:

@@ -56,6 +56,12 @@ function button(td, text, onClick) {
 
 // --- login and tabs ------------------------------------------------------------------------
 
+// 退出: the server ends every token of this bureau user; then the page forgets it.
+async function signOut() {
+  await call("POST", "/admin/logout").catch(() => {});
+  logout();
+}
+
 function logout() {
   sessionStorage.removeItem(TOKEN_KEY);
   $("app").hidden = true;
@@ -363,7 +369,7 @@ async function exportCsv() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("login").addEventListener("submit", login);
-  $("logout").addEventListener("click", logout);
+  $("logout").addEventListener("click", signOut);
   for (const b of document.querySelectorAll("nav [data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("batch-form").addEventListener("submit", createBatch);
   $("roster-form").addEventListener("submit", importRoster);

@@ -110,6 +110,14 @@ async def test_scan_console_accepts_a_scan_gun_payload_and_shows_it_green(client
     await page.wait_for_selector("#result.error")
     assert "二维码无效" in await page.inner_text("#result-title")
     await expect(page.locator("#result")).to_have_css("background-color", "rgb(199, 0, 11)")
+
+    # 退出 ends the session on the server too: the token the page held no longer opens anything.
+    held = await page.evaluate("sessionStorage.getItem('pxq.staff.token')")
+    await page.click("#logout")
+    await page.wait_for_selector("#login:not([hidden])")
+    assert await page.evaluate("sessionStorage.getItem('pxq.staff.token')") is None
+    r = await client.get("/api/v1/institution/sites", headers=auth(held))
+    assert r.status == 401
     assert failures == []
 
 
