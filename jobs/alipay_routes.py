@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from channels.alipay.client import AlipayClient
 from jobs.alipay_pass_delivery import senders
-from jobs.alipay_subscribe_notice import send_alipay_notice
 from jobs.delivery import Attempt, Route
 from jobs.routes import PersonNotifier
 from models import AccountChannel, ChannelAccount, OutboxMessage
+from vouchers.alipay_subscribe_notice import send_alipay_notice
 from vouchers.qr_keys import QrKeyRing
 
 

@@ -14,8 +14,8 @@ from vouchers.clock import local_date, utcnow
 from vouchers.institution_notices import notice_text
 from vouchers.outbox import outbox_row
 from vouchers.send_staff_notice import send_staff_notice
-from vouchers.send_subscribe_notice import send_subscribe_notice
 from vouchers.trainee_notices import HINTS, WHAT_HAPPENED
+from vouchers.wechat_subscribe_notice import send_wechat_notice
 
 STAFF_NOTICE = "staff_notice"
 
@@ -32,7 +32,7 @@ def miniapp_notifier(client: Any, template_id: str) -> PersonNotifier:
             return None
 
         async def send(_key: str) -> str:
-            return await send_subscribe_notice(message, client, template_id)
+            return await send_wechat_notice(message, client, template_id)
 
         return Attempt("wechat_miniapp", send, template_id)
 

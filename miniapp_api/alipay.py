@@ -9,15 +9,16 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
-from models import ChannelAccount
+from models import AccountChannel, ChannelAccount
 from peixunquan.alipay_setup import ALIPAY
 from peixunquan.appkeys import CONFIG, SERVICES
+from vouchers import errors
 from vouchers.alipay_face_verification import confirm_alipay_verification, start_alipay_verification
 from vouchers.alipay_login import alipay_login
-from vouchers.alipay_subscription_consent import record_consents
 from vouchers.batch_spec import NoNul
 from vouchers.card_pack import add_to_card_pack
 from vouchers.clock import utcnow
+from vouchers.subscription_consent import record_consents
 
 TAG = "alipay"
 
@@ -151,4 +152,6 @@ class ConsentsOut(BaseModel):
     response=ConsentsOut,
 )
 async def record_subscriptions(request: web.Request, account: ChannelAccount, body: SubscriptionResults) -> ConsentsOut:
+    if account.channel != AccountChannel.ALIPAY:
+        raise errors.AlipayAccountRequired()
     return ConsentsOut(remaining=await record_consents(account, body.results, body.long_term))

@@ -1,11 +1,10 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
-from models.accounts import ChannelAccount, IdentityVerification, Person
+from models.accounts import ChannelAccount, IdentityVerification, Person, SubscriptionConsent
 from models.alipay import (
     AlipayNotification,
     AlipayPass,
     AlipayPassTemplate,
-    AlipaySubscriptionConsent,
     PassState,
 )
 from models.batches import (
@@ -37,14 +36,13 @@ from models.regions import Region, RegionTarget
 from models.settlement import Certificate, ClaimStatus, Payee, PayeeKind, SettlementClaim, SubsidyRatio, SubsidyStandard
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
-from models.wechat import StaffBinding, StaffBindToken, SubscriptionConsent, WechatDelivery
+from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
 
 __all__ = [
     "AccountChannel",
     "AlipayNotification",
     "AlipayPass",
     "AlipayPassTemplate",
-    "AlipaySubscriptionConsent",
     "Attendance",
     "Batch",
     "BatchStatus",

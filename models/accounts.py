@@ -61,3 +61,25 @@ class IdentityVerification(Model):
 
     class Meta:
         table = "identity_verification"
+
+
+class SubscriptionConsent(Model):
+    """What an account allowed through its mini program's subscribe-message request, per template.
+    One-time consents are counted and used up by sends, long-term ones are not. One table for
+    every channel: the row belongs to an account, and the account says which channel it is on
+    (account ids are unique across channels), so the row carries no channel of its own."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="consents", on_delete=fields.RESTRICT
+    )
+    template_id = fields.CharField(max_length=64)
+    remaining = fields.IntField(default=0)
+    long_term = fields.BooleanField(default=False)
+    # Set when the user refused or turned the template off, or the platform said none is left.
+    refused_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "subscription_consent"
+        unique_together = (("account", "template_id"),)

@@ -62,22 +62,3 @@ class AlipayPass(Model):
 
     class Meta:
         table = "alipay_pass"
-
-
-class AlipaySubscriptionConsent(Model):
-    """What an Alipay account allowed through my.requestSubscribeMessage, per template.
-    One-time consents are counted and used up by sends, long-term ones are not (as for WeChat)."""
-
-    id = fields.BigIntField(primary_key=True)
-    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
-        "models.ChannelAccount", related_name="alipay_consents", on_delete=fields.RESTRICT
-    )
-    template_id = fields.CharField(max_length=64)
-    remaining = fields.IntField(default=0)
-    long_term = fields.BooleanField(default=False)
-    refused_at = fields.DatetimeField(null=True)  # the user said no, or Alipay said none is left
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    class Meta:
-        table = "alipay_subscription_consent"
-        unique_together = (("account", "template_id"),)

@@ -1,31 +1,11 @@
-"""WeChat-only state: subscribe-message consents, staff binding for the Official Account,
-and the platform message ids of what we sent (so delivery reports find their outbox row)."""
+"""WeChat-only state: staff binding for the Official Account, and the platform message ids of
+what we sent (so delivery reports find their outbox row). Subscribe-message consents are shared
+with Alipay: `models.accounts.SubscriptionConsent`."""
 
 from tortoise import fields
 from tortoise.models import Model
 
-from models.accounts import ChannelAccount
 from models.outbox import OutboxMessage
-
-
-class SubscriptionConsent(Model):
-    """What a mini-program account allowed through wx.requestSubscribeMessage, per template.
-    One-time consents are counted and used up by sends, long-term ones are not."""
-
-    id = fields.BigIntField(primary_key=True)
-    account: fields.ForeignKeyRelation[ChannelAccount] = fields.ForeignKeyField(
-        "models.ChannelAccount", related_name="consents", on_delete=fields.RESTRICT
-    )
-    template_id = fields.CharField(max_length=64)
-    remaining = fields.IntField(default=0)
-    long_term = fields.BooleanField(default=False)
-    # Set when WeChat answered 43101 (no consent left) or the user turned the template off.
-    refused_at = fields.DatetimeField(null=True)
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    class Meta:
-        table = "wechat_subscription_consent"
-        unique_together = (("account", "template_id"),)
 
 
 class StaffBindToken(Model):

@@ -60,10 +60,11 @@ async def close_db() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(url: str) -> None:
+async def migrate(url: str, target: str | None = None) -> None:
+    """Up to the latest migration, or to (back to) `target`, e.g. "models.0006_settlement"."""
     _ensure_sqlite_dir(url)
     try:
-        await migrate_api(config=tortoise_config(url, 2))
+        await migrate_api(config=tortoise_config(url, 2), target=target)
     finally:
         await Tortoise.close_connections()
 

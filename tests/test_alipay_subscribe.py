@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from channels import errors
-from jobs.alipay_subscribe_notice import send_alipay_notice
-from models import AlipaySubscriptionConsent, OutboxMessage
+from models import OutboxMessage, SubscriptionConsent
 from tests import factories
 from tests.alipay_sandbox import AlipayEnv
+from vouchers.alipay_subscribe_notice import send_alipay_notice
 
 TEMPLATE = "sandbox-voucher-notice"
 SUBSCRIPTIONS = "/api/v1/alipay/subscriptions"
@@ -62,7 +62,7 @@ async def test_alipay_saying_no_subscription_zeroes_the_count(alipay: AlipayEnv,
     alipay.sandbox.unsubscribed.add(alipay.sandbox.open_id("zhangsan"))
     with pytest.raises(errors.NoConsent):
         await send_alipay_notice(message, alipay.client, TEMPLATE)
-    row = await AlipaySubscriptionConsent.get()
+    row = await SubscriptionConsent.get()
     assert row.remaining == 0 and row.refused_at is not None
 
 
@@ -72,9 +72,9 @@ async def test_a_failed_send_gives_the_consent_back(alipay: AlipayEnv, svc) -> N
     alipay.sandbox.fail("alipay.open.app.mini.templatemessage.send", "isp.unknow-error", code="20000")
     with pytest.raises(errors.Retryable):
         await send_alipay_notice(message, alipay.client, TEMPLATE)
-    assert (await AlipaySubscriptionConsent.get()).remaining == 1
+    assert (await SubscriptionConsent.get()).remaining == 1
     await send_alipay_notice(message, alipay.client, TEMPLATE)
-    assert (await AlipaySubscriptionConsent.get()).remaining == 0
+    assert (await SubscriptionConsent.get()).remaining == 0
 
 
 async def test_a_refusal_and_bad_recipients(alipay: AlipayEnv, svc) -> None:

@@ -245,7 +245,8 @@ async def test_the_server_embeds_a_worker_when_configured(aiohttp_client, config
     await aiohttp_client(create_app(embedded, services=svc, manage_db=False))
     (row,) = await _rows(1, "mystery")
     for _ in range(250):
-        if (await OutboxMessage.get(id=row.id)).status != OutboxStatus.PENDING:
+        # SENDING is the worker holding the row: wait for what it records.
+        if (await OutboxMessage.get(id=row.id)).status not in (OutboxStatus.PENDING, OutboxStatus.SENDING):
             break
         await asyncio.sleep(0.02)
     stored = await OutboxMessage.get(id=row.id)

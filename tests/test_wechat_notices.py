@@ -12,8 +12,8 @@ from tests.wechat_support import WechatEnv, event_xml, make_env
 from vouchers.clock import utcnow
 from vouchers.outbox import outbox_row
 from vouchers.send_staff_notice import send_staff_notice
-from vouchers.send_subscribe_notice import send_subscribe_notice
 from vouchers.staff_binding import bind_staff_by_scene, issue_staff_bind_token
+from vouchers.wechat_subscribe_notice import send_wechat_notice
 
 TEMPLATE = "sandbox-voucher-notice"
 
@@ -52,7 +52,7 @@ async def _consent(wechat: WechatEnv, token: str, account: ChannelAccount, times
 async def test_a_subscribe_notice_uses_one_consent(wechat: WechatEnv):
     token, row, account = await _claimed(wechat)
     await _consent(wechat, token, account)
-    msg_id = await send_subscribe_notice(row, wechat.clients.miniapp, TEMPLATE)
+    msg_id = await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
     [sent] = wechat.sandbox.sent_to(account.subject)
     assert sent["kind"] == "subscribe" and str(sent["msgid"]) == msg_id
     assert sent["data"]["phrase2"]["value"] == "领取成功"
@@ -62,7 +62,7 @@ async def test_a_subscribe_notice_uses_one_consent(wechat: WechatEnv):
     # No consent left: refused here, WeChat is not called.
     calls = len(wechat.sandbox.calls)
     with pytest.raises(errors.NoConsent):
-        await send_subscribe_notice(row, wechat.clients.miniapp, TEMPLATE)
+        await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
     assert len(wechat.sandbox.calls) == calls
 
 
@@ -71,7 +71,7 @@ async def test_43101_marks_the_consent_exhausted(wechat: WechatEnv):
     await _consent(wechat, token, account, times=2)
     wechat.sandbox.consents[(wechat.config.wechat.app_id, account.subject, TEMPLATE)] = 0  # used up elsewhere
     with pytest.raises(errors.NoConsent):
-        await send_subscribe_notice(row, wechat.clients.miniapp, TEMPLATE)
+        await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
     consent = await SubscriptionConsent.get(account_id=account.id)
     assert consent.remaining == 0 and consent.refused_at is not None
 
@@ -95,17 +95,17 @@ async def test_a_send_that_failed_gives_the_consent_back(wechat: WechatEnv, erro
     await _consent(wechat, token, account)
     failing = FailingSender(wechat.config.wechat.app_id, error)
     with pytest.raises(type(error)):
-        await send_subscribe_notice(row, failing, TEMPLATE)
+        await send_wechat_notice(row, failing, TEMPLATE)
     assert failing.calls == 1
     assert (await SubscriptionConsent.get(account_id=account.id)).remaining == 1
     # ...so the retry can still send.
-    assert await send_subscribe_notice(row, wechat.clients.miniapp, TEMPLATE)
+    assert await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
 
 
 async def test_a_person_without_a_wechat_account_is_a_bad_recipient(wechat: WechatEnv):
     row = outbox_row("voucher_claimed", utcnow(), person_id=None, voucher_id=None)
     with pytest.raises(errors.BadData):
-        await send_subscribe_notice(row, wechat.clients.miniapp, TEMPLATE)
+        await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
 
 
 async def test_staff_notice_goes_to_every_bound_follower_once(wechat: WechatEnv):
