@@ -1,4 +1,5 @@
-"""Worker job: bring Alipay card-pack passes in step with vouchers (writes outbox rows only)."""
+"""Worker job: bring Alipay card-pack passes in step with vouchers and with the QR signing key
+(writes outbox rows only)."""
 
 from __future__ import annotations
 
@@ -10,4 +11,4 @@ INTERVAL_S = 10.0
 
 
 async def card_pack_sync(svc: Services) -> None:
-    await sync_card_pack(utcnow())
+    await sync_card_pack(utcnow(), svc.qr)

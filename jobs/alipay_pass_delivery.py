@@ -5,7 +5,9 @@ did, or raises a `channels.errors` error for the delivery loop to retry or give 
 prerequisite is not delivered yet (the instance before its template, an update before its
 instance) raises Retryable: the loop's backoff orders them without any other coordination.
 The pass's QR is the card-pass code, signed when the instance is sent with the QR key ring the
-scan call verifies with (`senders(ring)`; the worker passes its Services' ring).
+scan call verifies with (`senders(ring)`; the worker passes its Services' ring), and signed
+again when that ring's signing key changes (a re-sign row). The pass records the key that signed
+what Alipay shows, which is what the card-pack sync compares with the ring.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from channels import errors
 from channels.alipay.client import AlipayClient
 from channels.alipay.passes import template_content
-from models import AlipayPass, AlipayPassTemplate, Batch, OutboxMessage
-from vouchers.card_pack import PASS_ADD, PASS_TEMPLATE, PASS_UPDATE, pass_fields
+from models import AlipayPass, AlipayPassTemplate, Batch, OutboxMessage, PassState
+from vouchers.card_pack import PASS_ADD, PASS_RESIGN, PASS_TEMPLATE, PASS_UPDATE, pass_fields
 from vouchers.clock import utcnow
 from vouchers.qr_keys import QrKeyRing
 
@@ -39,9 +41,10 @@ async def send_pass_add(message: OutboxMessage, client: AlipayClient, ring: QrKe
     template = await AlipayPassTemplate.get_or_none(batch_id=card.voucher.batch_id)
     if template is None or not template.tpl_id:
         raise errors.Retryable("the batch's pass template is not created yet")
+    key_id = ring.signing_key_id
     fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id, ring, card.id)
     serial = await client.pass_instance_add(template.tpl_id, fields, card.account.subject)
-    await AlipayPass.filter(id=card.id, added_at__isnull=True).update(added_at=utcnow())
+    await AlipayPass.filter(id=card.id).update(added_at=card.added_at or utcnow(), key_id=key_id)
     return serial
 
 
@@ -50,6 +53,21 @@ async def send_pass_update(message: OutboxMessage, client: AlipayClient) -> str:
     if card.added_at is None:
         raise errors.Retryable("the pass is not added yet")
     await client.pass_instance_update(card.serial_number, client.settings.app_id, message.payload["status"])
+    return card.serial_number
+
+
+async def send_pass_resign(message: OutboxMessage, client: AlipayClient, ring: QrKeyRing) -> str:
+    """Show a card-pass code of the ring's signing key on the pass: every placeholder is sent
+    again (the same values, a new QR payload), whatever key the row was written for."""
+    card = await AlipayPass.get(voucher_id=message.voucher_id).prefetch_related("voucher__batch")
+    if card.added_at is None:
+        raise errors.Retryable("the pass is not added yet")
+    key_id = ring.signing_key_id
+    if card.state is not PassState.ACTIVE or card.key_id == key_id:
+        return card.serial_number  # used or closed meanwhile (nobody scans it), or signed already
+    fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id, ring, card.id)
+    await client.pass_instance_update(card.serial_number, client.settings.app_id, tpl_params=fields)
+    await AlipayPass.filter(id=card.id).update(key_id=key_id)
     return card.serial_number
 
 
@@ -62,4 +80,7 @@ def senders(ring: QrKeyRing) -> dict[str, Sender]:
     async def add(message: OutboxMessage, client: AlipayClient) -> str:
         return await send_pass_add(message, client, ring)
 
-    return {PASS_TEMPLATE: send_pass_template, PASS_ADD: add, PASS_UPDATE: send_pass_update}
+    async def resign(message: OutboxMessage, client: AlipayClient) -> str:
+        return await send_pass_resign(message, client, ring)
+
+    return {PASS_TEMPLATE: send_pass_template, PASS_ADD: add, PASS_UPDATE: send_pass_update, PASS_RESIGN: resign}

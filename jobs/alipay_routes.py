@@ -1,5 +1,5 @@
 """Alipay in the delivery routes: voucher notices as Alipay subscribe messages, and the card-pack
-rows (pass template, pass instance, pass update) written by `vouchers.card_pack`."""
+rows (pass template, pass instance, pass update, pass re-sign) written by `vouchers.card_pack`."""
 
 from __future__ import annotations
 

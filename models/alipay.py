@@ -45,7 +45,8 @@ class AlipayPassTemplate(Model):
 
 class AlipayPass(Model):
     """A voucher in one Alipay user's card pack. `state` is what we last asked Alipay to show,
-    `serial_number` the pass's id on both sides (the voucher code)."""
+    `serial_number` the pass's id on both sides (the voucher code), `key_id` the QR key that
+    signed the card-pass code Alipay shows (null: not known, so the pass is signed again)."""
 
     id = fields.BigIntField(primary_key=True)
     voucher: fields.OneToOneRelation[Voucher] = fields.OneToOneField(
@@ -57,6 +58,7 @@ class AlipayPass(Model):
     serial_number = fields.CharField(max_length=32, unique=True)
     state = fields.CharEnumField(PassState, max_length=10, default=PassState.ACTIVE)
     added_at = fields.DatetimeField(null=True)  # when Alipay accepted the instance
+    key_id = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from channels.alipay.client import AlipayClient
 from channels.alipay.sandbox import SandboxAlipay
 from jobs.alipay_pass_delivery import senders
-from models import OutboxMessage
+from models import OutboxMessage, OutboxStatus
 from peixunquan.alipay_setup import ALIPAY, ALIPAY_SANDBOX
 from peixunquan.app import create_app
 from peixunquan.appkeys import SERVICES
@@ -39,9 +39,9 @@ class AlipayEnv:
         passes' QR codes signed with the app's key ring. Returns the kinds sent."""
         sent = []
         send = senders(self.http.app[SERVICES].qr)
-        for message in await OutboxMessage.filter(kind__in=list(send), sent_at__isnull=True).order_by("id"):
+        for message in await OutboxMessage.filter(kind__in=list(send), status=OutboxStatus.PENDING).order_by("id"):
             await send[message.kind](message, self.client)
-            await OutboxMessage.filter(id=message.id).update(sent_at=utcnow())
+            await OutboxMessage.filter(id=message.id).update(status=OutboxStatus.SENT, sent_at=utcnow())
             sent.append(message.kind)
         return sent
 

@@ -6,21 +6,26 @@ pack, and the staff scan what the pass shows: its QR image, read back by zbar.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import types
+from pathlib import Path
 
 from PIL import Image
 
-from models import ScanRecord
+from models import AlipayPass, ScanRecord
+from peixunquan.app import load_qr_keys
 from peixunquan.appkeys import SERVICES
+from peixunquan.config import Config
 from tests import factories
 from tests.alipay_sandbox import ID_NUMBER, NAME, AlipayEnv
 from tests.institution_factories import API, post_scan, scan_body, setup_institution, voucher_payload
 from tests.test_qr import require_zbar
 from vouchers import qr, qr_offline
-from vouchers.card_pack import sync_card_pack
+from vouchers.card_pack import PASS_RESIGN, sync_card_pack
 from vouchers.clock import utcnow
+from vouchers.qr_keys import rotate
 from vouchers.scan import REASONS
 
 auth = factories.auth
@@ -53,7 +58,7 @@ async def test_the_card_pass_code_verifies_and_enrols_but_cannot_check_in(alipay
     claimed = await alipay.http.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(token))
     assert claimed.status == 201, await claimed.text()
     code = (await claimed.json())["code"]
-    assert await sync_card_pack(utcnow()) == 1
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
     await alipay.deliver_card_pack()
 
     payload = await _pass_qr(alipay, code)
@@ -108,3 +113,47 @@ async def test_the_card_pass_code_verifies_and_enrols_but_cannot_check_in(alipay
         answer = await post_scan(alipay.http, desk, scan_body(payload, action, class_id))
         assert (answer["result"], answer["reason"]) == ("error", "revoked"), answer
     assert set(await ScanRecord.all().values_list("reason", flat=True)) <= {None, *REASONS}
+
+
+async def test_a_pass_is_signed_again_after_key_rotation_and_scans_once_the_old_key_is_retired(
+    alipay: AlipayEnv, svc, config: Config
+):
+    """The operator rotates the QR keys (a new key file, a restart), waits for the card-pack sync
+    to sign every live pass again, then retires the old key: the trainee's pass still scans."""
+    keys_dir = Path(config.institutions.qr_keys_dir)
+    first = svc.qr.signing_key_id
+    await factories.regions()
+    bureau = await factories.bureau(svc)
+    batch = await factories.published_batch(alipay.http, bureau)
+    env = await setup_institution(alipay.http, bureau)
+    token = await alipay.verified_login("zhangsan")
+    claimed = await alipay.http.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(token))
+    code = (await claimed.json())["code"]
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
+    await alipay.deliver_card_pack()
+    old_payload = await _pass_qr(alipay, code)
+    assert old_payload.split(".")[4] == first
+    assert (await AlipayPass.get(serial_number=code)).key_id == first
+
+    await asyncio.sleep(1.01)  # key ids carry the second they were made
+    second = rotate(keys_dir)
+    svc.qr = load_qr_keys(config)  # what a restart of the server and the worker loads
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
+    assert await sync_card_pack(utcnow(), svc.qr) == 0  # asked once, however often the sync runs
+    assert await alipay.deliver_card_pack() == [PASS_RESIGN]
+    payload = await _pass_qr(alipay, code)
+    card = await AlipayPass.get(serial_number=code)
+    assert payload.startswith(f"PXQ1.P.{code}.{card.id}.{second}.") and card.key_id == second
+    assert await sync_card_pack(utcnow(), svc.qr) == 0  # in step with the signing key
+
+    (keys_dir / f"{first}.key").rename(keys_dir / f"{first}.retired")
+    svc.qr = load_qr_keys(config)
+    assert first not in svc.qr.public_keys
+    desk = env["scanner"]
+    verified = await post_scan(alipay.http, desk, scan_body(payload, "verify"))
+    assert (verified["result"], verified["reason"]) == ("ok", None), verified
+    assert verified["voucher"]["code"] == code
+    # What the pass showed before, signed by the retired key, no longer scans.
+    stale = await post_scan(alipay.http, desk, scan_body(old_payload, "verify"))
+    assert (stale["result"], stale["reason"]) == ("error", "qr_invalid")
+    assert await sync_card_pack(utcnow(), svc.qr) == 0

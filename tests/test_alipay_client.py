@@ -93,8 +93,12 @@ async def test_every_method_against_the_sandbox(alipay: AlipayEnv) -> None:
     assert await client.pass_template_add("batch-1", template_content("测试")) == tpl_id  # unique_id: idempotent
     serial = await client.pass_instance_add(tpl_id, {"serialNumber": "S1", "title": "券"}, login.user_id or "")
     assert serial == "S1" and alipay.sandbox.passes["S1"]["status"] == "ACTIVE"
+    await client.pass_instance_update("S1", client.settings.app_id, tpl_params={"serialNumber": "S1", "title": "新券"})
+    assert alipay.sandbox.passes["S1"]["shown"]["title"] == "新券" and alipay.sandbox.passes["S1"]["status"] == "ACTIVE"
     await client.pass_instance_update("S1", client.settings.app_id, "USED")
-    assert alipay.sandbox.passes["S1"]["status"] == "USED"
+    assert alipay.sandbox.passes["S1"]["status"] == "USED" and alipay.sandbox.passes["S1"]["shown"]["title"] == "新券"
+    with pytest.raises(ValueError):
+        await client.pass_instance_update("S1", client.settings.app_id)  # neither status nor tpl_params
     await client.send_template_message(login.subject, "tpl-1", "pages/index", {"keyword1": {"value": "值"}})
     assert alipay.sandbox.messages[-1]["data"] == {"keyword1": {"value": "值"}}
 

@@ -174,6 +174,6 @@ async def test_without_open_id_the_user_id_is_the_subject_and_passes_still_reach
     account = await ChannelAccount.get(channel=AccountChannel.ALIPAY)
     assert account.subject == alipay.sandbox.user_id("old_app_user")
     voucher = await _claim(alipay, token, batch["id"])
-    await sync_card_pack(utcnow())
+    await sync_card_pack(utcnow(), svc.qr)
     await alipay.deliver_card_pack()
     assert alipay.sandbox.passes[voucher["code"]]["recognition_info"] == {"user_id": account.subject}

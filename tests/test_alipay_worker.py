@@ -1,9 +1,12 @@
 """The worker delivers Alipay's rows: the claim notice as an Alipay subscribe message, and the
-card-pack pass (template, then instance) through the real delivery loop."""
+card-pack pass (template, then instance, then its re-signing after a key rotation) through the
+real delivery loop."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from jobs.alipay_routes import alipay_notifier, card_pack_routes
 from jobs.delivery import Deliverer
@@ -13,6 +16,7 @@ from tests import factories
 from tests.alipay_sandbox import AlipayEnv
 from vouchers.card_pack import sync_card_pack
 from vouchers.clock import utcnow
+from vouchers.qr_keys import QrKeyRing
 
 TEMPLATE = "sandbox-voucher-notice"
 
@@ -28,7 +32,7 @@ async def test_claim_notice_and_card_pack_pass_go_out_through_the_worker(alipay:
         "/api/v1/alipay/subscriptions", json={"results": {TEMPLATE: "accept"}}, headers=factories.auth(token)
     )
     assert consent.status == 200
-    assert await sync_card_pack(utcnow()) == 1
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
 
     routes = build_routes([alipay_notifier(alipay.client, TEMPLATE)], card_pack_routes(alipay.client, svc.qr))
     deliverer = Deliverer(svc.redis, routes, per_second=lambda _c: 0)
@@ -44,3 +48,12 @@ async def test_claim_notice_and_card_pack_pass_go_out_through_the_worker(alipay:
     }
     assert alipay.sandbox.messages[-1]["to"] == alipay.sandbox.open_id("zhangsan")
     assert alipay.sandbox.passes[code]["status"] == "ACTIVE"
+
+    # A new signing key (a restart with one more key file): the worker signs the pass again.
+    svc.qr = QrKeyRing(svc.qr.keys | {"ZNEWER": Ed25519PrivateKey.generate()})
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
+    routes = build_routes([alipay_notifier(alipay.client, TEMPLATE)], card_pack_routes(alipay.client, svc.qr))
+    await Deliverer(svc.redis, routes, per_second=lambda _c: 0).run()
+    assert (await OutboxMessage.get(kind="alipay_pass_resign")).status == OutboxStatus.SENT
+    qr_payload = alipay.sandbox.passes[code]["shown"]["operation"][0]["message"]
+    assert qr_payload.split(".")[4] == "ZNEWER" and alipay.sandbox.passes[code]["status"] == "ACTIVE"

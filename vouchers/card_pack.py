@@ -7,6 +7,10 @@ reconciliation compares vouchers with their passes and writes the missing outbox
 in one transaction with the pass row that records what was asked. The worker runs it every
 few seconds; `add_to_card_pack` runs it for one voucher when the trainee asks. Nothing here
 calls Alipay, so Alipay being down never blocks a claim; the delivery loop retries the rows.
+
+The same reconciliation keeps the passes' QR keys current: a live pass whose card-pass code was
+signed by another key than the ring's signing key gets a row that signs it again, so by the time
+an old key is retired every live pass shows a code of the new one.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from models import (
     AlipayPassTemplate,
     Batch,
     ChannelAccount,
+    OutboxMessage,
+    OutboxStatus,
     PassState,
     ValueMode,
     Voucher,
@@ -36,6 +42,7 @@ from vouchers.qr_keys import QrKeyRing
 PASS_TEMPLATE = "alipay_pass_template"
 PASS_ADD = "alipay_pass_add"
 PASS_UPDATE = "alipay_pass_update"
+PASS_RESIGN = "alipay_pass_resign"
 
 _USED = (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED, VoucherStatus.SETTLED)
 _CLOSED = (VoucherStatus.EXPIRED, VoucherStatus.VOIDED, VoucherStatus.REVOKED)
@@ -54,12 +61,13 @@ def pass_fields(voucher: Voucher, batch: Batch, channel_id: str, ring: QrKeyRing
 
     The QR payload is the card-pass code `PXQ1.P.<voucher code>.<pass number>.<key id>.<sig>`,
     signed with the key ring the scan call verifies with. A pass is static (Alipay shows what
-    was sent when it was added), so it cannot carry the rotating voucher code; the card-pass
-    code never goes stale instead, and the scan call accepts it for verify and enrol but not for
-    check-in (`qr_static`, see `vouchers.qr_offline`). The pass number is the AlipayPass row id:
-    stable for the pass's life and known when the instance is sent. It names the pass, not the
-    voucher (the code does that): a pass issued again for the same voucher would get a code of
-    its own, so an old one could be told apart and refused without touching the voucher.
+    was last sent: at the add, and again when a key rotation signs it anew), so it cannot carry
+    the rotating voucher code; the card-pass code never goes stale instead, and the scan call
+    accepts it for verify and enrol but not for check-in (`qr_static`, see `vouchers.qr_offline`).
+    The pass number is the AlipayPass row id: stable for the pass's life and known when the
+    instance is sent. It names the pass, not the voucher (the code does that): a pass issued
+    again for the same voucher would get a code of its own, so an old one could be told apart
+    and refused without touching the voucher.
     """
     if batch.value_mode == ValueMode.FACE_VALUE and batch.face_value_fen is not None:
         value = f"{batch.face_value_fen // 100}.{batch.face_value_fen % 100:02d}元"
@@ -94,8 +102,9 @@ async def add_to_card_pack(account: ChannelAccount, code: str, now: datetime) ->
     return card
 
 
-async def sync_card_pack(now: datetime, limit: int = 200) -> int:
-    """Write the outbox rows that bring passes in step with vouchers. Returns rows written."""
+async def sync_card_pack(now: datetime, ring: QrKeyRing, limit: int = 200) -> int:
+    """Write the outbox rows that bring passes in step with vouchers and live passes in step
+    with `ring`'s signing key (the scan call's ring). Returns rows written."""
     written = 0
     for voucher_id, account_id in await _vouchers_without_pass(now, limit):
         voucher = await Voucher.get(id=voucher_id)
@@ -115,6 +124,8 @@ async def sync_card_pack(now: datetime, limit: int = 200) -> int:
                     dedupe_key=f"{PASS_UPDATE}:{card.id}:{target.value}",
                 ).save(using_db=conn)
                 written += 1
+    # After the state moves above, so a pass just used or closed is not signed again.
+    written += await _resign_passes(ring, now, limit)
     return written
 
 
@@ -149,6 +160,65 @@ async def _passes_out_of_step(now: datetime, limit: int) -> list[AlipayPass]:
     )
     used_closed = Q(state=PassState.USED) & Q(voucher__status__in=list(_CLOSED))
     return await AlipayPass.filter(active_moved | used_closed).order_by("id").limit(limit).prefetch_related("voucher")
+
+
+def _resign_key(pass_id: int, key_id: str) -> str:
+    # With the key: a second rotation is a new row, the same one asked again a duplicate.
+    return f"{PASS_RESIGN}:{pass_id}:{key_id}"
+
+
+async def _resign_passes(ring: QrKeyRing, now: datetime, limit: int) -> int:
+    """At most `limit` rows that sign live passes again with the ring's signing key.
+
+    Pages through the candidates because some may have had their row for this key already and
+    still show another (given up, or sent by a worker that still had an older ring): skipped
+    here by one indexed look-up, they cannot hold back the passes behind them."""
+    key_id = ring.signing_key_id
+    written, after = 0, 0
+    while written < limit:
+        page = await _passes_signed_by_other_keys(key_id, after, limit)
+        if not page:
+            break
+        after = page[-1][0]
+        asked = set(
+            await OutboxMessage.filter(
+                dedupe_key__in=[_resign_key(pass_id, key_id) for pass_id, _, _ in page]
+            ).values_list("dedupe_key", flat=True)
+        )
+        for pass_id, voucher_id, person_id in page:
+            if written >= limit:
+                break
+            if _resign_key(pass_id, key_id) in asked:
+                continue
+            try:
+                await outbox_row(
+                    PASS_RESIGN,
+                    now,
+                    person_id=person_id,
+                    voucher_id=voucher_id,
+                    payload={"key_id": key_id},
+                    dedupe_key=_resign_key(pass_id, key_id),
+                ).save()
+            except IntegrityError:  # a concurrent sync wrote it a moment ago
+                continue
+            written += 1
+    return written
+
+
+async def _passes_signed_by_other_keys(key_id: str, after: int, limit: int) -> list[tuple[int, int, int]]:
+    """(pass id, voucher id, person id) of live passes in Alipay whose code another key signed
+    (or an unknown one: passes added before keys were recorded). A pass whose add is still
+    queued is left to the add, which signs with the current key; one with a re-sign row still
+    queued is left to that row, which signs with the current key whatever key it was written for."""
+    queued = OutboxMessage.filter(kind=PASS_RESIGN, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
+    return (
+        await AlipayPass.filter(state=PassState.ACTIVE, added_at__isnull=False, id__gt=after)
+        .filter(Q(key_id__isnull=True) | ~Q(key_id=key_id))
+        .exclude(voucher_id__in=Subquery(queued.values("voucher_id")))
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", "voucher_id", "voucher__person_id")
+    )
 
 
 async def _ensure_pass(voucher: Voucher, account_id: int, now: datetime) -> tuple[AlipayPass, bool]:

@@ -230,11 +230,25 @@ class AlipayClient:
             raise errors.Permanent("alipay.pass.instance.add: no serialNumber")
         return str(serial)
 
-    async def pass_instance_update(self, serial_number: str, channel_id: str, status: str) -> None:
+    async def pass_instance_update(
+        self,
+        serial_number: str,
+        channel_id: str,
+        status: str | None = None,
+        *,
+        tpl_params: dict[str, str] | None = None,
+    ) -> None:
+        """Close or use up a pass (`status` USED or CLOSED), and/or show new values of its
+        template's `$name$` placeholders (`tpl_params`, as for the add)."""
+        if status is None and tpl_params is None:
+            raise ValueError("alipay.pass.instance.update needs a status or tpl_params")
         model = AlipayPassInstanceUpdateModel()
         model.serial_number = serial_number
         model.channel_id = channel_id
-        model.status = status  # USED or CLOSED
+        if status is not None:
+            model.status = status
+        if tpl_params is not None:
+            model.tpl_params = json.dumps(tpl_params, ensure_ascii=False)
         await self.execute(AlipayPassInstanceUpdateRequest(model), AlipayPassInstanceUpdateResponse())
 
     async def send_template_message(self, to_user: str, template_id: str, page: str, data: dict[str, Any]) -> None:

@@ -295,9 +295,24 @@ class SandboxAlipay:
         instance = self.passes.get(str(biz.get("serial_number", "")))
         if instance is None:
             raise _failed("PASS_NOT_EXIST", "卡券不存在")
-        if biz.get("status") not in ("USED", "CLOSED"):
+        status, raw_params = biz.get("status"), biz.get("tpl_params")
+        if status is None and raw_params is None:
+            raise _invalid("isv.missing-parameter", "缺少 status 或 tpl_params")
+        if status is not None and status not in ("USED", "CLOSED"):
             raise _invalid("isv.invalid-parameter", "status 应为 USED 或 CLOSED")
-        instance["status"] = biz["status"]
+        if raw_params is not None:
+            try:
+                tpl_params = json.loads(raw_params)
+            except (TypeError, ValueError):
+                raise _invalid("isv.invalid-parameter", "tpl_params 不是 JSON") from None
+            if not isinstance(tpl_params, dict):
+                raise _invalid("isv.invalid-parameter", "tpl_params 不是 JSON 对象")
+            # The placeholders sent take their new values; the pass shows them at once.
+            instance["params"] = instance["params"] | tpl_params
+            template = self.templates[instance["tpl_id"]]["tpl_content"]["content"]["evoucherInfo"]
+            instance["shown"] = render(template, instance["params"])
+        if status is not None:
+            instance["status"] = status
         return {"success": True, "result": json.dumps({"serialNumber": biz["serial_number"]})}
 
     def _message_send(self, biz: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
