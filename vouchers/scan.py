@@ -72,9 +72,9 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, 
     try:
         subject = qr.read(svc.qr, spec.payload, qr.VOUCHER, static_ok=not checkin)
     except errors.ScanRefused as exc:
-        return await _refused(svc, await staff_for_claims(svc, claims), spec, None, now, exc)
+        return await _refused(svc, await staff_for_claims(claims), spec, None, now, exc)
     class_id = spec.class_id if checkin else None
-    staff, read = await read_scanned(svc, claims, subject.ident, class_id, spec.lesson_id)
+    staff, read = await read_scanned(claims, subject.ident, class_id, spec.lesson_id)
     voucher = read.voucher if read is not None else None
     try:
         if read is None or voucher is None:  # signed by us but gone: only after restoring a backup

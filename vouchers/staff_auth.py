@@ -43,7 +43,7 @@ async def staff_login(svc: Services, username: str, password: str) -> tuple[Staf
 
 
 async def staff_for_token(svc: Services, token: str) -> Staff:
-    return await staff_for_claims(svc, staff_claims(svc, token))
+    return await staff_for_claims(staff_claims(svc, token))
 
 
 def staff_claims(svc: Services, token: str) -> TokenClaims:
@@ -51,7 +51,7 @@ def staff_claims(svc: Services, token: str) -> TokenClaims:
     return svc.tokens.verify(token, STAFF)
 
 
-async def staff_for_claims(svc: Services, claims: TokenClaims) -> Staff:
+async def staff_for_claims(claims: TokenClaims) -> Staff:
     # Read on every request, never cached: disabling someone must end their session at once,
     # in every server process. The requests of one event-loop turn share one query.
     if is_postgres(connections.get("default")):

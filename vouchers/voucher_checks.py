@@ -13,7 +13,6 @@ from vouchers import errors
 from vouchers.batch_cache import cached_batch
 from vouchers.clock import utcnow
 from vouchers.coalesce import Coalescer
-from vouchers.services import Services
 from vouchers.staff_auth import admit, staff_for_claims
 from vouchers.tokens import TokenClaims
 
@@ -35,7 +34,7 @@ _reads: Coalescer[ScanKey, dict] = Coalescer(_fetch)
 
 
 async def read_scanned(
-    svc: Services, claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None
+    claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None
 ) -> tuple[Staff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
     genuine code names, with its holder and batch and what a check-in at `class_id` needs to
@@ -47,7 +46,7 @@ async def read_scanned(
         found, read = scan_read_from_row(row) if row is not None else (None, None)
         staff = await admit(found, claims)
     else:
-        staff = await staff_for_claims(svc, claims)
+        staff = await staff_for_claims(claims)
         read = await orm_scan_read(key, staff.institution_id, utcnow())
     if read is not None:
         # The per-process batch cache: a batch's rules are fixed once published.
