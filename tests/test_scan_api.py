@@ -353,3 +353,17 @@ async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, en
     assert count(after, 'action="verify",result="ok"') - count(before, 'action="verify",result="ok"') == 1
     forged = 'action="verify",result="qr_invalid"'
     assert count(after, forged) - count(before, forged) == 1
+
+
+def test_the_scan_read_selects_every_column_of_staff_and_person(svc):
+    # models/scan_statements.py names the columns it selects into Staff and Person rows; a column
+    # added to either model must be added there, or the scan path would build partial models.
+    from models import Person, Staff
+    from models.scan_statements import _PERSON_COLUMNS, _STAFF_COLUMNS
+
+    def columns(model) -> set[str]:
+        meta = model._meta
+        return {key for key, _, _ in (*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields)}
+
+    assert set(_STAFF_COLUMNS) == columns(Staff)
+    assert set(_PERSON_COLUMNS) == columns(Person)
