@@ -1,7 +1,8 @@
 """Claim-rush benchmark: one batch, many verified trainees, everyone claims at once.
 
 Starts `peixunquan serve` as its own process against PostgreSQL and Redis, loads data with the
-project's own code, creates and publishes the batch through the bureau API, then drives load from
+project's own code, creates and publishes the batch through the bureau API, lets every trainee open
+the card center once (as trainees wait on that page for a rush to open), then drives load from
 separate generator processes:
 
 1. `bare`: a trivial endpoint, to measure what this machine, server and generator can do at all;
@@ -650,6 +651,20 @@ async def publish_batch(http: aiohttp.ClientSession, base: str, title: str, stoc
     return batch_id
 
 
+async def open_card_centers(http: aiohttp.ClientSession, base: str, tokens: Sequence[str]) -> None:
+    """Each trainee opens the card center once, as trainees do while they wait for a rush to
+    open: their sessions are then known to the server, as they would be at the moment it opens."""
+    pending = iter(tokens)
+
+    async def browse() -> None:
+        for token in pending:
+            async with http.get(f"{base}/api/v1/card-center", headers={"Authorization": f"Bearer {token}"}) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"GET /api/v1/card-center: {r.status} {await r.text()}")
+
+    await asyncio.gather(*(browse() for _ in range(32)))
+
+
 async def pick_bare_path(http: aiohttp.ClientSession, base: str) -> tuple[str, int]:
     async with http.get(f"{base}{PING_PATH}") as response:
         if response.status == 200:
@@ -710,6 +725,8 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         rush_batch = await publish_batch(http, base, "压测：抢券批次", args.stock)
         warm_batch = await publish_batch(http, base, "压测：预热批次", max(1, args.stock // 10))
         bare_path, bare_status = await pick_bare_path(http, base)
+        log("every trainee opens the card center once (the page they wait on for the rush)")
+        await open_card_centers(http, base, tokens)
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.loadgen_procs, mp_context=ctx) as pool:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+from tortoise.exceptions import IntegrityError
+
 from models.enums import VoucherStatus
 
 _SQL = """
@@ -89,26 +92,28 @@ class ClaimRow:
     detail_json: str
 
 
-async def insert_claims(conn: Any, batch_id: int, voucher_type: str, rows: list[ClaimRow]) -> dict[int, int] | None:
+async def insert_claims(
+    conn: asyncpg.Connection, batch_id: int, voucher_type: str, rows: list[ClaimRow]
+) -> dict[int, int] | None:
     """{person_id: voucher id} for the persons who got a voucher (those left out already held
     one), or None when the stock did not cover them all (nothing was written). Raises
-    IntegrityError when a concurrent claim of one of them won the race."""
-    _, result = await conn.execute_query(
+    IntegrityError when a concurrent claim of one of them won the race.
+
+    `conn` is an asyncpg connection the caller holds (see `vouchers.claim_writer`)."""
+    row = await _fetchrow(
+        conn,
         _GROUP_SQL,
-        [
-            batch_id,
-            [r.code for r in rows],
-            [r.person_id for r in rows],
-            [r.eligible_group for r in rows],
-            [r.account_id for r in rows],
-            [r.claimed_at for r in rows],
-            [r.valid_until for r in rows],
-            [r.detail_json for r in rows],
-            str(VoucherStatus.CLAIMED),
-            voucher_type,
-        ],
+        batch_id,
+        [r.code for r in rows],
+        [r.person_id for r in rows],
+        [r.eligible_group for r in rows],
+        [r.account_id for r in rows],
+        [r.claimed_at for r in rows],
+        [r.valid_until for r in rows],
+        [r.detail_json for r in rows],
+        str(VoucherStatus.CLAIMED),
+        voucher_type,
     )
-    row = result[0]
     if not row["took"]:
         return None
     return dict(zip(row["persons"], row["ids"], strict=True))
@@ -119,7 +124,7 @@ def supports_claim_statement(conn: Any) -> bool:
 
 
 async def insert_claim(
-    conn: Any,
+    conn: asyncpg.Connection,
     *,
     batch_id: int,
     code: str,
@@ -132,20 +137,26 @@ async def insert_claim(
     detail_json: str,
 ) -> int | None:
     """The new voucher's id, or None when no stock was left. Raises IntegrityError on a duplicate."""
-    _, rows = await conn.execute_query(
+    row = await _fetchrow(
+        conn,
         _SQL,
-        [
-            batch_id,
-            code,
-            person_id,
-            str(VoucherStatus.CLAIMED),
-            voucher_type,
-            eligible_group,
-            account_id,
-            claimed_at,
-            valid_until,
-            str(account_id),
-            detail_json,
-        ],
+        batch_id,
+        code,
+        person_id,
+        str(VoucherStatus.CLAIMED),
+        voucher_type,
+        eligible_group,
+        account_id,
+        claimed_at,
+        valid_until,
+        str(account_id),
+        detail_json,
     )
-    return rows[0]["id"] if rows else None
+    return row["id"] if row else None
+
+
+async def _fetchrow(conn: asyncpg.Connection, sql: str, *args: Any) -> Any:
+    try:
+        return await conn.fetchrow(sql, *args)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(exc) from exc  # what the ORM paths raise, so callers catch one thing

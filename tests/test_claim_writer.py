@@ -68,3 +68,60 @@ async def test_one_who_already_holds_a_voucher_does_not_spoil_the_group(setting)
     vouchers = await Voucher.filter(batch_id=batch_id).values_list("id", "person_id")
     assert sorted(p for _, p in vouchers) == sorted(a.person_id for a in accounts[:3])
     assert {o for o in outcomes[1:]} | {first[0]} == {i for i, _ in vouchers}
+
+
+async def test_when_no_connection_can_be_had_every_waiting_claimant_hears_why() -> None:
+    class Unreachable:
+        def acquire_connection(self):
+            return self
+
+        async def __aenter__(self):
+            raise ConnectionRefusedError("database down")
+
+        async def __aexit__(self, *exc) -> None:
+            return None
+
+    writer = ClaimWriter()
+    rows = [ClaimRow(new_voucher_code(), p, None, p, utcnow(), utcnow(), "{}") for p in (1, 2, 3)]
+    outcomes = await asyncio.gather(
+        *(writer.write(Unreachable(), 1, "职业培训券", r) for r in rows), return_exceptions=True
+    )
+    assert all(isinstance(o, ConnectionRefusedError) for o in outcomes)
+    assert not writer._writing  # the next claim starts a fresh drain
+
+
+async def test_after_a_connection_breaks_mid_rush_the_rest_are_written_on_a_fresh_one(setting, monkeypatch) -> None:
+    batch_id, accounts = setting
+    monkeypatch.setattr("vouchers.claim_writer.MAX_GROUP", 1)  # one claimant per statement
+    real = connections.get("default")
+    handed_out = []
+
+    class Broken:
+        async def fetchrow(self, *args):
+            raise ConnectionResetError("server closed the connection")
+
+    class FirstOneBroken:
+        def acquire_connection(self):
+            handed_out.append(len(handed_out) == 0)
+            return _Lend(real.acquire_connection(), broken=handed_out[-1])
+
+    class _Lend:
+        def __init__(self, inner, broken: bool) -> None:
+            self.inner, self.broken = inner, broken
+
+        async def __aenter__(self):
+            conn = await self.inner.__aenter__()
+            return Broken() if self.broken else conn
+
+        async def __aexit__(self, *exc):
+            return await self.inner.__aexit__(*exc)
+
+    writer = ClaimWriter()
+    rows = [_row(a) for a in accounts[:3]]
+    outcomes = await asyncio.gather(
+        *(writer.write(FirstOneBroken(), batch_id, "职业培训券", r) for r in rows), return_exceptions=True
+    )
+    assert isinstance(outcomes[0], ConnectionResetError)  # the group on the broken connection
+    assert all(isinstance(o, int) for o in outcomes[1:])  # the others, on the next connection
+    assert handed_out == [True, False]
+    assert await Voucher.filter(batch_id=batch_id).count() == 2

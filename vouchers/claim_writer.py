@@ -45,34 +45,55 @@ class ClaimWriter:
         # A caller that goes away cancels only its own future; the group is written regardless.
         return await future
 
-    async def _drain(self, conn: Any, batch_id: int, voucher_type: str) -> None:
+    async def _drain(self, database: Any, batch_id: int, voucher_type: str) -> None:
         try:
-            while waiting := self._queues.pop(batch_id, None):
-                for start in range(0, len(waiting), MAX_GROUP):
-                    await self._write_group(conn, batch_id, voucher_type, waiting[start : start + MAX_GROUP])
+            while self._queues.get(batch_id):
+                try:
+                    async with database.acquire_connection() as conn:
+                        await self._write_queued(conn, batch_id, voucher_type)
+                except Exception as exc:  # no connection to be had: everyone queued hears why
+                    for _, future in self._queues.pop(batch_id, []):
+                        _settle_future(future, exc)
         finally:
             self._writing.discard(batch_id)
 
-    async def _write_group(self, conn: Any, batch_id: int, voucher_type: str, group: _Waiting) -> None:
+    async def _write_queued(self, conn: Any, batch_id: int, voucher_type: str) -> None:
+        """Writes groups for as long as claims keep queueing. Returns early after a group failed as
+        a whole: the connection may be broken, so the rest are written on a fresh one."""
+        while waiting := self._queues.pop(batch_id, None):
+            for start in range(0, len(waiting), MAX_GROUP):
+                if not await self._write_group(conn, batch_id, voucher_type, waiting[start : start + MAX_GROUP]):
+                    self._requeue(batch_id, waiting[start + MAX_GROUP :])
+                    return
+
+    def _requeue(self, batch_id: int, waiting: _Waiting) -> None:
+        if waiting:
+            self._queues[batch_id] = waiting + self._queues.get(batch_id, [])
+
+    async def _write_group(self, conn: Any, batch_id: int, voucher_type: str, group: _Waiting) -> bool:
+        """Answers every waiter of the group; False when the group failed as a whole."""
         rows = [row for row, _ in group]
         try:
             outcomes = await _settle(conn, batch_id, voucher_type, rows)
         except BaseException as exc:
             for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: a caller that left must not be reported as lost
+                _settle_future(future, exc)
             if not isinstance(exc, Exception):
                 raise
-            return
+            return False
         for (_, future), outcome in zip(group, outcomes, strict=True):
-            if future.done():
-                continue
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-                future.exception()
-            else:
-                future.set_result(outcome)
+            _settle_future(future, outcome)
+        return True
+
+
+def _settle_future(future: asyncio.Future[int], outcome: int | BaseException) -> None:
+    if future.done():
+        return  # its caller went away
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+        future.exception()  # retrieved: a caller that left must not be reported as lost
+    else:
+        future.set_result(outcome)
 
 
 async def _settle(conn: Any, batch_id: int, voucher_type: str, rows: list[ClaimRow]) -> list[int | Exception]:
