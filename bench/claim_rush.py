@@ -725,8 +725,9 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         rush_batch = await publish_batch(http, base, "压测：抢券批次", args.stock)
         warm_batch = await publish_batch(http, base, "压测：预热批次", max(1, args.stock // 10))
         bare_path, bare_status = await pick_bare_path(http, base)
-        log("every trainee opens the card center once (the page they wait on for the rush)")
-        await open_card_centers(http, base, tokens)
+        if not args.cold_sessions:
+            log("every trainee opens the card center once (the page they wait on for the rush)")
+            await open_card_centers(http, base, tokens)
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.loadgen_procs, mp_context=ctx) as pool:
@@ -814,6 +815,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         "concurrency": args.concurrency,
         "persons": args.persons,
         "client": args.client,
+        "cold_sessions": args.cold_sessions,
         "loadgen_procs": args.loadgen_procs,
         "cpu_cores": {"bare": bare[0].cpu, "rush": rush.cpu},
     }
@@ -835,6 +837,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("raw", "aiohttp"),
         default="raw",
         help="load generator HTTP client: raw (pre-encoded keep-alive requests) or aiohttp's ClientSession",
+    )
+    p.add_argument(
+        "--cold-sessions",
+        action="store_true",
+        help="skip the card-center visit: the server first sees most sessions in the rush itself",
     )
     p.add_argument("--loadgen-procs", type=int, default=1, help="load generator processes")
     p.add_argument("--timeout", type=float, default=10.0, help="client timeout per request, seconds")
