@@ -132,6 +132,9 @@ class Lesson(Model):
 
     class Meta:
         table = "lesson"
+        # A check-in looks up the lesson of one class open now: without the class first, the
+        # index on checkin_opens_at alone reads every lesson of every class that has opened.
+        indexes = (("training_class_id", "checkin_opens_at"),)
 
 
 class ScanRecord(Model):
