@@ -51,8 +51,13 @@ WITH input AS (
                          $7::timestamptz[], $8::text[])
         AS i(code, person_id, eligible_group, account_id, claimed_at, valid_until, detail)
 ), fresh AS (
+    -- A LATERAL probe per claimant: as NOT EXISTS, PostgreSQL read every voucher of the batch
+    -- for each group (an anti-join), which grows with what the rush has already issued.
     SELECT i.* FROM input i
-    WHERE NOT EXISTS (SELECT 1 FROM voucher v WHERE v.batch_id = $1 AND v.person_id = i.person_id)
+    LEFT JOIN LATERAL (
+        SELECT 1 AS held FROM voucher v WHERE v.batch_id = $1 AND v.person_id = i.person_id LIMIT 1
+    ) h ON true
+    WHERE h.held IS NULL
 ), taken AS (
     UPDATE batch SET remaining = remaining - (SELECT count(*) FROM fresh)
     WHERE id = $1 AND status = 'published' AND remaining >= (SELECT count(*) FROM fresh)
