@@ -1,7 +1,9 @@
 """One middleware turns every failure into `{"error": {"code", "message"}}`.
 
 Domain errors keep their own status and code. aiohttp's own 4xx (unknown path, wrong method)
-get stable codes too. Anything else is a bug: logged, answered 500 `internal_error`.
+get stable codes too. A database that went away mid-request (restart, failover, a dropped
+connection) is 503 `service_busy`, as an unreachable Redis is: the client may try again. Anything
+else is a bug: logged, answered 500 `internal_error`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiohttp import web
+from tortoise.exceptions import DBConnectionError
 
 from miniapp_api.endpoint import json_response
 from vouchers import errors
@@ -22,6 +26,14 @@ _HTTP_CODES = {
     405: ("method_not_allowed", "不支持该请求方法"),
     413: ("payload_too_large", "请求内容过大"),
 }
+
+
+_DATABASE_UNAVAILABLE = (
+    DBConnectionError,
+    ConnectionError,  # refused or reset under the pool
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, statement cancelled
+)
 
 
 def error_body(code: str, message: str, **detail: object) -> dict:
@@ -44,6 +56,10 @@ async def error_middleware(
         if exc.status == 405 and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
+    except _DATABASE_UNAVAILABLE as exc:
+        log.warning("database unavailable", extra={"path": request.path, "error": type(exc).__name__})
+        busy = errors.ServiceBusy()
+        return json_response(error_body(busy.code, busy.text), busy.status)
     except Exception:
         log.exception("unhandled error", extra={"path": request.path, "method": request.method})
         return json_response(error_body("internal_error", "服务器内部错误"), 500)

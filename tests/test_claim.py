@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from models import OutboxMessage, Voucher, VoucherHistory
 from tests.factories import auth, bureau, published_batch, regions, trainee, unverified
 from vouchers.claim_gate import _keys
@@ -213,3 +215,22 @@ async def test_redis_unreachable_is_service_busy_and_nothing_half_done(client, s
     assert (await response.json())["error"]["code"] == "service_busy"
     assert await Voucher.all().count() == 0
     assert await VoucherHistory.all().count() == 0
+
+
+async def test_database_dropping_the_connection_is_service_busy_and_the_unit_goes_back(client, svc, monkeypatch):
+    batch, _ = await _setup(client, svc, quantity=1)
+    _, session = await trainee(svc)
+
+    async def dropped(*args, **kwargs):
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr("vouchers.claim._claim_in_transaction", dropped)
+    response = await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+    assert response.status == 503
+    assert (await response.json())["error"]["code"] == "service_busy"
+    assert int(await svc.redis.get(_keys(batch["id"])[0])) == 1  # the reservation was released
+
+    monkeypatch.undo()
+    retry = await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+    assert retry.status == 201, await retry.text()
+    assert await Voucher.filter(batch_id=batch["id"]).count() == 1
