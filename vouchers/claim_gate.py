@@ -20,6 +20,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from vouchers import errors
+from vouchers.waiters import answer
 
 log = logging.getLogger(__name__)
 
@@ -167,17 +168,14 @@ class ClaimGate:
             answers = await self._reserve_all(batch_id, persons)
         except BaseException as exc:
             for _, future in queue:
-                if not future.done():
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: a caller that left must not be reported as lost
+                answer(future, exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for (person_id, future), answer in zip(queue, answers, strict=True):
-            if not future.done():
-                future.set_result(answer)
-            elif answer is Reservation.RESERVED:
+        for (person_id, future), reservation in zip(queue, answers, strict=True):
+            if future.done() and reservation is Reservation.RESERVED:
                 await self.release(batch_id, person_id)  # its caller left: give the unit back
+            answer(future, reservation)
 
     async def _reserve_all(self, batch_id: int, persons: list[int]) -> list[Reservation]:
         for _ in range(3):

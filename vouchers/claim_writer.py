@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.claim_statement import ClaimRow, insert_claim, insert_claims
 from vouchers import errors
+from vouchers.waiters import answer
 
 MAX_GROUP = 200
 
@@ -53,7 +54,7 @@ class ClaimWriter:
                         await self._write_queued(conn, batch_id, voucher_type)
                 except Exception as exc:  # no connection to be had: everyone queued hears why
                     for _, future in self._queues.pop(batch_id, []):
-                        _settle_future(future, exc)
+                        answer(future, exc)
         finally:
             self._writing.discard(batch_id)
 
@@ -77,23 +78,13 @@ class ClaimWriter:
             outcomes = await _settle(conn, batch_id, voucher_type, rows)
         except BaseException as exc:
             for _, future in group:
-                _settle_future(future, exc)
+                answer(future, exc)
             if not isinstance(exc, Exception):
                 raise
             return False
         for (_, future), outcome in zip(group, outcomes, strict=True):
-            _settle_future(future, outcome)
+            answer(future, outcome)
         return True
-
-
-def _settle_future(future: asyncio.Future[int], outcome: int | BaseException) -> None:
-    if future.done():
-        return  # its caller went away
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-        future.exception()  # retrieved: a caller that left must not be reported as lost
-    else:
-        future.set_result(outcome)
 
 
 async def _settle(conn: Any, batch_id: int, voucher_type: str, rows: list[ClaimRow]) -> list[int | Exception]:

@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
+from vouchers.waiters import answer
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -56,14 +58,11 @@ class Coalescer(Generic[K, V]):
         except BaseException as exc:
             for futures in wanted.values():
                 for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-                        future.exception()  # retrieved: callers that left must not log it as lost
+                    answer(future, exc)
             if not isinstance(exc, Exception):
                 raise
             return
         for key, futures in wanted.items():
             value = found.get(key)
             for future in futures:
-                if not future.done():
-                    future.set_result(value)
+                answer(future, value)

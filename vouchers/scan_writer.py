@@ -16,6 +16,7 @@ from typing import Any
 from tortoise import connections
 
 from models.scan_statements import ScanRow, insert_scans
+from vouchers.waiters import answer
 
 MAX_GROUP = 200
 
@@ -61,15 +62,12 @@ class ScanWriter:
             ids = dict(zip((id(r) for r in rows), await insert_scans(conn, rows), strict=True))
         except BaseException as exc:
             for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: a caller that left must not be reported as lost
+                answer(future, exc)
             if not isinstance(exc, Exception):
                 raise
             return
         for row, future in group:
-            if not future.done():
-                future.set_result(ids.get(id(row)))  # a duplicate in the group gets None
+            answer(future, ids.get(id(row)))  # a duplicate in the group gets None
 
 
 writer = ScanWriter()

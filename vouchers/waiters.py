@@ -1,0 +1,22 @@
+"""Answering callers that wait on their own futures (coalesced reads, group writes, the gate).
+
+Each caller awaits a future of its own, so one that goes away cancels only that future; whoever
+does the shared work answers every future still waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+def answer(future: asyncio.Future[Any], outcome: Any) -> None:
+    """Gives the caller its outcome: a value, or an exception it will raise. A caller that went
+    away (its future done) is skipped."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+        future.exception()  # retrieved: a caller that left must not be reported as lost
+    else:
+        future.set_result(outcome)
