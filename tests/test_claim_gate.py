@@ -20,17 +20,22 @@ async def _sold_out_gate(svc, stock: int = 2) -> ClaimGate:
     return gate
 
 
-async def test_after_sell_out_winners_hear_already_claimed_and_others_sold_out(svc, monkeypatch) -> None:
-    gate = await _sold_out_gate(svc)
-    calls = 0
+def _count_script_calls(gate: ClaimGate, monkeypatch) -> list[int]:
+    """A one-item list holding how many times the gate has called its reserve script."""
+    calls = [0]
     script = gate._reserve
 
     async def counting(*args, **kwargs):
-        nonlocal calls
-        calls += 1
+        calls[0] += 1
         return await script(*args, **kwargs)
 
     monkeypatch.setattr(gate, "_reserve", counting)
+    return calls
+
+
+async def test_after_sell_out_winners_hear_already_claimed_and_others_sold_out(svc, monkeypatch) -> None:
+    gate = await _sold_out_gate(svc)
+    calls = _count_script_calls(gate, monkeypatch)
     answers = await asyncio.gather(*(gate.reserve(BATCH, p) for p in (1, 2, 3, 4, 1)))
     assert answers == [
         Reservation.ALREADY_CLAIMED,
@@ -39,7 +44,7 @@ async def test_after_sell_out_winners_hear_already_claimed_and_others_sold_out(s
         Reservation.SOLD_OUT,
         Reservation.ALREADY_CLAIMED,
     ]
-    assert calls == 0  # answered from the snapshot, no Redis round trip
+    assert calls == [0]  # answered from the snapshot, no Redis round trip
 
 
 async def test_a_released_unit_is_offered_again_at_once(svc) -> None:
@@ -62,20 +67,12 @@ async def test_stock_returned_elsewhere_is_seen_once_the_snapshot_ends(svc, monk
 async def test_steady_pressing_never_waits_for_redis_and_still_sees_freed_stock(svc, monkeypatch) -> None:
     monkeypatch.setattr(claim_gate, "SOLD_OUT_TTL_S", 0.2)
     gate = await _sold_out_gate(svc)
-    calls = 0
-    script = gate._reserve
-
-    async def counting(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return await script(*args, **kwargs)
-
-    monkeypatch.setattr(gate, "_reserve", counting)
+    calls = _count_script_calls(gate, monkeypatch)
     # Three snapshot lifetimes of pressing: renewed in the background each time, never expired.
     for _ in range(60):
         assert await gate.reserve(BATCH, 7) is Reservation.SOLD_OUT
         await asyncio.sleep(0.01)
-    assert calls == 0
+    assert calls == [0]
 
     await ClaimGate(svc.redis).release(BATCH, 1)  # another process's claim of person 1 failed
     answers = []
@@ -92,15 +89,7 @@ async def test_claims_of_one_turn_share_one_script_call_in_arrival_order(svc, mo
     gate = ClaimGate(svc.redis)
     await gate.forget(BATCH)
     await svc.redis.set(f"pxq:gate:{{b{BATCH}}}:stock", 2)
-    calls = 0
-    script = gate._reserve
-
-    async def counting(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return await script(*args, **kwargs)
-
-    monkeypatch.setattr(gate, "_reserve", counting)
+    calls = _count_script_calls(gate, monkeypatch)
     # Person 1 twice at the same instant (two channels), then three more for the one unit left.
     answers = await asyncio.gather(*(gate.reserve(BATCH, p) for p in (1, 1, 2, 3, 4)))
     assert answers == [
@@ -110,7 +99,7 @@ async def test_claims_of_one_turn_share_one_script_call_in_arrival_order(svc, mo
         Reservation.SOLD_OUT,
         Reservation.SOLD_OUT,
     ]
-    assert calls == 1
+    assert calls == [1]
     assert int(await svc.redis.get(f"pxq:gate:{{b{BATCH}}}:stock")) == 0
     assert sorted(int(m) for m in await svc.redis.smembers(f"pxq:gate:{{b{BATCH}}}:claimed")) == [1, 2]
 
