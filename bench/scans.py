@@ -175,15 +175,26 @@ async def _generate(load: ScanLoad) -> ScanResult:
     return result
 
 
-async def run_phase(pool: ProcessPoolExecutor, **spec: Any) -> tuple[ScanResult, float]:
-    """One generator process; returns its result and the median requests/s of whole windows."""
+async def run_phase(
+    pool: ProcessPoolExecutor, server_pid: int, **spec: Any
+) -> tuple[ScanResult, float, dict[str, float]]:
+    """One generator process; returns its result, the median requests/s of whole windows and the
+    CPU cores each party used during the measured seconds (warm-up excluded)."""
     start_at = time.monotonic() + 1.0
     load = ScanLoad(start_at=start_at, seed=random.randrange(2**32), **spec)
-    result: ScanResult = await asyncio.get_running_loop().run_in_executor(pool, run_scan_load, load)
+    running = asyncio.get_running_loop().run_in_executor(pool, run_scan_load, load)
+    measured_start = start_at + load.warmup_s
+    await asyncio.sleep(max(0.0, measured_start - time.monotonic()))
+    before = cr.cpu_snapshot(server_pid)
+    await asyncio.sleep(max(0.0, measured_start + load.duration_s - time.monotonic()))
+    after = cr.cpu_snapshot(server_pid)
+    result: ScanResult = await running
+    wall = after["wall"] - before["wall"]
+    cores = {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
     windows = [n / BUCKET_S for n in result.buckets[: int(load.duration_s / BUCKET_S)]]
     elapsed = max(1e-9, result.last_end - result.measured_start)
     rps = statistics.median(windows) if windows else sum(result.statuses.values()) / elapsed
-    return result, rps
+    return result, rps, cores
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,6 +408,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
     ctx = multiprocessing.get_context("spawn")
     phases: dict[str, tuple[ScanResult, float]] = {}
     cpu: dict[str, dict[str, float]] = {}
+    server_us: dict[str, int | None] = {}
     db_xacts: dict[str, float] = {}
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         await asyncio.wrap_future(pool.submit(cr.warm_process))
@@ -411,11 +423,11 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
             log(f"{name}: {args.seconds:g} s x{args.concurrency} clients")
             payloads = sign_all(keys_dir, chosen) if chosen else []  # fresh for this phase (30 s steps)
             xacts_before = await count_xacts(env["PXQ_DATABASE_URL"])
-            before = cr.cpu_snapshot(server.pid)
-            phases[name] = await run_phase(pool, kind=kind, payloads=payloads, **common)
-            after = cr.cpu_snapshot(server.pid)
-            wall = after["wall"] - before["wall"]
-            cpu[name] = {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
+            result, rate, cpu[name] = await run_phase(pool, server.pid, kind=kind, payloads=payloads, **common)
+            phases[name] = (result, rate)
+            # The server's CPU per request: steadier than the rate on a noisy machine, as it does
+            # not depend on how much of the CPU the server got.
+            server_us[name] = round(cpu[name]["server"] / rate * 1e6) if rate else None
             requests = sum(phases[name][0].statuses.values())
             if kind != "bare" and requests:
                 # Statements (each its own transaction) per request, warm-up included: roughly,
@@ -453,6 +465,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         "concurrency": args.concurrency,
         "seconds": args.seconds,
         "cpu_cores": cpu,
+        "server_cpu_us_per_request": server_us,
         "db_xacts_per_request": db_xacts,
     }
 

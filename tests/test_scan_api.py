@@ -355,15 +355,43 @@ async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, en
     assert count(after, forged) - count(before, forged) == 1
 
 
-def test_the_scan_read_selects_every_column_of_staff_and_person(svc):
-    # models/scan_statements.py names the columns it selects into Staff and Person rows; a column
-    # added to either model must be added there, or the scan path would build partial models.
-    from models import Person, Staff
-    from models.scan_statements import _PERSON_COLUMNS, _STAFF_COLUMNS
+async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
+    # PostgreSQL reads a scan with one hand-written statement whose columns are taken by position;
+    # SQLite reads it through the ORM. For the same keys both must say the same, or the backends
+    # would drift apart unseen (the API tests run on one backend at a time).
+    from tortoise import connections
 
-    def columns(model) -> set[str]:
-        meta = model._meta
-        return {key for key, _, _ in (*meta.db_native_fields, *meta.db_default_fields, *meta.db_complex_fields)}
+    from models import Staff
+    from models.scan_statements import ScanKey, is_postgres, orm_scan_read, scan_rows
+    from vouchers.clock import utcnow
 
-    assert set(_STAFF_COLUMNS) == columns(Staff)
-    assert set(_PERSON_COLUMNS) == columns(Person)
+    db = connections.get("default")
+    if not is_postgres(db):
+        pytest.skip("the hand-written statement is PostgreSQL's")
+    class_id, lesson_id = env["class"]["id"], env["lesson"]["id"]
+    payload = await voucher_payload(client, env["session"], env["code"])
+    await post_scan(client, env["scanner"], scan_body(payload, "enrol", class_id))
+    await post_scan(client, env["scanner"], scan_body(payload, "checkin", class_id))
+    _, unenrolled = await claimed_voucher(client, svc, env["batch"]["id"])
+    staff_id = svc.tokens.verify(env["scanner"], "staff").subject
+    keys = [
+        ScanKey(staff_id, env["code"], None, None),
+        ScanKey(staff_id, env["code"], class_id, None),
+        ScanKey(staff_id, env["code"], class_id, lesson_id),
+        ScanKey(staff_id, env["code"], class_id, lesson_id + 1000),
+        ScanKey(staff_id, env["code"], class_id + 1000, None),
+        ScanKey(staff_id, unenrolled, class_id, None),
+        ScanKey(staff_id, "A" * 16, class_id, None),
+    ]
+    now = utcnow()
+    found = dict(await scan_rows(db, keys, now))
+    staff = await Staff.get(id=staff_id)
+    for key in keys:
+        scan_staff, read = found[key]
+        assert (scan_staff.id, scan_staff.institution_id, scan_staff.active) == (staff.id, staff.institution_id, True)
+        assert (scan_staff.removed_at, scan_staff.token_version) == (staff.removed_at, staff.token_version)
+        assert read == await orm_scan_read(key, staff.institution_id, now), key
+    checked_in = found[keys[2]][1]
+    assert checked_in is not None and checked_in.enrolled and checked_in.lesson_id == lesson_id
+    assert checked_in.attendance is not None and checked_in.voucher.status == "enrolled"
+    assert found[keys[6]][1] is None

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models import Attendance, Lesson, Staff, TrainingClass, Voucher, VoucherStatus
-from models.scan_statements import ScanRead
+from models import Attendance, Lesson, TrainingClass, Voucher, VoucherStatus
+from models.scan_statements import Scanner, ScanRead
 from vouchers import errors
 from vouchers.institution_spec import ScanSpec
 from vouchers.scan_outcome import Const, Outcome, Write
@@ -97,7 +97,7 @@ class ScanCheckin:
         return outcome
 
 
-def checkin_by_scan(staff: Staff, spec: ScanSpec, read: ScanRead, now: datetime) -> Write:
+def checkin_by_scan(staff: Scanner, spec: ScanSpec, read: ScanRead, now: datetime) -> Write:
     """`read` was made for `spec.class_id` (and `spec.lesson_id`) at the staff's institution."""
     if spec.class_id is None:
         raise errors.ClassRequired()

@@ -13,7 +13,8 @@ from typing import Any
 
 from tortoise.expressions import F
 
-from models import Enrolment, Person, Staff, TrainingClass, Voucher, VoucherStatus
+from models import Enrolment, Person, TrainingClass, Voucher, VoucherStatus
+from models.scan_statements import ScannedVoucher, Scanner
 from vouchers import errors, policy
 from vouchers.clock import local_date
 from vouchers.history import Actor, history_row
@@ -26,7 +27,7 @@ from vouchers.services import Services
 from vouchers.voucher_checks import check_current, check_region
 
 
-async def class_of(staff: Staff, class_id: int | None) -> TrainingClass:
+async def class_of(staff: Scanner, class_id: int | None) -> TrainingClass:
     if class_id is None:
         raise errors.ClassRequired()
     found = await TrainingClass.get_or_none(id=class_id, institution_id=staff.institution_id)
@@ -35,7 +36,7 @@ async def class_of(staff: Staff, class_id: int | None) -> TrainingClass:
     return found
 
 
-def check_fits(voucher: Voucher, training_class: TrainingClass) -> None:
+def check_fits(voucher: ScannedVoucher, training_class: TrainingClass) -> None:
     """The voucher is for this training: project type and occupation, where the batch names them."""
     batch = voucher.batch
     if batch.project_types and training_class.project_type not in batch.project_types:
@@ -44,7 +45,7 @@ def check_fits(voucher: Voucher, training_class: TrainingClass) -> None:
         raise errors.WrongOccupation()
 
 
-async def enrol(svc: Services, staff: Staff, spec: ScanSpec, voucher: Voucher, now: datetime) -> Write:
+async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedVoucher, now: datetime) -> Write:
     training_class = await class_of(staff, spec.class_id)
     # Cheap refusals first, without locks; everything is checked again under the locks.
     check_current(voucher, now)

@@ -16,8 +16,8 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import OutboxMessage, ScanRecord, Staff, Voucher
-from models.scan_statements import ScanRow, insert_first_checkin, is_postgres
+from models import OutboxMessage, ScanRecord
+from models.scan_statements import ScannedVoucher, Scanner, ScanRow, insert_first_checkin, is_postgres
 from vouchers import errors, qr
 from vouchers.checkin import ScanCheckin, checkin_by_scan
 from vouchers.clock import utcnow
@@ -90,7 +90,12 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, 
 
 
 async def _refused(
-    svc: Services, staff: Staff, spec: ScanSpec, voucher: Voucher | None, now: datetime, exc: errors.ScanRefused
+    svc: Services,
+    staff: Scanner,
+    spec: ScanSpec,
+    voucher: ScannedVoucher | None,
+    now: datetime,
+    exc: errors.ScanRefused,
 ) -> dict[str, Any]:
     outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
     return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc))
@@ -103,9 +108,9 @@ def _anomaly(exc: errors.DomainError) -> str | None:
 
 async def _record(
     svc: Services,
-    staff: Staff,
+    staff: Scanner,
     spec: ScanSpec,
-    voucher: Voucher | None,
+    voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
     anomaly: str | None = None,
@@ -147,9 +152,9 @@ async def _record(
 
 async def _replay_or(
     svc: Services,
-    staff: Staff,
+    staff: Scanner,
     spec: ScanSpec,
-    voucher: Voucher | None,
+    voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
     anomaly: str | None,
@@ -163,7 +168,9 @@ async def _replay_or(
         return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
 
 
-def _answer(svc: Services, spec: ScanSpec, voucher: Voucher | None, now: datetime, outcome: Outcome) -> dict[str, Any]:
+def _answer(
+    svc: Services, spec: ScanSpec, voucher: ScannedVoucher | None, now: datetime, outcome: Outcome
+) -> dict[str, Any]:
     return {
         "result": outcome.result,
         "reason": outcome.reason,
@@ -177,7 +184,12 @@ def _answer(svc: Services, spec: ScanSpec, voucher: Voucher | None, now: datetim
 
 
 def _row(
-    staff: Staff, spec: ScanSpec, voucher: Voucher | None, now: datetime, outcome: Outcome, answer: dict[str, Any]
+    staff: Scanner,
+    spec: ScanSpec,
+    voucher: ScannedVoucher | None,
+    now: datetime,
+    outcome: Outcome,
+    answer: dict[str, Any],
 ) -> ScanRow:
     return ScanRow(
         institution_id=staff.institution_id,
@@ -203,9 +215,9 @@ def _answered(answer: dict[str, Any], scan_id: int, now: datetime) -> dict[str, 
 async def _write(
     conn: Any,
     svc: Services,
-    staff: Staff,
+    staff: Scanner,
     spec: ScanSpec,
-    voucher: Voucher | None,
+    voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
     anomaly: str | None,
@@ -235,6 +247,6 @@ def replay(record: ScanRecord) -> dict[str, Any]:
     return {**record.answer, "scan_id": record.id, "replayed": True, "at": record.created_at.isoformat()}
 
 
-async def my_recent_scans(staff: Staff, limit: int) -> list[dict[str, Any]]:
+async def my_recent_scans(staff: Scanner, limit: int) -> list[dict[str, Any]]:
     rows = await ScanRecord.filter(staff_id=staff.id).order_by("-id").limit(limit)
     return [{**replay(r), "replayed": False, "annulled": r.annulled_at is not None} for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models import Voucher
+from models.scan_statements import ScannedVoucher
 from vouchers.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.wallet import effective_status
 
@@ -33,10 +33,10 @@ def masked_holder(name_cipher: str, id_cipher: str, keys: PersonalDataKeys) -> t
     return hit
 
 
-def voucher_summary(voucher: Voucher, keys: PersonalDataKeys, now: datetime) -> dict[str, Any]:
-    person = voucher.person
+def voucher_summary(voucher: ScannedVoucher, keys: PersonalDataKeys, now: datetime) -> dict[str, Any]:
     batch = voucher.batch
-    holder_name, holder_id_number = masked_holder(person.name_cipher, person.id_cipher, keys)
+    assert batch is not None
+    holder_name, holder_id_number = masked_holder(voucher.holder_name_cipher, voucher.holder_id_cipher, keys)
     return {
         "code": voucher.code,
         "status": str(effective_status(voucher, now)),

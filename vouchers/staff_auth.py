@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypeVar
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import connections
 from tortoise.expressions import F
 
 from models import Institution, Staff, StaffRole
-from models.scan_statements import is_postgres, staff_from_row, staff_rows
+from models.scan_statements import ScanStaff, is_postgres, staff_from_row, staff_rows
 from vouchers import errors
 from vouchers.bureau_auth import _DUMMY_HASH, _hasher, hash_password
 from vouchers.coalesce import Coalescer
@@ -19,6 +20,8 @@ from vouchers.services import Services
 from vouchers.tokens import TokenClaims
 
 STAFF = "staff"
+
+_S = TypeVar("_S", Staff, ScanStaff)  # the full row, or the few columns the scan call reads
 MIN_PASSWORD = 10
 
 
@@ -62,7 +65,7 @@ async def staff_for_claims(claims: TokenClaims) -> Staff:
     return await admit(staff, claims)
 
 
-async def admit(staff: Staff | None, claims: TokenClaims) -> Staff:
+async def admit(staff: _S | None, claims: TokenClaims) -> _S:
     """The staff member the token names, if still allowed in, with the institution attached."""
     if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")

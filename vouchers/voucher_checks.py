@@ -8,7 +8,16 @@ from datetime import datetime
 from tortoise import connections
 
 from models import Institution, Staff, Voucher, VoucherStatus
-from models.scan_statements import ScanKey, ScanRead, is_postgres, orm_scan_read, scan_read_from_row, scan_rows
+from models.scan_statements import (
+    ScanFound,
+    ScanKey,
+    ScannedVoucher,
+    ScanRead,
+    ScanStaff,
+    is_postgres,
+    orm_scan_read,
+    scan_rows,
+)
 from vouchers import errors
 from vouchers.batch_cache import cached_batch
 from vouchers.clock import utcnow
@@ -24,27 +33,27 @@ _REFUSED = {
 }
 
 
-async def _fetch(keys: list[ScanKey]) -> list[tuple[ScanKey, dict]]:
+async def _fetch(keys: list[ScanKey]) -> list[tuple[ScanKey, ScanFound]]:
     return await scan_rows(connections.get("default"), keys, utcnow())
 
 
 # The scans of one event-loop turn read their staff members, vouchers (and check-in context)
 # with one query.
-_reads: Coalescer[ScanKey, dict] = Coalescer(_fetch)
+_reads: Coalescer[ScanKey, ScanFound] = Coalescer(_fetch)
 
 
 async def read_scanned(
     claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None
-) -> tuple[Staff, ScanRead | None]:
+) -> tuple[Staff | ScanStaff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
     genuine code names, with its holder and batch and what a check-in at `class_id` needs to
     know; None if the code names no voucher. The staff row is read in the voucher's statement:
     the scan call is the busiest there is, and this spares it a round trip."""
     key = ScanKey(claims.subject, code, class_id, lesson_id)
     if is_postgres(connections.get("default")):
-        row = await _reads.load(key)
-        found, read = scan_read_from_row(row) if row is not None else (None, None)
-        staff = await admit(found, claims)
+        found = await _reads.load(key)
+        staff: Staff | ScanStaff = await admit(found[0] if found else None, claims)
+        read = found[1] if found else None
     else:
         staff = await staff_for_claims(claims)
         read = await orm_scan_read(key, staff.institution_id, utcnow())
@@ -56,16 +65,16 @@ async def read_scanned(
     return staff, read
 
 
-def check_current(voucher: Voucher, now: datetime) -> None:
+def check_current(voucher: Voucher | ScannedVoucher, now: datetime) -> None:
     """Refuse revoked, expired (also before the sweep has run), settled and voided vouchers."""
-    refused = _REFUSED.get(VoucherStatus(voucher.status))
+    refused = _REFUSED.get(voucher.status)  # a StrEnum: the plain text finds the member too
     if refused is not None:
         raise refused()
     if voucher.status == VoucherStatus.CLAIMED and now >= voucher.valid_until:
         raise errors.VoucherExpired()
 
 
-def check_region(voucher: Voucher, institution: Institution) -> None:
+def check_region(voucher: Voucher | ScannedVoucher, institution: Institution) -> None:
     """Usable where one of the batch's usable regions is the institution's region or above it."""
     path = institution.region.path.split("/")
     usable = voucher.batch.usable_regions or [voucher.batch.region_id]
@@ -73,6 +82,6 @@ def check_region(voucher: Voucher, institution: Institution) -> None:
         raise errors.ScanWrongRegion()
 
 
-def check_usable(voucher: Voucher, institution: Institution, now: datetime) -> None:
+def check_usable(voucher: Voucher | ScannedVoucher, institution: Institution, now: datetime) -> None:
     check_current(voucher, now)
     check_region(voucher, institution)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from models import ChannelAccount, Voucher, VoucherHistory, VoucherStatus
+from models.scan_statements import ScannedVoucher
 from vouchers import errors
 from vouchers.clock import days_left
 
 
-def effective_status(voucher: Voucher, now: datetime) -> VoucherStatus:
+def effective_status(voucher: Voucher | ScannedVoucher, now: datetime) -> VoucherStatus:
     """A claimed voucher past its validity reads as expired even before the sweep runs."""
     if voucher.status == VoucherStatus.CLAIMED and now >= voucher.valid_until:
         return VoucherStatus.EXPIRED
