@@ -10,11 +10,13 @@ the enrolment, the lesson open now and any attendance at it), and their records 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from models.accounts import Person
@@ -42,6 +44,18 @@ async def staff_rows(conn: Any, ids: list[int]) -> list[tuple[int, dict[str, Any
 
 def staff_from_row(row: dict[str, Any]) -> Staff:
     return Staff._init_from_db(**row)
+
+
+# --- grouped statements --------------------------------------------------------------------------
+
+
+def held_connection() -> AbstractAsyncContextManager[Any]:
+    """The connection a drain of grouped statements holds (`vouchers.grouped`): on PostgreSQL a
+    pooled asyncpg connection, used directly (the ORM's per-statement wrapping cost as much as
+    decoding the rows); on SQLite None, as its statements go through the ORM, which takes the
+    database's one connection itself."""
+    db = connections.get("default")
+    return db.acquire_connection() if is_postgres(db) else nullcontext(None)
 
 
 # --- many rows in one parameter ------------------------------------------------------------------
@@ -163,18 +177,18 @@ LEFT JOIN LATERAL (
 ScanFound = tuple[ScanStaff, "ScanRead | None"]
 
 
-async def scan_rows(db: Any, keys: list[ScanKey], now: datetime) -> list[tuple[ScanKey, ScanFound]]:
-    """PostgreSQL: for each key whose staff member exists, the staff member and the read (None
-    when the code names no voucher; the lesson is the one open at `now`)."""
+async def scan_rows(conn: Any, keys: list[ScanKey], now: datetime) -> list[ScanFound | None]:
+    """PostgreSQL, on an asyncpg connection (`held_connection`): for each key, in order, the
+    staff member and the read (None when the code names no voucher; the lesson is the one open
+    at `now`), or None when the staff member does not exist."""
     wanted = _json_rows(
         {"n": n, "staff_id": k.staff_id, "code": k.code, "class_id": k.class_id, "lesson_id": k.lesson_id}
         for n, k in enumerate(keys, 1)
     )
-    # The driver itself, not the ORM's execute_query: its per-statement wrapping cost as much as
-    # decoding the rows.
-    async with db.acquire_connection() as conn:
-        rows = await conn.fetch(_READ_SQL, wanted, now)
-    return [(keys[row[0] - 1], _scan_found(row)) for row in rows]
+    found: list[ScanFound | None] = [None] * len(keys)
+    for row in await conn.fetch(_READ_SQL, wanted, now):
+        found[row[0] - 1] = _scan_found(row)
+    return found
 
 
 def _scan_found(row: Any) -> ScanFound:
@@ -268,11 +282,11 @@ SELECT id, staff_id, nonce FROM ins
 
 async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
     """Each row's new record id, or None where the staff member's nonce was already used.
-    The rows must not repeat a (staff, nonce) among themselves."""
-    if not is_postgres(conn):
+    The rows must not repeat a (staff, nonce) among themselves. `conn` is `held_connection`'s:
+    an asyncpg connection, or None on SQLite (the ORM writes one row at a time)."""
+    if conn is None:
         return [await _orm_insert(row) for row in rows]
-    async with conn.acquire_connection() as raw:
-        result = await raw.fetch(_INSERT_SQL, _json_rows(rows))
+    result = await conn.fetch(_INSERT_SQL, _json_rows(rows))
     ids = {(r["staff_id"], r["nonce"]): r["id"] for r in result}
     return [ids.get((r.staff_id, r.nonce)) for r in rows]
 

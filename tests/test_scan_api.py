@@ -362,7 +362,7 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
     from tortoise import connections
 
     from models import Staff
-    from models.scan_statements import ScanKey, is_postgres, orm_scan_read, scan_rows
+    from models.scan_statements import ScanKey, held_connection, is_postgres, orm_scan_read, scan_rows
     from vouchers.clock import utcnow
 
     db = connections.get("default")
@@ -384,9 +384,11 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
         ScanKey(staff_id, "A" * 16, class_id, None),
     ]
     now = utcnow()
-    found = dict(await scan_rows(db, keys, now))
+    async with held_connection() as conn:
+        found = dict(zip(keys, await scan_rows(conn, keys, now), strict=True))
     staff = await Staff.get(id=staff_id)
     for key in keys:
+        assert found[key] is not None, key  # the staff member exists
         scan_staff, read = found[key]
         assert (scan_staff.id, scan_staff.institution_id, scan_staff.active) == (staff.id, staff.institution_id, True)
         assert (scan_staff.removed_at, scan_staff.token_version) == (staff.removed_at, staff.token_version)

@@ -122,7 +122,7 @@ async def _record(
     if isinstance(write, Const) and anomaly is None:
         # Nothing to write but the record: group-committed with the records of other scans.
         answer = _answer(svc, spec, voucher, now, write.outcome)
-        scan_id = await scan_writer.write(_row(staff, spec, voucher, now, write.outcome, answer))
+        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, write.outcome, answer))
         if scan_id is not None:
             return _answered(answer, scan_id, now)
         return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)

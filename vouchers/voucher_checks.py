@@ -4,6 +4,7 @@ here. Shared by verify (验券), enrol (用券) and check-in (签到)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tortoise import connections
 
@@ -14,6 +15,7 @@ from models.scan_statements import (
     ScannedVoucher,
     ScanRead,
     ScanStaff,
+    held_connection,
     is_postgres,
     orm_scan_read,
     scan_rows,
@@ -21,7 +23,7 @@ from models.scan_statements import (
 from vouchers import errors
 from vouchers.batch_cache import cached_batch
 from vouchers.clock import utcnow
-from vouchers.coalesce import Coalescer
+from vouchers.grouped import Grouped
 from vouchers.staff_auth import admit, staff_for_claims
 from vouchers.tokens import TokenClaims
 
@@ -33,13 +35,13 @@ _REFUSED = {
 }
 
 
-async def _fetch(keys: list[ScanKey]) -> list[tuple[ScanKey, ScanFound]]:
-    return await scan_rows(connections.get("default"), keys, utcnow())
+async def _read_group(conn: Any, keys: list[ScanKey]) -> list[ScanFound | BaseException | None]:
+    return list(await scan_rows(conn, keys, utcnow()))
 
 
-# The scans of one event-loop turn read their staff members, vouchers (and check-in context)
-# with one query.
-_reads: Coalescer[ScanKey, ScanFound] = Coalescer(_fetch)
+# Concurrent scans read their staff members, vouchers (and check-in context) together, with one
+# statement on a held connection.
+_reads: Grouped[ScanKey, ScanFound | None] = Grouped(held_connection, _read_group)
 
 
 async def read_scanned(
@@ -51,7 +53,7 @@ async def read_scanned(
     the scan call is the busiest there is, and this spares it a round trip."""
     key = ScanKey(claims.subject, code, class_id, lesson_id)
     if is_postgres(connections.get("default")):
-        found = await _reads.load(key)
+        found = await _reads.submit(key)
         staff: Staff | ScanStaff = await admit(found[0] if found else None, claims)
         read = found[1] if found else None
     else:

@@ -1,0 +1,138 @@
+"""Grouped statements on held connections (vouchers.grouped): who shares a statement, who holds a
+connection, and what each caller hears when a statement or the connection fails."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+import pytest
+
+from vouchers.grouped import Grouped
+
+
+class Database:
+    """Counts the connections taken and the statements run; a statement takes `delay_s`."""
+
+    def __init__(self, delay_s: float = 0.01) -> None:
+        self.delay_s = delay_s
+        self.taken = 0
+        self.held = 0
+        self.groups: list[list[int]] = []
+        self.fail_next: Exception | None = None
+        self.refuse: Exception | None = None
+
+    @asynccontextmanager
+    async def hold(self):
+        if self.refuse is not None:
+            raise self.refuse
+        self.taken += 1
+        self.held += 1
+        try:
+            yield self.taken
+        finally:
+            self.held -= 1
+
+    async def run(self, conn: int, items: list[int]) -> list[int | BaseException]:
+        self.groups.append(items)
+        await asyncio.sleep(self.delay_s)
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        return [ValueError(f"odd {i}") if i % 2 and i > 100 else i * 10 for i in items]
+
+
+async def test_callers_of_one_turn_share_one_statement_and_each_gets_its_answer():
+    db = Database()
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run, drains=1)
+    assert await asyncio.gather(*(grouped.submit(i) for i in range(5))) == [0, 10, 20, 30, 40]
+    assert db.groups == [[0, 1, 2, 3, 4]]
+    assert (db.taken, db.held) == (1, 0)  # handed back once nobody is left
+
+
+async def test_callers_arriving_during_a_statement_go_together_in_the_next_on_the_same_connection():
+    db = Database()
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run, drains=1)
+    first = asyncio.ensure_future(grouped.submit(1))
+    await asyncio.sleep(0.002)  # the first statement is running
+    later = [asyncio.ensure_future(grouped.submit(i)) for i in (2, 3, 4)]
+    assert [await f for f in (first, *later)] == [10, 20, 30, 40]
+    assert db.groups == [[1], [2, 3, 4]]
+    assert db.taken == 1 and db.held == 0
+
+
+async def test_a_second_drain_runs_beside_a_slow_statement():
+    db = Database(delay_s=0.05)
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run, drains=2)
+    first = asyncio.ensure_future(grouped.submit(1))
+    await asyncio.sleep(0.005)
+    second = asyncio.ensure_future(grouped.submit(2))
+    await asyncio.sleep(0.005)
+    assert db.groups == [[1], [2]] and db.held == 2  # both statements in flight, two connections
+    assert (await first, await second) == (10, 20)
+    assert db.held == 0
+
+
+async def test_one_callers_error_is_that_callers_alone():
+    db = Database()
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run)
+    results = await asyncio.gather(grouped.submit(101), grouped.submit(102), return_exceptions=True)
+    assert isinstance(results[0], ValueError) and results[1] == 1020
+
+
+async def test_a_failed_statement_fails_its_group_and_the_next_group_gets_a_fresh_connection():
+    db = Database()
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run, drains=1)
+    db.fail_next = ConnectionResetError("gone")
+    first = asyncio.ensure_future(grouped.submit(1))
+    await asyncio.sleep(0.002)
+    later = asyncio.ensure_future(grouped.submit(2))
+    with pytest.raises(ConnectionResetError):
+        await first
+    assert await asyncio.wait_for(later, 1) == 20
+    assert db.taken == 2 and db.held == 0
+
+
+async def test_without_a_connection_everyone_waiting_hears_why_and_the_next_caller_tries_again():
+    db = Database()
+    db.refuse = OSError("no connection")
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run)
+    results = await asyncio.gather(grouped.submit(1), grouped.submit(2), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in results)
+    db.refuse = None
+    assert await grouped.submit(3) == 30
+
+
+async def test_a_caller_who_leaves_does_not_disturb_the_others():
+    db = Database(delay_s=0.02)
+    grouped: Grouped[int, int] = Grouped(db.hold, db.run, drains=1)
+    leaving = asyncio.ensure_future(grouped.submit(1))
+    staying = asyncio.ensure_future(grouped.submit(2))
+    await asyncio.sleep(0.005)
+    leaving.cancel()
+    assert await staying == 20
+    assert db.groups == [[1, 2]] and db.held == 0
+
+
+async def test_callers_who_queue_while_the_connection_is_handed_back_are_served():
+    # The drain hands its connection back after the queue ran dry; a caller arriving during that
+    # hand-back must not be left waiting (the drain looks again once it is done).
+    db = Database(delay_s=0.001)
+    release_started = asyncio.Event()
+    release_done = asyncio.Event()
+
+    @asynccontextmanager
+    async def slow_release_hold():
+        async with db.hold() as conn:
+            yield conn
+            release_started.set()
+            await release_done.wait()
+
+    grouped: Grouped[int, int] = Grouped(slow_release_hold, db.run, drains=1)
+    first = asyncio.ensure_future(grouped.submit(1))
+    await release_started.wait()
+    late = asyncio.ensure_future(grouped.submit(2))
+    await asyncio.sleep(0.005)
+    release_done.set()
+    assert await first == 10
+    assert await asyncio.wait_for(late, 1) == 20
