@@ -204,8 +204,16 @@ def _scan_found(row: Any) -> ScanFound:
     return staff, ScanRead(voucher, row[16] is not None, row[17], row[18], attendance)
 
 
-async def orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> ScanRead | None:
-    """The same as `scan_rows` for one key, on the ORM (SQLite), once the staff member is known."""
+async def orm_scan_found(key: ScanKey, now: datetime) -> ScanFound | None:
+    """The same as `scan_rows` for one key, on the ORM (SQLite)."""
+    staff = await Staff.get_or_none(id=key.staff_id)
+    if staff is None:
+        return None
+    found = ScanStaff(staff.id, staff.institution_id, staff.active, staff.removed_at, staff.token_version)
+    return found, await _orm_scan_read(key, staff.institution_id, now)
+
+
+async def _orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> ScanRead | None:
     voucher = await Voucher.get_or_none(code=key.code)
     if voucher is None:
         return None

@@ -362,7 +362,7 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
     from tortoise import connections
 
     from models import Staff
-    from models.scan_statements import ScanKey, held_connection, is_postgres, orm_scan_read, scan_rows
+    from models.scan_statements import ScanKey, held_connection, is_postgres, orm_scan_found, scan_rows
     from vouchers.clock import utcnow
 
     db = connections.get("default")
@@ -382,17 +382,18 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
         ScanKey(staff_id, env["code"], class_id + 1000, None),
         ScanKey(staff_id, unenrolled, class_id, None),
         ScanKey(staff_id, "A" * 16, class_id, None),
+        ScanKey(staff_id + 1000, env["code"], None, None),  # no such staff member
     ]
     now = utcnow()
     async with held_connection() as conn:
         found = dict(zip(keys, await scan_rows(conn, keys, now), strict=True))
     staff = await Staff.get(id=staff_id)
-    for key in keys:
-        assert found[key] is not None, key  # the staff member exists
-        scan_staff, read = found[key]
+    assert found[keys[-1]] is None and await orm_scan_found(keys[-1], now) is None
+    for key in keys[:-1]:
+        assert found[key] == await orm_scan_found(key, now), key
+        scan_staff = found[key][0]
         assert (scan_staff.id, scan_staff.institution_id, scan_staff.active) == (staff.id, staff.institution_id, True)
         assert (scan_staff.removed_at, scan_staff.token_version) == (staff.removed_at, staff.token_version)
-        assert read == await orm_scan_read(key, staff.institution_id, now), key
     checked_in = found[keys[2]][1]
     assert checked_in is not None and checked_in.enrolled and checked_in.lesson_id == lesson_id
     assert checked_in.attendance is not None and checked_in.voucher.status == "enrolled"

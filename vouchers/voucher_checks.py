@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
-
-from models import Institution, Staff, Voucher, VoucherStatus
+from models import Institution, Voucher, VoucherStatus
 from models.scan_statements import (
     ScanFound,
     ScanKey,
@@ -16,15 +14,14 @@ from models.scan_statements import (
     ScanRead,
     ScanStaff,
     held_connection,
-    is_postgres,
-    orm_scan_read,
+    orm_scan_found,
     scan_rows,
 )
 from vouchers import errors
 from vouchers.batch_cache import cached_batch
 from vouchers.clock import utcnow
 from vouchers.grouped import Grouped
-from vouchers.staff_auth import admit, staff_for_claims
+from vouchers.staff_auth import admit
 from vouchers.tokens import TokenClaims
 
 _REFUSED = {
@@ -36,7 +33,10 @@ _REFUSED = {
 
 
 async def _read_group(conn: Any, keys: list[ScanKey]) -> list[ScanFound | BaseException | None]:
-    return list(await scan_rows(conn, keys, utcnow()))
+    now = utcnow()
+    if conn is None:  # SQLite: through the ORM, one key at a time
+        return [await orm_scan_found(key, now) for key in keys]
+    return list(await scan_rows(conn, keys, now))
 
 
 # Concurrent scans read their staff members, vouchers (and check-in context) together, with one
@@ -46,19 +46,14 @@ _reads: Grouped[ScanKey, ScanFound | None] = Grouped(held_connection, _read_grou
 
 async def read_scanned(
     claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None
-) -> tuple[Staff | ScanStaff, ScanRead | None]:
+) -> tuple[ScanStaff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
     genuine code names, with its holder and batch and what a check-in at `class_id` needs to
     know; None if the code names no voucher. The staff row is read in the voucher's statement:
     the scan call is the busiest there is, and this spares it a round trip."""
-    key = ScanKey(claims.subject, code, class_id, lesson_id)
-    if is_postgres(connections.get("default")):
-        found = await _reads.submit(key)
-        staff: Staff | ScanStaff = await admit(found[0] if found else None, claims)
-        read = found[1] if found else None
-    else:
-        staff = await staff_for_claims(claims)
-        read = await orm_scan_read(key, staff.institution_id, utcnow())
+    found = await _reads.submit(ScanKey(claims.subject, code, class_id, lesson_id))
+    staff = await admit(found[0] if found else None, claims)
+    read = found[1] if found else None
     if read is not None:
         # The per-process batch cache: a batch's rules are fixed once published.
         batch = await cached_batch(read.voucher.batch_id)
