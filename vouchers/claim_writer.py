@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from models.claim_statement import ClaimRow, insert_claim, insert_claims
 from vouchers import errors
-from vouchers.waiters import answer
+from vouchers.waiters import answer, answer_group
 
 MAX_GROUP = 200
 
@@ -73,18 +73,7 @@ class ClaimWriter:
 
     async def _write_group(self, conn: Any, batch_id: int, voucher_type: str, group: _Waiting) -> bool:
         """Answers every waiter of the group; False when the group failed as a whole."""
-        rows = [row for row, _ in group]
-        try:
-            outcomes = await _settle(conn, batch_id, voucher_type, rows)
-        except BaseException as exc:
-            for _, future in group:
-                answer(future, exc)
-            if not isinstance(exc, Exception):
-                raise
-            return False
-        for (_, future), outcome in zip(group, outcomes, strict=True):
-            answer(future, outcome)
-        return True
+        return await answer_group(group, _settle(conn, batch_id, voucher_type, [row for row, _ in group]))
 
 
 async def _settle(conn: Any, batch_id: int, voucher_type: str, rows: list[ClaimRow]) -> list[int | Exception]:

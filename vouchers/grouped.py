@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, TypeVar
 
-from vouchers.waiters import answer
+from vouchers.waiters import answer, answer_group
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,14 +83,4 @@ class Grouped(Generic[T, R]):
 
     async def _run_group(self, conn: Any, group: list[tuple[T, asyncio.Future[R]]]) -> bool:
         """Answers every caller of the group; False when the statement failed as a whole."""
-        try:
-            outcomes = await self._run(conn, [item for item, _ in group])
-        except BaseException as exc:
-            for _, future in group:
-                answer(future, exc)
-            if not isinstance(exc, Exception):
-                raise
-            return False
-        for (_, future), outcome in zip(group, outcomes, strict=True):
-            answer(future, outcome)
-        return True
+        return await answer_group(group, self._run(conn, [item for item, _ in group]))

@@ -7,6 +7,7 @@ does the shared work answers every future still waiting.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 
@@ -20,3 +21,20 @@ def answer(future: asyncio.Future[Any], outcome: Any) -> None:
         future.exception()  # retrieved: a caller that left must not be reported as lost
     else:
         future.set_result(outcome)
+
+
+async def answer_group(group: Sequence[tuple[Any, asyncio.Future[Any]]], work: Awaitable[Sequence[Any]]) -> bool:
+    """Answers each waiter of the group with its outcome from `work`, in order, or every one of
+    them with what `work` raised; False then (the group failed as a whole). Cancellation is
+    raised again once the waiters have heard it."""
+    try:
+        outcomes = await work
+    except BaseException as exc:
+        for _, future in group:
+            answer(future, exc)
+        if not isinstance(exc, Exception):
+            raise
+        return False
+    for (_, future), outcome in zip(group, outcomes, strict=True):
+        answer(future, outcome)
+    return True
