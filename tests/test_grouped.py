@@ -136,3 +136,47 @@ async def test_callers_who_queue_while_the_connection_is_handed_back_are_served(
     release_done.set()
     assert await first == 10
     assert await asyncio.wait_for(late, 1) == 20
+
+
+async def test_a_group_insert_that_deadlocks_is_written_again_in_one_order():
+    # models/scan_statements.insert_scans: PostgreSQL undoes a deadlocked statement alone, so the
+    # group is sent again; rows go in (staff, nonce) order so groups sharing nonces cannot cycle.
+    import asyncpg
+    import orjson
+
+    from models.scan_statements import ScanRow, insert_scans
+    from vouchers.clock import utcnow
+
+    class Connection:
+        def __init__(self) -> None:
+            self.sent: list[list[tuple[int, str]]] = []
+
+        async def fetch(self, sql: str, payload: str) -> list[dict]:
+            rows = orjson.loads(payload)
+            self.sent.append([(r["staff_id"], r["nonce"]) for r in rows])
+            if len(self.sent) == 1:
+                raise asyncpg.DeadlockDetectedError("deadlock detected")
+            return [{"id": 100 + n, "staff_id": r["staff_id"], "nonce": r["nonce"]} for n, r in enumerate(rows)]
+
+    now = utcnow()
+    rows = [
+        ScanRow(1, staff, nonce, "desk", "verify", None, None, None, "ok", None, {}, now, now)
+        for staff, nonce in ((2, "b"), (1, "z"), (2, "a"))
+    ]
+    conn = Connection()
+    ids = await insert_scans(conn, rows)
+    assert conn.sent == [[(1, "z"), (2, "a"), (2, "b")]] * 2
+    assert ids == [102, 100, 101]  # each row its own id, in the caller's order
+
+
+def test_grouped_rows_send_a_time_without_an_offset_as_utc():
+    # The grouped statements take times as JSON text; one without an offset must keep meaning UTC
+    # (as the driver took it), not whatever time zone the database session has.
+    from datetime import datetime
+
+    import orjson
+
+    from models.scan_statements import _json_rows
+
+    (row,) = orjson.loads(_json_rows([{"scanned_at": datetime(2026, 3, 1, 8, 30)}]))
+    assert datetime.fromisoformat(row["scanned_at"]) == datetime.fromisoformat("2026-03-01T08:30:00+00:00")
