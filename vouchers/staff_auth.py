@@ -4,7 +4,6 @@ ends at once (the token carries the staff member's token version, checked on eve
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TypeVar
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +17,7 @@ from vouchers.bureau_auth import _DUMMY_HASH, _hasher, hash_password
 from vouchers.coalesce import Coalescer
 from vouchers.services import Services
 from vouchers.tokens import TokenClaims
+from vouchers.ttl_cache import TtlCache
 
 STAFF = "staff"
 
@@ -84,19 +84,17 @@ _staff: Coalescer[int, dict] = Coalescer(_fetch_staff)
 # read from it on the scan path, so a few seconds of staleness in the name is harmless; the
 # staff row itself is read every time.
 INSTITUTION_TTL_S = 30.0
-_institutions: dict[int, tuple[float, Institution]] = {}
+
+
+async def _load_institution(institution_id: int) -> Institution:
+    return await Institution.get(id=institution_id).prefetch_related("region")
+
+
+_institutions: TtlCache[int, Institution] = TtlCache(_load_institution, INSTITUTION_TTL_S)
 
 
 async def _institution(institution_id: int) -> Institution:
-    now = time.monotonic()
-    hit = _institutions.get(institution_id)
-    if hit and now - hit[0] < INSTITUTION_TTL_S:
-        return hit[1]
-    institution = await Institution.get(id=institution_id).prefetch_related("region")
-    if len(_institutions) > 10_000:
-        _institutions.clear()
-    _institutions[institution_id] = (now, institution)
-    return institution
+    return await _institutions.get(institution_id)
 
 
 async def staff_logout(staff: Staff) -> None:
