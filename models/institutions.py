@@ -139,20 +139,24 @@ class Lesson(Model):
 
 class ScanRecord(Model):
     """Every scan, failed ones too: who, on which device, what it answered. The answer is kept
-    so a repeated client nonce gets the first answer back and writes nothing."""
+    so a repeated client nonce gets the first answer back and writes nothing.
+
+    Its ids have no foreign-key constraints on PostgreSQL (migration 0010): the check locked the
+    voucher, staff and institution rows for every scan, and deadlocked with enrolments. They are
+    the ids the scan has just read, of rows that are never deleted."""
 
     id = fields.BigIntField(primary_key=True)
     institution: fields.ForeignKeyRelation[Institution] = fields.ForeignKeyField(
-        "models.Institution", related_name="scans", on_delete=fields.RESTRICT
+        "models.Institution", related_name="scans", on_delete=fields.RESTRICT, db_constraint=False
     )
     staff: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
-        "models.Staff", related_name="scans", on_delete=fields.RESTRICT
+        "models.Staff", related_name="scans", on_delete=fields.RESTRICT, db_constraint=False
     )
     nonce = fields.CharField(max_length=64)
     device = fields.CharField(max_length=64)
     action = fields.CharField(max_length=8)
     voucher: fields.ForeignKeyNullableRelation[Voucher] = fields.ForeignKeyField(
-        "models.Voucher", related_name="scans", null=True, on_delete=fields.RESTRICT
+        "models.Voucher", related_name="scans", null=True, on_delete=fields.RESTRICT, db_constraint=False
     )
     class_id = fields.IntField(null=True)
     lesson_id = fields.IntField(null=True)

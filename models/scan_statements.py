@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-import asyncpg
 import orjson
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -289,9 +288,6 @@ SELECT id, staff_id, nonce FROM ins
 """
 
 
-DEADLOCK_RETRIES = 3
-
-
 async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
     """Each row's new record id, or None where the staff member's nonce was already used.
     The rows must not repeat a (staff, nonce) among themselves. `conn` is `held_connection`'s:
@@ -299,18 +295,9 @@ async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
     if conn is None:
         return [await _orm_insert(row) for row in rows]
     # In one order, so two groups that share nonces (a client retrying while its first try is
-    # still being written) wait for each other instead of deadlocking.
-    payload = _json_rows(sorted(rows, key=lambda r: (r.staff_id, r.nonce)))
-    for attempt in range(1, DEADLOCK_RETRIES + 1):
-        try:
-            result = await conn.fetch(_INSERT_SQL, payload)
-            break
-        except asyncpg.DeadlockDetectedError:
-            # A cycle with a scan's own transaction (an enrolment locks the voucher our foreign
-            # key check share-locks, and writes a nonce this group repeats). PostgreSQL undid
-            # this statement alone, and the other side has gone on: write the group again.
-            if attempt == DEADLOCK_RETRIES:
-                raise
+    # still being written) wait for each other instead of deadlocking. Nothing else can make a
+    # group wait: the record has no foreign-key checks to lock other rows (migration 0010).
+    result = await conn.fetch(_INSERT_SQL, _json_rows(sorted(rows, key=lambda r: (r.staff_id, r.nonce))))
     ids = {(r["staff_id"], r["nonce"]): r["id"] for r in result}
     return [ids.get((r.staff_id, r.nonce)) for r in rows]
 

@@ -398,3 +398,29 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
     assert checked_in is not None and checked_in.enrolled and checked_in.lesson_id == lesson_id
     assert checked_in.attendance is not None and checked_in.voucher.status == "enrolled"
     assert found[keys[6]][1] is None
+
+
+async def test_a_scan_is_recorded_while_its_voucher_is_locked_by_an_enrolment(client, svc, env):
+    # A scan record used to share-lock its voucher (a foreign-key check) until commit: every verify
+    # of a voucher waited behind an enrolment holding it, and a retried nonce made the two wait on
+    # each other (a deadlock, a 500). The record now takes no lock on the voucher.
+    from tortoise import connections
+
+    from models.scan_statements import ScanRow, held_connection, insert_scans, is_postgres
+    from vouchers.clock import utcnow
+
+    if not is_postgres(connections.get("default")):
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer")
+    voucher = await Voucher.get(code=env["code"])
+    staff_id = svc.tokens.verify(env["scanner"], "staff").subject
+    institution_id = (await TrainingClass.get(id=env["class"]["id"])).institution_id
+    now = utcnow()
+    row = ScanRow(
+        institution_id, staff_id, "n-locked", "desk", "verify", voucher.id, None, None, "ok", None, {}, now, now
+    )
+    async with held_connection() as enrolment, enrolment.transaction():  # its own pooled connection
+        await enrolment.execute("SELECT id FROM voucher WHERE id = $1 FOR UPDATE", voucher.id)
+        async with held_connection() as conn:
+            [scan_id] = await asyncio.wait_for(insert_scans(conn, [row]), 5)
+    assert scan_id is not None
+    assert await ScanRecord.filter(id=scan_id, voucher_id=voucher.id).exists()
