@@ -119,6 +119,9 @@ class ScannedVoucher:
     used_occupation: str | None
     holder_name_cipher: str
     holder_id_cipher: str
+    # PostgreSQL: the voucher's and the holder's row versions (xmin) as read, "voucher:person".
+    # A later scan that reuses this read writes its record only if they are still current.
+    versions: str | None = None
     batch: Batch | None = None  # attached from the per-process batch cache
 
 
@@ -131,6 +134,7 @@ class ScanRead:
     enrolled: bool = False  # an active enrolment in the named class
     lesson_id: int | None = None  # the class's lesson whose check-in window is open now
     attendance: dict[str, Any] | None = field(default=None)  # id, checked_in_at, annulled_at
+    reused: bool = False  # an earlier scan's read (vouchers.recent_reads): checked at the insert
 
 
 _STATUSES = {s.value: s for s in VoucherStatus}  # VoucherStatus(x) is slow enough to show here
@@ -150,11 +154,12 @@ _READ_SQL = """
 SELECT i.n, s.id, s.institution_id, s.active, s.removed_at, s.token_version,
        v.id, v.code, v.status, v.valid_until, v.batch_id, v.person_id, v.used_at, v.used_occupation,
        p.name_cipher, p.id_cipher,
-       c.id, e.id IS NOT NULL, l.id, a.id, a.checked_in_at, a.annulled_at
+       c.id, e.id IS NOT NULL, l.id, a.id, a.checked_in_at, a.annulled_at,
+       v.xv || ':' || p.xv
 FROM jsonb_to_recordset($1::jsonb) AS i(n int, staff_id int, code text, class_id int, lesson_id int)
 JOIN LATERAL (SELECT * FROM institution_staff WHERE id = i.staff_id LIMIT 1) s ON true
-LEFT JOIN LATERAL (SELECT * FROM voucher WHERE code = i.code LIMIT 1) v ON true
-LEFT JOIN LATERAL (SELECT * FROM person WHERE id = v.person_id LIMIT 1) p ON true
+LEFT JOIN LATERAL (SELECT *, xmin::text AS xv FROM voucher WHERE code = i.code LIMIT 1) v ON true
+LEFT JOIN LATERAL (SELECT *, xmin::text AS xv FROM person WHERE id = v.person_id LIMIT 1) p ON true
 LEFT JOIN LATERAL (
     SELECT id FROM training_class
     WHERE id = i.class_id AND institution_id = s.institution_id AND v.id IS NOT NULL LIMIT 1
@@ -196,7 +201,7 @@ def _scan_found(row: Any) -> ScanFound:
     if row[6] is None:
         return staff, None
     voucher = ScannedVoucher(
-        row[6], row[7], _STATUSES[row[8]], row[9], row[10], row[11], row[12], row[13], row[14], row[15]
+        row[6], row[7], _STATUSES[row[8]], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[22]
     )
     attendance = None
     if row[19] is not None:
@@ -268,38 +273,86 @@ class ScanRow:
     answer: dict[str, Any]
     scanned_at: datetime
     created_at: datetime
+    # Set when the scan reused an earlier read: the row versions it read (`ScannedVoucher.versions`)
+    # and the staff member's token version, which the insert checks are still current.
+    seen: str | None = None
+    token_version: int | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """A scan's identity: the staff member's nonce."""
+        return (self.staff_id, self.nonce)
+
+
+class ReadChanged(Exception):
+    """A reused read was out of date: the voucher, its holder or the staff member has changed
+    since. Nothing was written; read again and scan again."""
 
 
 # Scans with a nonce already used by the same staff member are left out (ON CONFLICT): their
-# answer is the first one, which the caller reads.
+# answer is the first one, which the caller reads. Rows that reused a read (`seen` set) go in only
+# if the voucher and its holder are still the row versions read and the staff member is still
+# allowed in with the token's version; the others come back without a row. As in the read, each
+# check is a LATERAL probe with LIMIT 1: written as EXISTS, PostgreSQL hashed whole tables.
 _INSERT_SQL = """
-WITH ins AS (
+WITH i AS MATERIALIZED (
+    SELECT * FROM ROWS FROM (
+        jsonb_to_recordset($1::jsonb)
+        AS (institution_id int, staff_id int, nonce text, device text, action text, voucher_id bigint, class_id int,
+            lesson_id int, result text, reason text, answer jsonb, scanned_at timestamptz, created_at timestamptz,
+            seen text, token_version int)
+    ) WITH ORDINALITY AS i(institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+                           result, reason, answer, scanned_at, created_at, seen, token_version, n)
+),
+current AS MATERIALIZED (
+    SELECT i.* FROM i
+    LEFT JOIN LATERAL (
+        SELECT v.xmin::text || ':' || p.xmin::text AS seen
+        FROM voucher v JOIN person p ON p.id = v.person_id
+        WHERE v.id = i.voucher_id AND i.seen IS NOT NULL LIMIT 1
+    ) v ON true
+    LEFT JOIN LATERAL (
+        SELECT s.id FROM institution_staff s
+        WHERE s.id = i.staff_id AND s.institution_id = i.institution_id AND s.active AND s.removed_at IS NULL
+          AND s.token_version = i.token_version AND i.seen IS NOT NULL LIMIT 1
+    ) s ON true
+    WHERE i.seen IS NULL OR (v.seen = i.seen AND s.id IS NOT NULL)
+),
+ins AS (
     INSERT INTO scan_record (institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
                              result, reason, answer, scanned_at, created_at)
-    SELECT i.institution_id, i.staff_id, i.nonce, i.device, i.action, i.voucher_id, i.class_id, i.lesson_id,
-           i.result, i.reason, i.answer, i.scanned_at, i.created_at
-    FROM jsonb_to_recordset($1::jsonb)
-         AS i(institution_id int, staff_id int, nonce text, device text, action text, voucher_id bigint, class_id int,
-              lesson_id int, result text, reason text, answer jsonb, scanned_at timestamptz, created_at timestamptz)
+    SELECT institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+           result, reason, answer, scanned_at, created_at
+    FROM current
     ON CONFLICT (staff_id, nonce) DO NOTHING
     RETURNING id, staff_id, nonce
 )
-SELECT id, staff_id, nonce FROM ins
+SELECT NULL::bigint AS n, id, staff_id, nonce FROM ins
+UNION ALL
+SELECT n, NULL, NULL, NULL FROM i WHERE seen IS NOT NULL AND n NOT IN (SELECT n FROM current)
 """
 
 
-async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | None]:
-    """Each row's new record id, or None where the staff member's nonce was already used.
+async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | ReadChanged | None]:
+    """Each row's new record id; None where the staff member's nonce was already used; and
+    ReadChanged where the row reused a read that is no longer current (nothing written).
     The rows must not repeat a (staff, nonce) among themselves. `conn` is `held_connection`'s:
-    an asyncpg connection, or None on SQLite (the ORM writes one row at a time)."""
+    an asyncpg connection, or None on SQLite (the ORM writes one row at a time; nothing there
+    reuses a read)."""
     if conn is None:
         return [await _orm_insert(row) for row in rows]
     # In one order, so two groups that share nonces (a client retrying while its first try is
     # still being written) wait for each other instead of deadlocking. Nothing else can make a
     # group wait: the record has no foreign-key checks to lock other rows (migration 0010).
-    result = await conn.fetch(_INSERT_SQL, _json_rows(sorted(rows, key=lambda r: (r.staff_id, r.nonce))))
-    ids = {(r["staff_id"], r["nonce"]): r["id"] for r in result}
-    return [ids.get((r.staff_id, r.nonce)) for r in rows]
+    order = sorted(range(len(rows)), key=lambda n: rows[n].key)
+    ids: dict[tuple[int, str], int] = {}
+    changed: set[int] = set()
+    for n, record_id, staff_id, nonce in await conn.fetch(_INSERT_SQL, _json_rows(rows[n] for n in order)):
+        if n is None:
+            ids[(staff_id, nonce)] = record_id
+        else:  # a reused read out of date: n is the row's place in the statement, from 1
+            changed.add(order[n - 1])
+    return [ReadChanged() if n in changed else ids.get(row.key) for n, row in enumerate(rows)]
 
 
 def _values(r: ScanRow) -> tuple[Any, ...]:

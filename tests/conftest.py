@@ -16,7 +16,7 @@ from peixunquan.app import build_services, create_app
 from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
-from vouchers import batch_cache, sessions, staff_auth
+from vouchers import batch_cache, recent_reads, sessions, staff_auth
 from vouchers.services import Services
 
 # Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).
@@ -122,6 +122,7 @@ async def db(config: Config) -> AsyncIterator[None]:
     batch_cache.clear()
     sessions.clear()
     staff_auth.clear()
+    recent_reads.clear()
     yield
     await Tortoise.close_connections()
 

@@ -141,32 +141,39 @@ async def test_callers_who_queue_while_the_connection_is_handed_back_are_served(
 async def test_a_group_insert_goes_in_one_order_and_answers_in_the_callers_order():
     # models/scan_statements.insert_scans: rows go in (staff, nonce) order, so two groups sharing
     # nonces (a client's retry while its first try is being written) cannot wait on each other in
-    # a cycle; each caller still gets its own row's id.
+    # a cycle; each caller still gets its own outcome: a new id, None for a nonce used before, or
+    # ReadChanged for a reused read found out of date (left out of the statement's rows).
     import orjson
 
-    from models.scan_statements import ScanRow, insert_scans
+    from models.scan_statements import ReadChanged, ScanRow, insert_scans
     from vouchers.clock import utcnow
 
     class Connection:
         def __init__(self) -> None:
             self.sent: list[list[tuple[int, str]]] = []
 
-        async def fetch(self, sql: str, payload: str) -> list[dict]:
+        async def fetch(self, sql: str, payload: str) -> list[tuple]:
             rows = orjson.loads(payload)
             self.sent.append([(r["staff_id"], r["nonce"]) for r in rows])
-            # RETURNING gives no order, and a nonce used before comes back as no row
-            fresh = [r for r in rows if r["nonce"] != "used"]
-            return [{"id": 100 + n, "staff_id": r["staff_id"], "nonce": r["nonce"]} for n, r in enumerate(fresh)][::-1]
+            # RETURNING's rows (none for a nonce used before), then the places of stale rows; in no order
+            answer: list[tuple] = []
+            for n, r in enumerate(rows, 1):
+                if r["seen"] == "stale":
+                    answer.append((n, None, None, None))
+                elif r["nonce"] != "used":
+                    answer.append((None, 100 + n, r["staff_id"], r["nonce"]))
+            return answer[::-1]
 
     now = utcnow()
     rows = [
-        ScanRow(1, staff, nonce, "desk", "verify", None, None, None, "ok", None, {}, now, now)
-        for staff, nonce in ((2, "b"), (1, "z"), (2, "a"), (1, "used"))
+        ScanRow(1, staff, nonce, "desk", "verify", None, None, None, "ok", None, {}, now, now, seen)
+        for staff, nonce, seen in ((2, "b", None), (1, "z", "1:2"), (2, "a", "stale"), (1, "used", None))
     ]
     conn = Connection()
-    ids = await insert_scans(conn, rows)
+    outcomes = await insert_scans(conn, rows)
     assert conn.sent == [[(1, "used"), (1, "z"), (2, "a"), (2, "b")]]
-    assert ids == [102, 100, 101, None]
+    assert outcomes[:2] == [104, 102] and outcomes[3] is None
+    assert isinstance(outcomes[2], ReadChanged)
 
 
 def test_grouped_rows_send_a_time_without_an_offset_as_utc():

@@ -390,6 +390,10 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
     staff = await Staff.get(id=staff_id)
     assert found[keys[-1]] is None and await orm_scan_found(keys[-1], now) is None
     for key in keys[:-1]:
+        read = found[key][1]
+        if read is not None:  # the row versions a reused read is checked by: PostgreSQL's only
+            assert read.voucher.versions is not None and read.voucher.versions.count(":") == 1
+            read.voucher.versions = None
         assert found[key] == await orm_scan_found(key, now), key
         scan_staff = found[key][0]
         assert (scan_staff.id, scan_staff.institution_id, scan_staff.active) == (staff.id, staff.institution_id, True)

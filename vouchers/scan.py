@@ -17,8 +17,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import OutboxMessage, ScanRecord
-from models.scan_statements import ScannedVoucher, Scanner, ScanRow, insert_first_checkin, is_postgres
-from vouchers import errors, qr
+from models.scan_statements import (
+    ReadChanged,
+    ScannedVoucher,
+    Scanner,
+    ScanRow,
+    insert_first_checkin,
+    is_postgres,
+)
+from vouchers import errors, qr, recent_reads
 from vouchers.checkin import ScanCheckin, checkin_by_scan
 from vouchers.clock import utcnow
 from vouchers.enrol import enrol
@@ -73,20 +80,35 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, 
         subject = qr.read(svc.qr, spec.payload, qr.VOUCHER, static_ok=not checkin)
     except errors.ScanRefused as exc:
         return await _refused(svc, await staff_for_claims(claims), spec, None, now, exc)
-    class_id = spec.class_id if checkin else None
-    staff, read = await read_scanned(claims, subject.ident, class_id, spec.lesson_id)
+    verify = spec.action == ScanAction.VERIFY
+    try:
+        return await _scan_read(svc, claims, spec, subject.ident, now, reuse=verify)
+    except ReadChanged:
+        # A verify answered on an earlier verify's read, which has changed since: nothing was
+        # written. Answer it again on a fresh read.
+        recent_reads.forget(claims.subject, subject.ident)
+        return await _scan_read(svc, claims, spec, subject.ident, now, reuse=False)
+
+
+async def _scan_read(
+    svc: Services, claims: TokenClaims, spec: ScanSpec, code: str, now: datetime, *, reuse: bool
+) -> dict[str, Any]:
+    class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
+    staff, read = await read_scanned(claims, code, class_id, spec.lesson_id, reuse=reuse)
     voucher = read.voucher if read is not None else None
+    # A reused read is written with the row versions it saw: the insert checks they are current.
+    seen = read.voucher.versions if read is not None and read.reused else None
     try:
         if read is None or voucher is None:  # signed by us but gone: only after restoring a backup
             raise errors.VoucherNotFound()
         if spec.action == ScanAction.VERIFY:
             check_usable(voucher, staff.institution, now)
-            return await _record(svc, staff, spec, voucher, now, Const(Outcome(message="培训券有效")))
+            return await _record(svc, staff, spec, voucher, now, Const(Outcome(message="培训券有效")), seen=seen)
         if spec.action == ScanAction.ENROL:
             return await _record(svc, staff, spec, voucher, now, await enrol(svc, staff, spec, voucher, now))
         return await _record(svc, staff, spec, voucher, now, checkin_by_scan(staff, spec, read, now))
     except errors.ScanRefused as exc:
-        return await _refused(svc, staff, spec, voucher, now, exc)
+        return await _refused(svc, staff, spec, voucher, now, exc, seen)
 
 
 async def _refused(
@@ -96,9 +118,10 @@ async def _refused(
     voucher: ScannedVoucher | None,
     now: datetime,
     exc: errors.ScanRefused,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
-    return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc))
+    return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc), seen=seen)
 
 
 def _anomaly(exc: errors.DomainError) -> str | None:
@@ -114,15 +137,17 @@ async def _record(
     now: datetime,
     write: Write,
     anomaly: str | None = None,
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """Run the action's writes and the scan record in one transaction. A concurrent scan with
     the same nonce makes the record's insert fail: that scan's answer is the answer. A concurrent
     duplicate of the action's own row (the same check-in under another nonce) is retried once,
-    and then found."""
+    and then found. With `seen` (a reused read's row versions) the record is written only if they
+    are current, or ReadChanged is raised."""
     if isinstance(write, Const) and anomaly is None:
         # Nothing to write but the record: group-committed with the records of other scans.
         answer = _answer(svc, spec, voucher, now, write.outcome)
-        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, write.outcome, answer))
+        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, write.outcome, answer, seen))
         if scan_id is not None:
             return _answered(answer, scan_id, now)
         return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
@@ -190,6 +215,7 @@ def _row(
     now: datetime,
     outcome: Outcome,
     answer: dict[str, Any],
+    seen: str | None = None,
 ) -> ScanRow:
     return ScanRow(
         institution_id=staff.institution_id,
@@ -205,6 +231,8 @@ def _row(
         answer=answer,
         scanned_at=spec.scanned_at,
         created_at=now,
+        seen=seen,
+        token_version=staff.token_version if seen is not None else None,
     )
 
 
@@ -225,7 +253,8 @@ async def _write(
     outcome = await write(conn)
     answer = _answer(svc, spec, voucher, now, outcome)
     row = _row(staff, spec, voucher, now, outcome, answer)
-    record = await ScanRecord.create(**{k: v for k, v in asdict(row).items() if k != "created_at"}, using_db=conn)
+    columns = {k: v for k, v in asdict(row).items() if k not in _NOT_COLUMNS}
+    record = await ScanRecord.create(**columns, using_db=conn)
     for link in outcome.links:
         link.scan_id = record.id
         await link.save(using_db=conn, update_fields=["scan_id"])
@@ -235,6 +264,9 @@ async def _write(
             detail["voucher_code"] = voucher.code
         await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
     return _answered(answer, record.id, now)
+
+
+_NOT_COLUMNS = ("created_at", "seen", "token_version")  # set by the ORM, or checks on the insert
 
 
 async def _queue_once(conn: Any, row: OutboxMessage) -> None:

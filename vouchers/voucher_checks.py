@@ -17,7 +17,7 @@ from models.scan_statements import (
     orm_scan_found,
     scan_rows,
 )
-from vouchers import errors
+from vouchers import errors, recent_reads
 from vouchers.batch_cache import cached_batch
 from vouchers.clock import utcnow
 from vouchers.grouped import Grouped
@@ -45,15 +45,25 @@ _reads: Grouped[ScanKey, ScanFound | None] = Grouped(held_connection, _read_grou
 
 
 async def read_scanned(
-    claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None
+    claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None, *, reuse: bool = False
 ) -> tuple[ScanStaff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
     genuine code names, with its holder and batch and what a check-in at `class_id` needs to
     know; None if the code names no voucher. The staff row is read in the voucher's statement:
-    the scan call is the busiest there is, and this spares it a round trip."""
-    found = await _reads.submit(ScanKey(claims.subject, code, class_id, lesson_id))
-    staff = await admit(found[0] if found else None, claims)
-    read = found[1] if found else None
+    the scan call is the busiest there is, and this spares it a round trip.
+
+    With `reuse` (a verify), an earlier verify's read of this code may be answered instead
+    (`ScanRead.reused`): the scan's record must then be written with its row versions, which the
+    insert checks (`vouchers.recent_reads`)."""
+    recalled = recent_reads.recall(claims.subject, claims.version, code) if reuse else None
+    if recalled is not None:
+        staff, read = await admit(recalled[0], claims), ScanRead(recalled[1], reused=True)
+    else:
+        found = await _reads.submit(ScanKey(claims.subject, code, class_id, lesson_id))
+        staff = await admit(found[0] if found else None, claims)
+        read = found[1] if found else None
+        if reuse and read is not None:
+            recent_reads.remember(staff, read.voucher)
     if read is not None:
         # The per-process batch cache: a batch's rules are fixed once published.
         batch = await cached_batch(read.voucher.batch_id)

@@ -1,0 +1,54 @@
+"""What recent verifies read, reused by the next verify of the same code at this process.
+
+A desk scans the same trainees again and again (every lesson, twice when a scan gun stutters), and
+a verify spent one of its two database round trips reading what the previous verify of that code
+had just read. A reused read is checked where it counts, in the statement that writes the scan's
+record: the record is written only if the voucher's and its holder's rows are the versions read
+(PostgreSQL's xmin, which any update changes) and the staff member is still active with the
+token's version; otherwise nothing is written (`ReadChanged`) and the scan is read and answered
+afresh. So a reused read is checked later than a fresh read ever is: at the commit of the answer.
+
+Only verify reuses reads (enrol and check-in lock or read more than the voucher), only on
+PostgreSQL (SQLite has no row versions to check), and only what a verify read: a scan that uses
+an entry changes nothing in it but the batch it attaches from the batch cache.
+"""
+
+from __future__ import annotations
+
+from models.scan_statements import ScannedVoucher, ScanStaff
+
+MAX_ENTRIES = 100_000
+
+_vouchers: dict[str, ScannedVoucher] = {}
+_staff: dict[int, ScanStaff] = {}
+
+
+def recall(staff_id: int, token_version: int, code: str) -> tuple[ScanStaff, ScannedVoucher] | None:
+    """The staff member and voucher as last read, if both were; a staff row read for another
+    token version (logged out since, or a token older than the row) is not used."""
+    voucher = _vouchers.get(code)
+    staff = _staff.get(staff_id)
+    if voucher is None or staff is None or staff.token_version != token_version:
+        return None
+    return staff, voucher
+
+
+def remember(staff: ScanStaff, voucher: ScannedVoucher) -> None:
+    if voucher.versions is None:  # no row versions to check it by (SQLite)
+        return
+    if len(_vouchers) >= MAX_ENTRIES:
+        _vouchers.clear()
+    if len(_staff) >= MAX_ENTRIES:
+        _staff.clear()
+    _vouchers[voucher.code] = voucher
+    _staff[staff.id] = staff
+
+
+def forget(staff_id: int, code: str) -> None:
+    _vouchers.pop(code, None)
+    _staff.pop(staff_id, None)
+
+
+def clear() -> None:
+    _vouchers.clear()
+    _staff.clear()
