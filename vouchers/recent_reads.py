@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from models.scan_statements import ScannedVoucher, ScanStaff
 
-MAX_ENTRIES = 100_000
+MAX_ENTRIES = 20_000  # about 1 KB each; a desk re-scans its trainees within minutes
 
 _vouchers: dict[str, ScannedVoucher] = {}
 _staff: dict[int, ScanStaff] = {}
