@@ -9,6 +9,8 @@ every voucher, then drives load from a separate generator process:
 2. `verify`: POST /api/v1/scans action verify, a random voucher's fresh QR, a fresh nonce;
 3. `checkin`: the same with action checkin (the first of each voucher checks in, the rest
    answer already_checked_in, as at a real desk where people scan twice);
+   (bare, then `--cycles` times verify, checkin, bare: each ratio is a scan phase's rate to the
+   mean of the bare phases either side of it, and the ratio printed is the median over cycles);
 4. `repeat`: a few not yet enrolled vouchers enrolled and checked in by many clients at once,
    a third of the requests re-sending a nonce already used: `duplicate_rows` counts enrolments,
    attendance rows and scan records that should not exist twice.
@@ -16,7 +18,7 @@ every voucher, then drives load from a separate generator process:
 Prints ONE JSON line (progress on stderr); exits 1 if any duplicate row is found or a scan was
 answered with an unexpected status.
 
-    .venv/bin/python bench/scans.py [--trainees 1000 --concurrency 64 --seconds 8 ...]
+    .venv/bin/python bench/scans.py [--trainees 1000 --concurrency 64 --seconds 6 --cycles 3 ...]
 
 The database named by PXQ_DATABASE_URL loses its `public` schema and the Redis db named by
 PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
@@ -406,67 +408,80 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
         "duration_s": args.seconds,
     }
     ctx = multiprocessing.get_context("spawn")
-    phases: dict[str, tuple[ScanResult, float]] = {}
-    cpu: dict[str, dict[str, float]] = {}
-    server_us: dict[str, int | None] = {}
-    db_xacts: dict[str, float] = {}
+    # Interleaved: bare, verify, checkin, ... bare again, so each scan phase has a bare phase on
+    # either side. This machine's speed drifts by a quarter within a minute; a ratio to the bare
+    # phases next to it, and the median over cycles, is what stays put between runs.
+    plan = [("bare", [])]
+    for _ in range(args.cycles):
+        plan += [("verify", codes), ("checkin", codes), ("bare", [])]
+    plan.append(("repeat", repeat_codes))
+    runs: dict[str, list[tuple[ScanResult, float]]] = {"bare": [], "verify": [], "checkin": [], "repeat": []}
+    cpu: dict[str, list[dict[str, float]]] = {kind: [] for kind in runs}
+    server_us: dict[str, list[int]] = {kind: [] for kind in runs}
+    db_xacts: dict[str, list[float]] = {kind: [] for kind in runs}
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         await asyncio.wrap_future(pool.submit(cr.warm_process))
-        bare_rates = []
-        for name, kind, chosen in (
-            ("bare", "bare", []),
-            ("verify", "verify", codes),
-            ("checkin", "checkin", codes),
-            ("bare2", "bare", []),
-            ("repeat", "repeat", repeat_codes),
-        ):
-            log(f"{name}: {args.seconds:g} s x{args.concurrency} clients")
+        for kind, chosen in plan:
+            log(f"{kind} {len(runs[kind]) + 1}: {args.seconds:g} s x{args.concurrency} clients")
             payloads = sign_all(keys_dir, chosen) if chosen else []  # fresh for this phase (30 s steps)
             xacts_before = await count_xacts(env["PXQ_DATABASE_URL"])
-            result, rate, cpu[name] = await run_phase(pool, server.pid, kind=kind, payloads=payloads, **common)
-            phases[name] = (result, rate)
+            result, rate, cores = await run_phase(pool, server.pid, kind=kind, payloads=payloads, **common)
+            runs[kind].append((result, rate))
+            cpu[kind].append(cores)
             # The server's CPU per request: steadier than the rate on a noisy machine, as it does
             # not depend on how much of the CPU the server got.
-            server_us[name] = round(cpu[name]["server"] / rate * 1e6) if rate else None
-            requests = sum(phases[name][0].statuses.values())
+            if rate:
+                server_us[kind].append(round(cores["server"] / rate * 1e6))
+            requests = sum(result.statuses.values())
             if kind != "bare" and requests:
                 # Statements (each its own transaction) per request, warm-up included: roughly,
                 # as PostgreSQL publishes its counters about once a second.
                 xacts = await count_xacts(env["PXQ_DATABASE_URL"]) - xacts_before
-                db_xacts[name] = round(xacts / requests, 2)
-            if kind == "bare":
-                bare_rates.append(phases[name][1])
+                db_xacts[kind].append(round(xacts / requests, 2))
 
     duplicates = await count_rows(env["PXQ_DATABASE_URL"])
+    bare_rates = [rate for _, rate in runs["bare"]]
+
+    def ratios(kind: str) -> list[float]:
+        # cycle i's scan phase against the bare phases before and after it (plan order)
+        return [rate / ((bare_rates[i] + bare_rates[i + 1]) / 2) for i, (_, rate) in enumerate(runs[kind])]
+
+    def median_cores(kind: str) -> dict[str, float]:
+        return {party: round(statistics.median(c[party] for c in cpu[kind]), 2) for party in cpu[kind][0]}
+
     bare_rps = statistics.median(bare_rates)
-    verify, verify_rps = phases["verify"]
-    checkin, checkin_rps = phases["checkin"]
-    repeat, repeat_rps = phases["repeat"]
-    scan_latencies = sorted(verify.latencies + checkin.latencies)
-    unexpected = {
-        name: {k: n for k, n in phases[name][0].statuses.items() if k != "200"}
-        for name in ("bare", "verify", "checkin", "bare2", "repeat")
-    }
+    verify_rps = statistics.median(rate for _, rate in runs["verify"])
+    checkin_rps = statistics.median(rate for _, rate in runs["checkin"])
+    repeat, repeat_rps = runs["repeat"][0]
+    scan_latencies = sorted(x for kind in ("verify", "checkin") for result, _ in runs[kind] for x in result.latencies)
+    unexpected: dict[str, Counter[str]] = {kind: Counter() for kind in runs}
+    for kind, kind_runs in runs.items():
+        for result, _ in kind_runs:
+            unexpected[kind].update({k: n for k, n in result.statuses.items() if k != "200"})
     return {
         "bare_rps": round(bare_rps),
         "verify_rps": round(verify_rps),
         "checkin_rps": round(checkin_rps),
-        "verify_ratio": round(verify_rps / bare_rps, 3) if bare_rps else None,
-        "checkin_ratio": round(checkin_rps / bare_rps, 3) if bare_rps else None,
+        "verify_ratio": round(statistics.median(ratios("verify")), 3),
+        "checkin_ratio": round(statistics.median(ratios("checkin")), 3),
         "p99_ms": cr.percentile_ms(scan_latencies, 0.99),
         "p50_ms": cr.percentile_ms(scan_latencies, 0.50),
         "duplicate_rows": sum(duplicates.values()),
         "duplicates": duplicates,
+        "verify_ratios": [round(r, 3) for r in ratios("verify")],
+        "checkin_ratios": [round(r, 3) for r in ratios("checkin")],
+        "bare_rates": [round(r) for r in bare_rates],
         "repeat_rps": round(repeat_rps),
         "repeat_requests": sum(repeat.statuses.values()),
-        "unexpected_statuses": {k: v for k, v in unexpected.items() if v},
+        "unexpected_statuses": {k: dict(v) for k, v in unexpected.items() if v},
         "trainees": len(codes),
         "scanners": args.scanners,
         "concurrency": args.concurrency,
         "seconds": args.seconds,
-        "cpu_cores": cpu,
-        "server_cpu_us_per_request": server_us,
-        "db_xacts_per_request": db_xacts,
+        "cycles": args.cycles,
+        "cpu_cores": {kind: median_cores(kind) for kind in runs},
+        "server_cpu_us_per_request": {kind: round(statistics.median(v)) for kind, v in server_us.items() if v},
+        "db_xacts_per_request": {kind: statistics.median(v) for kind, v in db_xacts.items() if v},
     }
 
 
@@ -476,10 +491,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat-vouchers", type=int, default=20, help="vouchers fought over in the repeat phase")
     p.add_argument("--scanners", type=int, default=8, help="institution staff accounts scanning")
     p.add_argument("--concurrency", type=int, default=64, help="concurrent clients (keep-alive connections)")
-    p.add_argument("--seconds", type=float, default=8.0, help="measured seconds of each phase")
+    p.add_argument("--seconds", type=float, default=6.0, help="measured seconds of each phase")
+    p.add_argument("--cycles", type=int, default=3, help="verify/check-in/bare cycles (ratios: their median)")
     p.add_argument("--force", action="store_true", help="allow a database/Redis db not named as a bench target")
     args = p.parse_args(argv)
-    for name in ("trainees", "repeat_vouchers", "scanners", "concurrency"):
+    for name in ("trainees", "repeat_vouchers", "scanners", "concurrency", "cycles"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.seconds > 20:
