@@ -145,3 +145,30 @@ async def client(aiohttp_client, config: Config, svc: Services):
     return await aiohttp_client(
         create_app(on_port(config, port), services=svc, manage_db=False), server_kwargs={"port": port}
     )
+
+
+SCRATCH_SCHEMA = "pxq_scratch"
+
+
+@pytest.fixture
+async def scratch_url(database_url: str, tmp_path) -> AsyncIterator[str]:
+    """An empty database beside the suite's, for migration tests: nothing the other tests use is
+    touched. A file of its own on SQLite, a schema of its own on PostgreSQL."""
+    if not is_postgres(database_url):
+        yield f"sqlite://{tmp_path}/upgrade.sqlite3"
+        return
+    import asyncpg
+
+    admin = await asyncpg.connect(database_url.replace("asyncpg://", "postgres://", 1))
+    await admin.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE; CREATE SCHEMA {SCRATCH_SCHEMA}")
+    url = database_url + ("&" if "?" in database_url else "?") + f"schema={SCRATCH_SCHEMA}"
+    try:
+        # Migrating back must never reach the suite's own schema.
+        await init_db(url, pool_max=2)
+        _, [row] = await connections.get("default").execute_query("SELECT current_schema() AS name")
+        await Tortoise.close_connections()
+        assert row["name"] == SCRATCH_SCHEMA
+        yield url
+    finally:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
+        await admin.close()

@@ -4,41 +4,15 @@ Runs on the suite's database kind: a file of its own on SQLite, a schema of its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from tortoise import Tortoise, connections
 
 from models import AccountChannel, ChannelAccount, Person, SubscriptionConsent
-from peixunquan.db import init_db, is_postgres, migrate
+from peixunquan.db import init_db, migrate
 from vouchers.subscription_consent import record_consents, use_consent
 
 BEFORE = "models.0006_settlement"
 TEMPLATE = "tpl-voucher"
-SCHEMA = "pxq_consent_migration"
-
-
-@pytest.fixture
-async def scratch_url(database_url: str, tmp_path) -> AsyncIterator[str]:
-    """An empty database beside the suite's: nothing the other tests use is touched."""
-    if not is_postgres(database_url):
-        yield f"sqlite://{tmp_path}/upgrade.sqlite3"
-        return
-    import asyncpg
-
-    admin = await asyncpg.connect(database_url.replace("asyncpg://", "postgres://", 1))
-    await admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
-    url = database_url + ("&" if "?" in database_url else "?") + f"schema={SCHEMA}"
-    try:
-        # Migrating back must never reach the suite's own schema.
-        await init_db(url, pool_max=2)
-        _, [row] = await connections.get("default").execute_query("SELECT current_schema() AS name")
-        await Tortoise.close_connections()
-        assert row["name"] == SCHEMA
-        yield url
-    finally:
-        await admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        await admin.close()
 
 
 async def _account(person: Person, channel: AccountChannel, subject: str) -> ChannelAccount:

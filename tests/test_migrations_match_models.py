@@ -9,7 +9,6 @@ from tortoise import Tortoise, connections
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from peixunquan.db import init_db, is_postgres, migrate, tortoise_config
-from tests.test_consent_migration import scratch_url  # noqa: F401 (a fixture: an empty database)
 
 BEFORE_0010 = "models.0009_lesson_class_index"
 
@@ -48,7 +47,7 @@ async def _scan_record_foreign_keys(url: str) -> list[str]:
         await Tortoise.close_connections()
 
 
-async def test_the_scan_record_loses_its_foreign_keys_on_postgresql_only_and_gets_them_back(scratch_url):  # noqa: F811
+async def test_the_scan_record_loses_its_foreign_keys_on_postgresql_only_and_gets_them_back(scratch_url):
     await migrate(scratch_url)
     if is_postgres(scratch_url):
         assert await _scan_record_foreign_keys(scratch_url) == []
