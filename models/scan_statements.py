@@ -70,9 +70,16 @@ def _json_rows(rows: Iterable[Any]) -> str:
     100 rows and so always looks dearer, and re-planning a scan read cost 0.3 ms of database CPU,
     more than running it. A JSON parameter gets the same guess either way, so PostgreSQL settles
     on the generic plan; and asyncpg encodes one string faster than a dozen arrays. Naive times
-    are UTC, as asyncpg takes them.
+    are UTC, as asyncpg takes them. A `bytes` value is JSON already (a scan's answer, serialized
+    once for the record and the reply) and goes in as it is.
     """
-    return orjson.dumps(list(rows), option=orjson.OPT_NAIVE_UTC).decode()
+    return orjson.dumps(list(rows), default=_raw_json, option=orjson.OPT_NAIVE_UTC).decode()
+
+
+def _raw_json(value: Any) -> orjson.Fragment:
+    if isinstance(value, bytes):
+        return orjson.Fragment(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 # --- what a scan reads ---------------------------------------------------------------------------
@@ -123,6 +130,9 @@ class ScannedVoucher:
     # A later scan that reuses this read writes its record only if they are still current.
     versions: str | None = None
     batch: Batch | None = None  # attached from the per-process batch cache
+    # A valid verify's answer on this read, keyed by what it depends on besides the read
+    # (vouchers.scan): a reused read answers the same again without building it.
+    verified: tuple[tuple[Any, Any], bytes] | None = None
 
 
 @dataclass
@@ -258,7 +268,7 @@ async def _orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> Sc
 # --- scan records --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScanRow:
     institution_id: int
     staff_id: int
@@ -270,7 +280,7 @@ class ScanRow:
     lesson_id: int | None
     result: str
     reason: str | None
-    answer: dict[str, Any]
+    answer: bytes  # the answer's JSON, serialized once for the record and the reply
     scanned_at: datetime
     created_at: datetime
     # Set when the scan reused an earlier read: the row versions it read (`ScannedVoucher.versions`)
@@ -356,7 +366,7 @@ async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | ReadChanged
 
 
 def _values(r: ScanRow) -> tuple[Any, ...]:
-    answer = orjson.dumps(r.answer).decode()
+    answer = r.answer.decode()
     return (
         r.institution_id, r.staff_id, r.nonce, r.device, r.action, r.voucher_id, r.class_id, r.lesson_id,
         r.result, r.reason, answer, r.scanned_at, r.created_at,
@@ -376,7 +386,7 @@ async def _orm_insert(r: ScanRow) -> int | None:
             lesson_id=r.lesson_id,
             result=r.result,
             reason=r.reason,
-            answer=r.answer,
+            answer=orjson.loads(r.answer),
             scanned_at=r.scanned_at,
         )
     except IntegrityError:

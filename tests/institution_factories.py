@@ -184,7 +184,7 @@ async def post_scan(client, token: str, body: dict[str, Any]) -> dict[str, Any]:
     r = await client.post(f"{API}/scans", json=body, headers=auth(token))
     assert r.status == 200, await r.text()
     answer = await r.json()
-    # The handler sends the use case's dict as is: hold it to the schema the API publishes.
+    # The handler sends the use case's JSON as is: hold it to the schema the API publishes.
     assert set(answer) <= set(ScanAnswer.model_fields), set(answer) - set(ScanAnswer.model_fields)
     ScanAnswer.model_validate(answer, strict=False)
     return answer

@@ -166,7 +166,7 @@ async def test_a_group_insert_goes_in_one_order_and_answers_in_the_callers_order
 
     now = utcnow()
     rows = [
-        ScanRow(1, staff, nonce, "desk", "verify", None, None, None, "ok", None, {}, now, now, seen)
+        ScanRow(1, staff, nonce, "desk", "verify", None, None, None, "ok", None, b"{}", now, now, seen)
         for staff, nonce, seen in ((2, "b", None), (1, "z", "1:2"), (2, "a", "stale"), (1, "used", None))
     ]
     conn = Connection()

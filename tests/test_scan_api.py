@@ -420,7 +420,7 @@ async def test_a_scan_is_recorded_while_its_voucher_is_locked_by_an_enrolment(cl
     institution_id = (await TrainingClass.get(id=env["class"]["id"])).institution_id
     now = utcnow()
     row = ScanRow(
-        institution_id, staff_id, "n-locked", "desk", "verify", voucher.id, None, None, "ok", None, {}, now, now
+        institution_id, staff_id, "n-locked", "desk", "verify", voucher.id, None, None, "ok", None, b"{}", now, now
     )
     async with held_connection() as enrolment, enrolment.transaction():  # its own pooled connection
         await enrolment.execute("SELECT id FROM voucher WHERE id = $1 FOR UPDATE", voucher.id)

@@ -58,6 +58,11 @@ async def test_a_repeated_verify_reuses_the_read_and_a_revocation_still_shows(cl
     assert first["result"] == second["result"] == "ok"
     assert first["voucher"] == second["voucher"]
     assert env["reads"] == 1  # the second answered on the first one's read
+    # The same answer, built once, but each scan's own record and time.
+    assert second["scan_id"] > first["scan_id"] and second["at"] >= first["at"]
+    assert not first["replayed"] and not second["replayed"]
+    record = await ScanRecord.get(id=second["scan_id"])  # what a replay of its nonce will send
+    assert record.answer == {k: v for k, v in second.items() if k not in ("scan_id", "replayed", "at")}
     r = await client.post(
         f"{API}/admin/vouchers/{env['code']}/revoke", json={"reason": "重复领取"}, headers=auth(env["bureau"])
     )

@@ -8,10 +8,11 @@ both arrive at once (unique(staff, nonce) decides, and the loser reads the winne
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -38,6 +39,7 @@ from vouchers.services import Services
 from vouchers.staff_auth import staff_for_claims
 from vouchers.tokens import TokenClaims
 from vouchers.voucher_checks import check_usable, read_scanned
+from vouchers.wallet import effective_status
 
 ERROR = "error"
 
@@ -68,7 +70,17 @@ REASONS = (
 )
 
 
-async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, Any]:
+@dataclass(slots=True)
+class ScanReply:
+    """A scan's answer: the JSON body sent back (the ScanAnswer schema) and, for counting, its
+    result and reason."""
+
+    body: bytes
+    result: str
+    reason: str | None
+
+
+async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> ScanReply:
     """`claims` are the scanning staff member's verified token: the member's row is read in the
     statement that reads the voucher, or alone when the code is not genuine."""
     # No look-up of the nonce first: a repeat is rare, and the scan record's insert finds it
@@ -92,7 +104,7 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> dict[str, 
 
 async def _scan_read(
     svc: Services, claims: TokenClaims, spec: ScanSpec, code: str, now: datetime, *, reuse: bool
-) -> dict[str, Any]:
+) -> ScanReply:
     class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
     staff, read = await read_scanned(claims, code, class_id, spec.lesson_id, reuse=reuse)
     voucher = read.voucher if read is not None else None
@@ -103,7 +115,7 @@ async def _scan_read(
             raise errors.VoucherNotFound()
         if spec.action == ScanAction.VERIFY:
             check_usable(voucher, staff.institution, now)
-            return await _record(svc, staff, spec, voucher, now, Const(Outcome(message="培训券有效")), seen=seen)
+            return await _record(svc, staff, spec, voucher, now, Const(VERIFIED), seen=seen)
         if spec.action == ScanAction.ENROL:
             return await _record(svc, staff, spec, voucher, now, await enrol(svc, staff, spec, voucher, now))
         return await _record(svc, staff, spec, voucher, now, checkin_by_scan(staff, spec, read, now))
@@ -119,7 +131,7 @@ async def _refused(
     now: datetime,
     exc: errors.ScanRefused,
     seen: str | None = None,
-) -> dict[str, Any]:
+) -> ScanReply:
     outcome = Outcome(ERROR, exc.code, exc.text, spec.class_id, spec.lesson_id)
     return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc), seen=seen)
 
@@ -138,7 +150,7 @@ async def _record(
     write: Write,
     anomaly: str | None = None,
     seen: str | None = None,
-) -> dict[str, Any]:
+) -> ScanReply:
     """Run the action's writes and the scan record in one transaction. A concurrent scan with
     the same nonce makes the record's insert fail: that scan's answer is the answer. A concurrent
     duplicate of the action's own row (the same check-in under another nonce) is retried once,
@@ -146,10 +158,11 @@ async def _record(
     are current, or ReadChanged is raised."""
     if isinstance(write, Const) and anomaly is None:
         # Nothing to write but the record: group-committed with the records of other scans.
-        answer = _answer(svc, spec, voucher, now, write.outcome)
-        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, write.outcome, answer, seen))
+        outcome = write.outcome
+        answer = _answer(svc, spec, voucher, now, outcome)
+        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, outcome, answer, seen))
         if scan_id is not None:
-            return _answered(answer, scan_id, now)
+            return _answered(answer, outcome, scan_id, now)
         return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
     if isinstance(write, ScanCheckin) and write.first and is_postgres(conn := connections.get("default")):
         # A first check-in: the attendance and the record in one statement.
@@ -160,7 +173,7 @@ async def _record(
         except IntegrityError:
             return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
         if scan_id is not None:
-            return _answered(answer, scan_id, now)
+            return _answered(answer, outcome, scan_id, now)
         # Checked in meanwhile under another nonce: the transaction below finds that row.
     for attempt in (1, 2):
         try:
@@ -169,7 +182,7 @@ async def _record(
         except IntegrityError:
             first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
             if first is not None:
-                return replay(first)
+                return _replayed(first)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -183,29 +196,49 @@ async def _replay_or(
     now: datetime,
     write: Write,
     anomaly: str | None,
-) -> dict[str, Any]:
+) -> ScanReply:
     """The first answer of this nonce; if that scan's transaction rolled back after all, this
     scan is written on its own."""
     first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
     if first is not None:
-        return replay(first)
+        return _replayed(first)
     async with in_transaction() as conn:
         return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
 
 
-def _answer(
+# What every valid verify answers. A verify's answer is the same for every scan of a read with the
+# same effective status, so the scan of a reused read reuses the answer's JSON too.
+VERIFIED = Outcome(message="培训券有效")
+
+
+def _answer(svc: Services, spec: ScanSpec, voucher: ScannedVoucher | None, now: datetime, outcome: Outcome) -> bytes:
+    """The answer's JSON without the scan's id and time (`_answered` adds them): what the record
+    keeps and a replay sends again."""
+    if outcome is not VERIFIED or voucher is None:
+        return _answer_json(svc, spec, voucher, now, outcome)
+    # Built once per read, effective status and batch (which the batch cache may replace).
+    key = (effective_status(voucher, now), voucher.batch)
+    built = voucher.verified
+    if built is None or built[0][0] is not key[0] or built[0][1] is not key[1]:
+        built = voucher.verified = (key, _answer_json(svc, spec, voucher, now, outcome))
+    return built[1]
+
+
+def _answer_json(
     svc: Services, spec: ScanSpec, voucher: ScannedVoucher | None, now: datetime, outcome: Outcome
-) -> dict[str, Any]:
-    return {
-        "result": outcome.result,
-        "reason": outcome.reason,
-        "message": outcome.message,
-        "action": str(spec.action),
-        "class_id": outcome.class_id,
-        "lesson_id": outcome.lesson_id,
-        "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
-        **outcome.extra,
-    }
+) -> bytes:
+    return orjson.dumps(
+        {
+            "result": outcome.result,
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "action": str(spec.action),
+            "class_id": outcome.class_id,
+            "lesson_id": outcome.lesson_id,
+            "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
+            **outcome.extra,
+        }
+    )
 
 
 def _row(
@@ -214,7 +247,7 @@ def _row(
     voucher: ScannedVoucher | None,
     now: datetime,
     outcome: Outcome,
-    answer: dict[str, Any],
+    answer: bytes,
     seen: str | None = None,
 ) -> ScanRow:
     return ScanRow(
@@ -236,8 +269,15 @@ def _row(
     )
 
 
-def _answered(answer: dict[str, Any], scan_id: int, now: datetime) -> dict[str, Any]:
-    return {**answer, "scan_id": scan_id, "replayed": False, "at": now.isoformat()}
+def _answered(answer: bytes, outcome: Outcome, scan_id: int, now: datetime) -> ScanReply:
+    # The answer's JSON object with three members more: spliced, as serializing the answer again
+    # for every reply was a visible share of a verify.
+    tail = b',"scan_id":%d,"replayed":false,"at":"%s"}' % (scan_id, now.isoformat().encode())
+    return ScanReply(answer[:-1] + tail, outcome.result, outcome.reason)
+
+
+def _replayed(record: ScanRecord) -> ScanReply:
+    return ScanReply(orjson.dumps(replay(record)), record.result, record.reason)
 
 
 async def _write(
@@ -249,12 +289,12 @@ async def _write(
     now: datetime,
     write: Write,
     anomaly: str | None,
-) -> dict[str, Any]:
+) -> ScanReply:
     outcome = await write(conn)
     answer = _answer(svc, spec, voucher, now, outcome)
     row = _row(staff, spec, voucher, now, outcome, answer)
     columns = {k: v for k, v in asdict(row).items() if k not in _NOT_COLUMNS}
-    record = await ScanRecord.create(**columns, using_db=conn)
+    record = await ScanRecord.create(**columns | {"answer": orjson.loads(answer)}, using_db=conn)
     for link in outcome.links:
         link.scan_id = record.id
         await link.save(using_db=conn, update_fields=["scan_id"])
@@ -263,7 +303,7 @@ async def _write(
         if voucher is not None:
             detail["voucher_code"] = voucher.code
         await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
-    return _answered(answer, record.id, now)
+    return _answered(answer, outcome, record.id, now)
 
 
 _NOT_COLUMNS = ("created_at", "seen", "token_version")  # set by the ORM, or checks on the insert

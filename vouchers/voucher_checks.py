@@ -3,6 +3,7 @@ here. Shared by verify (验券), enrol (用券) and check-in (签到)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -83,10 +84,15 @@ def check_current(voucher: Voucher | ScannedVoucher, now: datetime) -> None:
 
 def check_region(voucher: Voucher | ScannedVoucher, institution: Institution) -> None:
     """Usable where one of the batch's usable regions is the institution's region or above it."""
-    path = institution.region.path.split("/")
+    path = _path_codes(institution.region.path)
     usable = voucher.batch.usable_regions or [voucher.batch.region_id]
     if not any(code in path for code in usable):
         raise errors.ScanWrongRegion()
+
+
+@functools.lru_cache(maxsize=4096)  # a region's path never changes; every scan checks one
+def _path_codes(path: str) -> frozenset[str]:
+    return frozenset(path.split("/"))
 
 
 def check_usable(voucher: Voucher | ScannedVoucher, institution: Institution, now: datetime) -> None:
