@@ -58,6 +58,21 @@ async def test_an_entry_is_read_again_once_it_is_older_than_its_ttl(clock):
     assert source.loads == 2
 
 
+async def test_fresh_answers_only_a_fresh_entry_and_never_loads(clock):
+    source = Source(delay_s=0)
+    cache = TtlCache(source.load, ttl_s=30)
+    assert cache.fresh("inst") is None
+    assert source.loads == 0  # asking what is there does not load it
+    assert await cache.get("inst") == "inst-v1"
+    clock[0] += 29
+    assert cache.fresh("inst") == "inst-v1"
+    clock[0] += 2
+    assert cache.fresh("inst") is None  # stale: the caller must `get` it, which loads it again
+    assert await cache.get("inst") == "inst-v1" and source.loads == 2
+    cache.forget("inst")
+    assert cache.fresh("inst") is None
+
+
 async def test_a_failed_load_reaches_every_caller_and_the_next_one_loads_again():
     source = Source()
     source.fail = RuntimeError("database down")

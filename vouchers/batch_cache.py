@@ -26,6 +26,11 @@ async def cached_batch(batch_id: int) -> Batch | None:
     return await _cache.get(batch_id)
 
 
+def fresh_batch(batch_id: int) -> Batch | None:
+    """The cached batch if it is fresh, without awaiting (None: ask `cached_batch`)."""
+    return _cache.fresh(batch_id)
+
+
 def forget(batch_id: int) -> None:
     _cache.forget(batch_id)
 

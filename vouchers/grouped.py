@@ -43,7 +43,9 @@ class Grouped(Generic[T, R]):
         self._tasks: set[asyncio.Future[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def submit(self, item: T) -> R:
+    def submit(self, item: T) -> asyncio.Future[R]:
+        """The caller's own future, to await: a plain function, not a coroutine, as one layer
+        less between a waiting scan and its answer showed on the busiest call."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (tests): the old one's queue is gone with it
             self._loop, self._queue, self._drains, self._starting = loop, [], 0, False
@@ -52,7 +54,7 @@ class Grouped(Generic[T, R]):
         if self._drains < self._max_drains and not self._starting:
             self._start()
         # A caller that goes away cancels only its own future; the group runs regardless.
-        return await future
+        return future
 
     def _start(self) -> None:
         self._drains += 1

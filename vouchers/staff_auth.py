@@ -69,7 +69,7 @@ async def admit(staff: _S | None, claims: TokenClaims) -> _S:
     """The staff member the token names, if still allowed in, with the institution attached."""
     if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")
-    staff.institution = await _institution(staff.institution_id)
+    staff.institution = _institutions.fresh(staff.institution_id) or await _institution(staff.institution_id)
     return staff
 
 

@@ -19,7 +19,7 @@ from models.scan_statements import (
     scan_rows,
 )
 from vouchers import errors, recent_reads
-from vouchers.batch_cache import cached_batch
+from vouchers.batch_cache import cached_batch, fresh_batch
 from vouchers.clock import utcnow
 from vouchers.grouped import Grouped
 from vouchers.staff_auth import admit
@@ -67,7 +67,7 @@ async def read_scanned(
             recent_reads.remember(staff, read.voucher)
     if read is not None:
         # The per-process batch cache: a batch's rules are fixed once published.
-        batch = await cached_batch(read.voucher.batch_id)
+        batch = fresh_batch(read.voucher.batch_id) or await cached_batch(read.voucher.batch_id)
         assert batch is not None  # restricted foreign key
         read.voucher.batch = batch
     return staff, read
@@ -86,7 +86,7 @@ def check_region(voucher: Voucher | ScannedVoucher, institution: Institution) ->
     """Usable where one of the batch's usable regions is the institution's region or above it."""
     path = _path_codes(institution.region.path)
     usable = voucher.batch.usable_regions or [voucher.batch.region_id]
-    if not any(code in path for code in usable):
+    if path.isdisjoint(usable):
         raise errors.ScanWrongRegion()
 
 
