@@ -565,7 +565,7 @@ def bench_id_number(index: int) -> str:
     """Unique, valid made-up ID numbers: 1000 sequence numbers per birth date, as tests/factories."""
     day, seq = divmod(index, 1000)
     first17 = f"{REGION}{date(1980, 1, 1) + timedelta(days=day):%Y%m%d}{seq:03d}"
-    from vouchers.personal_data import check_digit
+    from vouchers.common.personal_data import check_digit
 
     return first17 + check_digit(first17)
 
@@ -574,8 +574,8 @@ async def create_trainees(svc: Any, count: int) -> list[str]:
     """What bind_verified_identity + open_session do, in bulk: Person rows (HMAC and ciphertexts),
     bound H5 accounts, and one session token per account."""
     from models import AccountChannel, ChannelAccount, Person
-    from vouchers.clock import utcnow
-    from vouchers.sessions import SESSION
+    from vouchers.common.clock import utcnow
+    from vouchers.identity.sessions import SESSION
 
     numbers = [bench_id_number(i) for i in range(count)]
     hashes = [svc.keys.id_hash(n) for n in numbers]
@@ -607,7 +607,7 @@ async def load_data(env: dict[str, str], persons: int) -> list[str]:
     from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_regions
     from peixunquan.redis_client import connect_redis
-    from vouchers.bureau_auth import create_bureau_user
+    from vouchers.identity.bureau_auth import create_bureau_user
 
     # Same env and secret file as the server, so tokens signed here verify there.
     config = load_secret(load_config(env=env))

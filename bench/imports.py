@@ -58,7 +58,7 @@ def log(message: str) -> None:
 
 def roster_ids(count: int) -> list[str]:
     """Distinct valid ID numbers: birth dates over 40 years, 900 serials a day."""
-    from vouchers.personal_data import check_digit
+    from vouchers.common.personal_data import check_digit
 
     out = []
     start = date(1970, 1, 1)
@@ -85,8 +85,8 @@ async def prepare(database_url: str, secret: bytes, year: int, vouchers: int) ->
     from models import Batch, BatchStatus, DistributionMode, ValidityMode, ValueMode
     from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_regions
-    from vouchers.bureau_auth import create_bureau_user
-    from vouchers.personal_data import PersonalDataKeys, check_digit
+    from vouchers.common.personal_data import PersonalDataKeys, check_digit
+    from vouchers.identity.bureau_auth import create_bureau_user
 
     await init_db(database_url)
     try:

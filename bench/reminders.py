@@ -75,8 +75,8 @@ async def load(database_url: str, vouchers: int, spread_days: int) -> int:
     from models import Batch, BatchStatus, DistributionMode, ValidityMode, ValueMode
     from peixunquan.db import close_db, init_db, migrate
     from peixunquan.demo import load_regions
-    from vouchers.bureau_auth import create_bureau_user
-    from vouchers.clock import end_of_local_day, local_date, utcnow
+    from vouchers.common.clock import end_of_local_day, local_date, utcnow
+    from vouchers.identity.bureau_auth import create_bureau_user
 
     await migrate(database_url)
     await init_db(database_url)
@@ -123,8 +123,8 @@ async def load(database_url: str, vouchers: int, spread_days: int) -> int:
 
 async def sweep(database_url: str) -> tuple[int, float]:
     from peixunquan.db import close_db, init_db
-    from vouchers.clock import utcnow
-    from vouchers.schedule_reminders import schedule_reminders
+    from vouchers.common.clock import utcnow
+    from vouchers.notices.reminders import schedule_reminders
 
     await init_db(database_url)
     try:
@@ -183,8 +183,8 @@ async def _deliver(database_url: str, redis_url: str, url: str, rate: int, secon
 
 
 async def _lease(deliverer: Any) -> list[Any]:
-    from vouchers import outbox_leases
-    from vouchers.clock import utcnow
+    from vouchers.common.clock import utcnow
+    from vouchers.notices import leases as outbox_leases
 
     return await outbox_leases.lease_due(deliverer.owner, 50, 60, utcnow())
 

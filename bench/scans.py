@@ -209,7 +209,7 @@ async def load_data(env: dict[str, str], base: str, trainees: int, scanners: int
     from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_regions
     from peixunquan.redis_client import connect_redis
-    from vouchers.bureau_auth import create_bureau_user
+    from vouchers.identity.bureau_auth import create_bureau_user
 
     config = load_secret(load_config(env=env))
     await init_db(config.database.url)
@@ -310,8 +310,8 @@ async def load_data(env: dict[str, str], base: str, trainees: int, scanners: int
 
 def sign_all(keys_dir: str, codes: Sequence[str]) -> list[str]:
     """Fresh payloads, signed with the server's own key files (what each trainee's phone shows)."""
-    from vouchers import qr
-    from vouchers.qr_keys import QrKeyRing
+    from vouchers.qr import codes as qr
+    from vouchers.qr.keys import QrKeyRing
 
     ring = QrKeyRing.load(keys_dir, generate=False)
     return [qr.sign(ring, qr.VOUCHER, code).payload for code in codes]
@@ -320,8 +320,8 @@ def sign_all(keys_dir: str, codes: Sequence[str]) -> list[str]:
 async def enrol_all(
     base: str, keys_dir: str, codes: Sequence[str], staff_tokens: Sequence[str], class_id: int
 ) -> Counter[str]:
-    from vouchers import qr
-    from vouchers.qr_keys import QrKeyRing
+    from vouchers.qr import codes as qr
+    from vouchers.qr.keys import QrKeyRing
 
     ring = QrKeyRing.load(keys_dir, generate=False)
     results: Counter[str] = Counter()

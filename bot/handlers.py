@@ -12,10 +12,10 @@ from bot.router import Router
 from channels import errors as channel_errors
 from models import AccountChannel, ChannelAccount
 from peixunquan.config import Config
-from vouchers.list_vouchers_for_follower import list_vouchers_for_follower
-from vouchers.record_delivery_report import record_delivery_report
-from vouchers.staff_binding import SCENE_PREFIX, bind_staff_by_scene
-from vouchers.subscription_consent import record_consents
+from platforms.wechat.delivery_report import record_delivery_report
+from platforms.wechat.follower_vouchers import list_vouchers_for_follower
+from vouchers.institutions.staff_binding import SCENE_PREFIX, bind_staff_by_scene
+from vouchers.notices.consent import record_consents
 
 log = logging.getLogger(__name__)
 

@@ -1,41 +1,24 @@
-"""Typed platform errors. Every channel client maps its platform's error codes onto these, so
-the worker treats WeChat and Alipay alike: retry later, give up, or fix the recipient's state.
-"""
+"""The error vocabulary a channel client raises, defined by the domain's port
+(`vouchers.common.platform_errors`) and re-exported here so client code reads `errors.Retryable`."""
 
-from __future__ import annotations
+from vouchers.common.platform_errors import (
+    AuthFailed,
+    BadData,
+    BadRecipient,
+    ChannelError,
+    NoConsent,
+    Permanent,
+    QuotaExhausted,
+    Retryable,
+)
 
-
-class ChannelError(Exception):
-    """A platform call failed. `code` is the platform's own error code, kept for logs."""
-
-    def __init__(self, message: str = "", *, code: int | str | None = None) -> None:
-        super().__init__(message or type(self).__name__)
-        self.code = code
-
-
-class Retryable(ChannelError):
-    """Timeouts, connection errors, 5xx, system busy: the same call may succeed later."""
-
-
-class Permanent(ChannelError):
-    """The same call will fail again: do not retry it."""
-
-
-class NoConsent(Permanent):
-    """The recipient has not (or no longer) consented to this message."""
-
-
-class BadRecipient(Permanent):
-    """The recipient id is unknown or belongs to another app."""
-
-
-class BadData(Permanent):
-    """The message content was refused (template fields, lengths)."""
-
-
-class AuthFailed(Permanent):
-    """Our credentials were refused (wrong app id or secret, IP not whitelisted)."""
-
-
-class QuotaExhausted(Retryable):
-    """A daily or per-minute quota is used up: retry after it resets."""
+__all__ = [
+    "AuthFailed",
+    "BadData",
+    "BadRecipient",
+    "ChannelError",
+    "NoConsent",
+    "Permanent",
+    "QuotaExhausted",
+    "Retryable",
+]

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from vouchers.card_pack import sync_card_pack
-from vouchers.clock import utcnow
+from platforms.alipay.card_pack import sync_card_pack
+from vouchers.common.clock import utcnow
 from vouchers.services import Services
 
 INTERVAL_S = 10.0

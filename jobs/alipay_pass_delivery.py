@@ -1,4 +1,4 @@
-"""Send the card-pack outbox rows (see vouchers.card_pack) to Alipay.
+"""Send the card-pack outbox rows (see platforms.alipay.card_pack) to Alipay.
 
 Each sender takes one OutboxMessage and the Alipay client and returns Alipay's id for what it
 did, or raises a `channels.errors` error for the delivery loop to retry or give up. A row whose
@@ -18,9 +18,9 @@ from channels import errors
 from channels.alipay.client import AlipayClient
 from channels.alipay.passes import template_content
 from models import AlipayPass, AlipayPassTemplate, Batch, OutboxMessage, PassState
-from vouchers.card_pack import PASS_ADD, PASS_RESIGN, PASS_TEMPLATE, PASS_UPDATE, pass_fields
-from vouchers.clock import utcnow
-from vouchers.qr_keys import QrKeyRing
+from platforms.alipay.card_pack import PASS_ADD, PASS_RESIGN, PASS_TEMPLATE, PASS_UPDATE, pass_fields
+from vouchers.common.clock import utcnow
+from vouchers.qr.keys import QrKeyRing
 
 MERCHANT = "人力资源和社会保障局"
 

@@ -1,5 +1,5 @@
 """Alipay in the delivery routes: voucher notices as Alipay subscribe messages, and the card-pack
-rows (pass template, pass instance, pass update, pass re-sign) written by `vouchers.card_pack`."""
+rows (pass template, pass instance, pass update, pass re-sign) written by `platforms.alipay.card_pack`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from jobs.alipay_pass_delivery import senders
 from jobs.delivery import Attempt, Route
 from jobs.routes import PersonNotifier
 from models import AccountChannel, ChannelAccount, OutboxMessage
-from vouchers.alipay_subscribe_notice import send_alipay_notice
-from vouchers.qr_keys import QrKeyRing
+from platforms.alipay.subscribe_notice import send_alipay_notice
+from vouchers.qr.keys import QrKeyRing
 
 
 def alipay_notifier(client: AlipayClient, template_id: str) -> PersonNotifier:

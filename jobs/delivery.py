@@ -30,8 +30,8 @@ from channels import errors as channel_errors
 from jobs.pauses import Pauses
 from jobs.rate_limit import RateLimiter
 from models import OutboxMessage
-from vouchers import outbox_leases
-from vouchers.clock import end_of_local_day, local_date, utcnow
+from vouchers.common.clock import end_of_local_day, local_date, utcnow
+from vouchers.notices import leases as outbox_leases
 
 log = logging.getLogger(__name__)
 

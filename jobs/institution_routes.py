@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from channels.webhook import WebhookSender
 from jobs.delivery import Attempt, Route
 from models import OutboxMessage
-from vouchers.clock import utcnow
-from vouchers.institution_digest import DIGEST
-from vouchers.institution_notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
-from vouchers.institution_webhooks import webhook_for
-from vouchers.outbox import outbox_row
-from vouchers.personal_data import PersonalDataKeys
-from vouchers.review_settlement import SETTLEMENT_NOTICE
+from vouchers.common.clock import utcnow
+from vouchers.common.outbox import outbox_row
+from vouchers.common.personal_data import PersonalDataKeys
+from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
+from vouchers.institutions.webhooks import webhook_for
+from vouchers.notices.digests import DIGEST
+from vouchers.settlement.review import SETTLEMENT_NOTICE
 
 INSTITUTION_NOTICES = (ENROLMENT, ANOMALY, DAILY_SUMMARY, DIGEST, SETTLEMENT_NOTICE)
 WEBHOOK_NOTICE = "webhook_notice"

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 
 from jobs.delivery import Attempt, Route
 from models import OutboxMessage
-from vouchers.trainee_notices import KINDS
+from vouchers.notices.trainee_texts import KINDS
 
 PersonNotifier = Callable[[OutboxMessage], Awaitable[Attempt | None]]
 
-PERSON_NOTICES = KINDS  # the voucher notices a trainee gets (vouchers.trainee_notices)
+PERSON_NOTICES = KINDS  # the voucher notices a trainee gets (vouchers.notices.trainee_texts)
 
 
 def person_notice_route(notifiers: list[PersonNotifier]) -> Route:

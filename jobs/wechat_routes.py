@@ -10,12 +10,12 @@ from jobs.delivery import Attempt, Route
 from jobs.institution_routes import Recipients
 from jobs.routes import PersonNotifier
 from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding, Voucher
-from vouchers.clock import local_date, utcnow
-from vouchers.institution_notices import notice_text
-from vouchers.outbox import outbox_row
-from vouchers.send_staff_notice import send_staff_notice
-from vouchers.trainee_notices import HINTS, WHAT_HAPPENED
-from vouchers.wechat_subscribe_notice import send_wechat_notice
+from platforms.wechat.staff_notice import send_staff_notice
+from platforms.wechat.subscribe_notice import send_wechat_notice
+from vouchers.common.clock import local_date, utcnow
+from vouchers.common.outbox import outbox_row
+from vouchers.institutions.notices import notice_text
+from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
 
 STAFF_NOTICE = "staff_notice"
 

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vouchers.clock import local_date, utcnow
-from vouchers.expire_vouchers import expire_vouchers
-from vouchers.institution_digest import schedule_digests
-from vouchers.institution_notices import queue_daily_summaries
-from vouchers.schedule_reminders import schedule_reminders, send_time
+from vouchers.batches.expire import expire_vouchers
+from vouchers.common.clock import local_date, utcnow
+from vouchers.institutions.notices import queue_daily_summaries
+from vouchers.notices.digests import schedule_digests
+from vouchers.notices.reminders import schedule_reminders, send_time
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)

@@ -18,13 +18,13 @@ from miniapp_api.schemas import (
 )
 from models import BureauUser
 from peixunquan.appkeys import SERVICES
-from vouchers import manage_batches
-from vouchers.batch_spec import BatchSpec
-from vouchers.bureau_auth import bureau_logout, login
-from vouchers.import_eligibility import import_eligibility
-from vouchers.import_roster import import_roster
-from vouchers.revoke import revoke_voucher
-from vouchers.roster_file import parse_roster
+from vouchers.batches import manage as manage_batches
+from vouchers.batches.eligibility import import_eligibility
+from vouchers.batches.revoke import revoke_voucher
+from vouchers.batches.roster_file import parse_roster
+from vouchers.batches.spec import BatchSpec
+from vouchers.claiming.roster_import import import_roster
+from vouchers.identity.bureau_auth import bureau_logout, login
 
 TAG = "bureau"
 BATCH = "/api/v1/admin/batches/{batch_id:\\d{1,9}}"

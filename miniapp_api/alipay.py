@@ -12,13 +12,13 @@ from miniapp_api.schemas import Strict
 from models import AccountChannel, ChannelAccount
 from peixunquan.alipay_setup import ALIPAY
 from peixunquan.appkeys import CONFIG, SERVICES
-from vouchers import errors
-from vouchers.alipay_face_verification import confirm_alipay_verification, start_alipay_verification
-from vouchers.alipay_login import alipay_login
-from vouchers.batch_spec import NoNul
-from vouchers.card_pack import add_to_card_pack
-from vouchers.clock import utcnow
-from vouchers.subscription_consent import record_consents
+from platforms.alipay.card_pack import add_to_card_pack
+from platforms.alipay.face_verification import confirm_alipay_verification, start_alipay_verification
+from platforms.alipay.login import alipay_login
+from vouchers.batches.spec import NoNul
+from vouchers.common import errors
+from vouchers.common.clock import utcnow
+from vouchers.notices.consent import record_consents
 
 TAG = "alipay"
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from miniapp_api.endpoint import read_body
 from peixunquan.alipay_setup import ALIPAY, NOTIFY_PATH
 from peixunquan.appkeys import CONFIG
-from vouchers.alipay_notifications import MalformedNotification, handle_notification, kind_of
+from platforms.alipay.notifications import MalformedNotification, handle_notification, kind_of
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import BureauUser, ChannelAccount
 from peixunquan.appkeys import SERVICES
-from vouchers.training_archive import Archive, lookup_archive, my_archive
+from vouchers.settlement.archive import Archive, lookup_archive, my_archive
 
 TAG = "archive"
 

@@ -14,10 +14,10 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from peixunquan.appkeys import CONFIG, SERVICES
-from vouchers import errors
-from vouchers.bureau_auth import user_for_token
-from vouchers.sessions import account_for_token
-from vouchers.staff_auth import staff_claims, staff_for_token
+from vouchers.common import errors
+from vouchers.identity.bureau_auth import user_for_token
+from vouchers.identity.sessions import account_for_token
+from vouchers.institutions.staff_auth import staff_claims, staff_for_token
 
 
 @dataclass
@@ -60,7 +60,7 @@ def endpoint(
                 kwargs["account"] = await account_for_token(request.app[SERVICES], _bearer(request))
             elif auth == "staff":
                 kwargs["staff"] = await staff_for_token(request.app[SERVICES], _bearer(request))
-            elif auth == "staff_claims":  # the handler reads the staff row itself (see vouchers.scan)
+            elif auth == "staff_claims":  # the handler reads the staff row itself (see vouchers.scanning.scan)
                 kwargs["claims"] = staff_claims(request.app[SERVICES], _bearer(request))
             if query is not None:
                 kwargs["query"] = validate(query, dict(request.query))

@@ -16,7 +16,7 @@ from aiohttp import web
 from tortoise.exceptions import DBConnectionError
 
 from miniapp_api.endpoint import json_response
-from vouchers import errors
+from vouchers.common import errors
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from miniapp_api.endpoint import endpoint
 from models import Staff
 from peixunquan.appkeys import SERVICES
-from vouchers.institution_webhooks import MIN_SECRET, remove_webhook, set_webhook
+from vouchers.institutions.webhooks import MIN_SECRET, remove_webhook, set_webhook
 
 TAG = "institutions"
 PATH = "/api/v1/institution/webhook"

@@ -12,11 +12,11 @@ from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.schemas import LoggedOut, LoginRequest, Page
 from models import BureauUser, Institution, Lesson, Staff, TeachingSite, TrainingClass
 from peixunquan.appkeys import SERVICES
-from vouchers import manage_institutions as manage
-from vouchers.institution_spec import ClassSpec, InstitutionSpec, LessonSpec, SiteSpec, StaffSpec
-from vouchers.personal_data import PersonalDataKeys, mask_id_number
-from vouchers.scan_summary import mask_name
-from vouchers.staff_auth import staff_login, staff_logout
+from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
+from vouchers.institutions import registry as manage
+from vouchers.institutions.spec import ClassSpec, InstitutionSpec, LessonSpec, SiteSpec, StaffSpec
+from vouchers.institutions.staff_auth import staff_login, staff_logout
+from vouchers.scanning.summary import mask_name
 
 TAG = "institution"
 ID = r"{%s:\d{1,9}}"

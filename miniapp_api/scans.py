@@ -15,15 +15,15 @@ from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.metrics import SCANS
 from models import ChannelAccount, Staff
 from peixunquan.appkeys import SERVICES
-from vouchers import qr
-from vouchers.annul_scan import annul_scan
-from vouchers.institution_spec import LocationCheckinSpec, ScanSpec
-from vouchers.location_checkin import location_checkin
-from vouchers.qr import SignedCode
-from vouchers.revocations import revocations_since
-from vouchers.scan import REASONS, my_recent_scans, scan
-from vouchers.tokens import TokenClaims
-from vouchers.voucher_qr import class_code, my_voucher_code
+from vouchers.claiming.voucher_code import class_code, my_voucher_code
+from vouchers.common.tokens import TokenClaims
+from vouchers.institutions.spec import LocationCheckinSpec, ScanSpec
+from vouchers.qr import codes as qr
+from vouchers.qr.codes import SignedCode
+from vouchers.qr.revocations import revocations_since
+from vouchers.scanning.annul import annul_scan
+from vouchers.scanning.location import location_checkin
+from vouchers.scanning.scan import REASONS, my_recent_scans, scan
 
 TAG = "scans"
 

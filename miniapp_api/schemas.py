@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from models import Batch, BatchStatus, Voucher, VoucherHistory, VoucherStatus
-from vouchers.batch_spec import NoNul
-from vouchers.import_report import ImportReport
-from vouchers.wallet import effective_status, remaining_days
+from vouchers.batches.import_report import ImportReport
+from vouchers.batches.spec import NoNul
+from vouchers.claiming.wallet import effective_status, remaining_days
 
 
 class Strict(BaseModel):

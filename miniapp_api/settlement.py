@@ -13,13 +13,13 @@ from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.schemas import RowProblemOut, Strict
 from models import BureauUser, ClaimStatus, PayeeKind, SettlementClaim, Staff
 from peixunquan.appkeys import SERVICES
-from vouchers.batch_spec import NoNul
-from vouchers.completion_file import parse_completion
-from vouchers.personal_data import PersonalDataKeys, mask_id_number
-from vouchers.review_settlement import Decision, decide_claim, decide_class, list_claims
-from vouchers.scan_summary import mask_name
-from vouchers.submit_completion import CompletionReport, submit_completion
-from vouchers.subsidy_standards import list_standards, set_ratio, set_standard
+from vouchers.batches.spec import NoNul
+from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
+from vouchers.scanning.summary import mask_name
+from vouchers.settlement.completion import CompletionReport, submit_completion
+from vouchers.settlement.completion_file import parse_completion
+from vouchers.settlement.review import Decision, decide_claim, decide_class, list_claims
+from vouchers.settlement.standards import list_standards, set_ratio, set_standard
 
 TAG = "settlement"
 UPLOAD_TYPES = ("text/csv", "application/json")

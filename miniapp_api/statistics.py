@@ -12,9 +12,9 @@ from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import BureauUser
 from peixunquan.appkeys import SERVICES
-from vouchers.clock import local_date, utcnow
-from vouchers.export_vouchers import export_csv, export_scope
-from vouchers.statistics import Period, RegionFigures, region_statistics
+from vouchers.common.clock import local_date, utcnow
+from vouchers.reporting.export import export_csv, export_scope
+from vouchers.reporting.statistics import Period, RegionFigures, region_statistics
 
 TAG = "statistics"
 

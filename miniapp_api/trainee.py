@@ -19,11 +19,11 @@ from miniapp_api.schemas import (
 )
 from models import ChannelAccount
 from peixunquan.appkeys import SERVICES
-from vouchers.card_center import card_center
-from vouchers.claim import claim_voucher
-from vouchers.clock import utcnow
-from vouchers.errors import DomainError
-from vouchers.wallet import my_vouchers, voucher_detail
+from vouchers.claiming.card_center import card_center
+from vouchers.claiming.claim import claim_voucher
+from vouchers.claiming.wallet import my_vouchers, voucher_detail
+from vouchers.common.clock import utcnow
+from vouchers.common.errors import DomainError
 
 TAG = "trainee"
 

@@ -12,12 +12,12 @@ from miniapp_api.schemas import Strict
 from models import ChannelAccount
 from peixunquan.appkeys import SERVICES
 from peixunquan.wechat_setup import WECHAT
-from vouchers import errors
-from vouchers.batch_spec import NoNul
-from vouchers.personal_data import mask_id_number
-from vouchers.subscription_consent import record_consents
-from vouchers.wechat_face_verification import confirm_wechat_verification, start_wechat_verification
-from vouchers.wechat_login import login_with_code
+from platforms.wechat.face_verification import confirm_wechat_verification, start_wechat_verification
+from platforms.wechat.login import login_with_code
+from vouchers.batches.spec import NoNul
+from vouchers.common import errors
+from vouchers.common.personal_data import mask_id_number
+from vouchers.notices.consent import record_consents
 
 TAG = "wechat"
 # wx.login codes are 32 letters and digits; anything else is refused before WeChat is asked.

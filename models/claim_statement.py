@@ -4,7 +4,7 @@ Take one unit of stock, insert the voucher, its history row and its outbox row i
 statement. Run on its own (autocommit) the hot batch row is locked only while PostgreSQL executes
 it, never across a round trip to a busy event loop; that is what lets a rush sell out quickly.
 If the voucher insert hits unique(batch, person) the whole statement, stock included, rolls back.
-SQLite has no data-modifying CTEs, so it keeps the ORM path in `vouchers.claim`.
+SQLite has no data-modifying CTEs, so it keeps the ORM path in `vouchers.claiming.claim`.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ async def insert_claims(
     one), or None when the stock did not cover them all (nothing was written). Raises
     IntegrityError when a concurrent claim of one of them won the race.
 
-    `conn` is an asyncpg connection the caller holds (see `vouchers.claim_writer`)."""
+    `conn` is an asyncpg connection the caller holds (see `vouchers.claiming.writer`)."""
     row = await _fetchrow(
         conn,
         _GROUP_SQL,

@@ -50,7 +50,7 @@ def staff_from_row(row: dict[str, Any]) -> Staff:
 
 
 def held_connection() -> AbstractAsyncContextManager[Any]:
-    """The connection a drain of grouped statements holds (`vouchers.grouped`): on PostgreSQL a
+    """The connection a drain of grouped statements holds (`infra.grouped`): on PostgreSQL a
     pooled asyncpg connection, used directly (the ORM's per-statement wrapping cost as much as
     decoding the rows); on SQLite None, as its statements go through the ORM, which takes the
     database's one connection itself."""
@@ -131,7 +131,7 @@ class ScannedVoucher:
     versions: str | None = None
     batch: Batch | None = None  # attached from the per-process batch cache
     # A valid verify's answer on this read, keyed by what it depends on besides the read
-    # (vouchers.scan): a reused read answers the same again without building it.
+    # (vouchers.scanning.scan): a reused read answers the same again without building it.
     verified: tuple[tuple[Any, Any], bytes] | None = None
 
 
@@ -144,7 +144,7 @@ class ScanRead:
     enrolled: bool = False  # an active enrolment in the named class
     lesson_id: int | None = None  # the class's lesson whose check-in window is open now
     attendance: dict[str, Any] | None = field(default=None)  # id, checked_in_at, annulled_at
-    reused: bool = False  # an earlier scan's read (vouchers.recent_reads): checked at the insert
+    reused: bool = False  # an earlier scan's read (vouchers.scanning.recent_reads): checked at the insert
 
 
 _STATUSES = {s.value: s for s in VoucherStatus}  # VoucherStatus(x) is slow enough to show here

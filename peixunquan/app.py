@@ -21,8 +21,8 @@ from peixunquan.db import close_db, init_db
 from peixunquan.redis_client import connect_redis
 from peixunquan.wechat_setup import setup_wechat
 from peixunquan.worker_setup import running_worker
-from vouchers.errors import ServiceBusy
-from vouchers.qr_keys import QrKeyError, QrKeyRing
+from vouchers.common.errors import ServiceBusy
+from vouchers.qr.keys import QrKeyError, QrKeyRing
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from vouchers.policy import Policy, PolicyRule
+from vouchers.common.policy import Policy, PolicyRule
 
 DEFAULT_CONFIG_ENV = "PXQ_CONFIG"
 

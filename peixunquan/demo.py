@@ -19,13 +19,13 @@ from models import (
     ValueMode,
 )
 from peixunquan.demo_institutions import load_demo_institution
-from vouchers.batch_spec import BatchSpec
-from vouchers.bind_identity import bind_verified_identity
-from vouchers.bureau_auth import create_bureau_user
-from vouchers.manage_batches import create_batch, publish_batch
-from vouchers.personal_data import check_digit
+from vouchers.batches.manage import create_batch, publish_batch
+from vouchers.batches.spec import BatchSpec
+from vouchers.common.personal_data import check_digit
+from vouchers.identity.bind_identity import bind_verified_identity
+from vouchers.identity.bureau_auth import create_bureau_user
+from vouchers.identity.sessions import open_session
 from vouchers.services import Services
-from vouchers.sessions import open_session
 
 # code, name, parent, 2021 issue target, 2021 use target (DOMAIN.md, from the notices in seeds/)
 REGIONS = [

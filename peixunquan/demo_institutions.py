@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from models import BureauUser, Institution, Lesson, Staff, TeachingSite, TrainingClass
-from vouchers.clock import LOCAL_TZ
-from vouchers.institution_spec import ClassSpec, CommissionerSpec, InstitutionSpec, LessonSpec, SiteSpec
-from vouchers.manage_institutions import add_class, add_lesson, add_site, register_institution
-from vouchers.personal_data import check_digit
+from vouchers.common.clock import LOCAL_TZ
+from vouchers.common.personal_data import check_digit
+from vouchers.institutions.registry import add_class, add_lesson, add_site, register_institution
+from vouchers.institutions.spec import ClassSpec, CommissionerSpec, InstitutionSpec, LessonSpec, SiteSpec
 from vouchers.services import Services
 
 CODE = "3202001"

@@ -39,9 +39,9 @@ def import_roster_command(config: Config, path: str, batch_id: int, username: st
 
 async def _import(services, raw: bytes, content_type: str, batch_id: int, username: str | None) -> int:
     from models import Batch, BureauUser
-    from vouchers import errors
-    from vouchers.import_roster import import_roster
-    from vouchers.roster_file import parse_roster
+    from vouchers.batches.roster_file import parse_roster
+    from vouchers.claiming.roster_import import import_roster
+    from vouchers.common import errors
 
     try:
         rows = parse_roster(raw, content_type)

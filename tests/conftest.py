@@ -16,11 +16,14 @@ from peixunquan.app import build_services, create_app
 from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
-from vouchers import batch_cache, recent_reads, sessions, staff_auth
+from vouchers.batches import cache as batch_cache
+from vouchers.identity import sessions
+from vouchers.institutions import staff_auth
+from vouchers.scanning import recent_reads
 from vouchers.services import Services
 
 # Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).
-pytest_plugins = ["tests.alipay_sandbox"]
+pytest_plugins = ["tests.support.alipay"]
 
 TABLES = [
     "settlement_payee",
@@ -139,7 +142,7 @@ async def svc(config: Config, db: None) -> AsyncIterator[Services]:
 @pytest.fixture
 async def client(aiohttp_client, config: Config, svc: Services):
     # On a port chosen first, so the platform sandboxes mounted on the app answer at their URLs.
-    from tests.alipay_sandbox import on_port, unused_port  # after pytest_plugins registered it
+    from tests.support.alipay import on_port, unused_port  # after pytest_plugins registered it
 
     port = unused_port()
     return await aiohttp_client(

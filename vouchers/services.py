@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vouchers.claim_gate import ClaimGate
-from vouchers.personal_data import PersonalDataKeys
-from vouchers.policy import Policy
-from vouchers.qr_keys import QrKeyRing
-from vouchers.tokens import TokenSigner
+from vouchers.claiming.gate import ClaimGate
+from vouchers.common.personal_data import PersonalDataKeys
+from vouchers.common.policy import Policy
+from vouchers.common.tokens import TokenSigner
+from vouchers.qr.keys import QrKeyRing
 
 
 @dataclass

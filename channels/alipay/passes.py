@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Placeholders every instance fills (see vouchers.card_pack.pass_fields).
+# Placeholders every instance fills (see platforms.alipay.card_pack.pass_fields).
 FIELDS = ("title", "value", "startDate", "endDate", "qrPayload", "serialNumber", "channelID")
 
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 from models import SettlementClaim, Voucher
 from tests.e2e.test_pages_browser import _page, browser  # noqa: F401 - the fixture
-from tests.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
-from tests.settlement_support import passed, settlement_env, submit
-from tests.test_statistics import _wuxi_2021
+from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
+from tests.support.settlement import passed, settlement_env, submit
+from tests.vouchers.reporting.test_statistics import _wuxi_2021
 
 try:
     from playwright.async_api import expect
@@ -138,7 +138,7 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  
 
 
 async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, browser):  # noqa: F811
-    from tests.settlement_support import decide
+    from tests.support.settlement import decide
 
     env = await settlement_env(client, svc, trainees=1)
     [t] = env["trainees"]

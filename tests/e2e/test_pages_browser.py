@@ -19,9 +19,9 @@ try:
 except ImportError:  # reported by the browser fixture
     expect = None  # type: ignore[assignment]
 
-from tests.factories import auth, bureau, published_batch, regions
-from tests.institution_factories import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
-from tests.test_qr import require_zbar
+from tests.support.factories import auth, bureau, published_batch, regions
+from tests.support.institutions import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
+from tests.vouchers.qr.test_qr import require_zbar
 
 CHROMIUM = os.environ.get("PXQ_CHROMIUM", "/usr/bin/chromium")
 

@@ -1,0 +1,297 @@
+"""The process entry points, run as an operator would: `python -m peixunquan.cli ...`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from peixunquan import PROJECT_ROOT
+from peixunquan.config import Config, load_config
+from peixunquan.demo import DEMO_TRAINEE_17
+from vouchers.common.personal_data import check_digit
+from vouchers.common.policy import PolicyRule
+
+STARTUP_S = 30
+STOP_S = 5
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def _env(workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PXQ_")}
+    env.update(
+        PXQ_DATABASE_URL=f"sqlite://{workdir}/x.sqlite3",
+        PXQ_REDIS_URL="memory://",
+        PXQ_SECURITY_SECRET_KEY_FILE=str(workdir / "secret.key"),
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def _run(workdir: Path, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "peixunquan.cli", *args],
+        cwd=workdir,
+        env=_env(workdir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+class Process:
+    """A CLI process whose output is collected as it comes, so a test can wait for a line."""
+
+    def __init__(self, workdir: Path, *args: str, **env: str) -> None:
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "peixunquan.cli", *args],
+            cwd=workdir,
+            env=_env(workdir, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.popen.stdout, self.out), daemon=True),
+            threading.Thread(target=self._read, args=(self.popen.stderr, self.err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.out)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err)
+
+    def wait_for(self, text: str, timeout: float = STARTUP_S) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.stdout + self.stderr:
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"{text!r} never appeared\n{self.stderr[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> tuple[int, float]:
+        started = time.monotonic()
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=STOP_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"did not stop within {STOP_S}s of SIGTERM\n{self.stderr[-3000:]}")
+        took = time.monotonic() - started
+        for reader in self._readers:
+            reader.join(timeout=2)
+        return self.popen.returncode, took
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+# --- bad configuration -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "toml", "key"),
+    [
+        ({"PXQ_SERVER_PORT": "abc"}, None, "server.port"),
+        ({"PXQ_SERVER_PORT": "0"}, None, "server.port"),
+        ({"PXQ_SERVER_PORT": "70000"}, None, "server.port"),
+        ({}, "[server]\ncolour = 'red'\n", "server.colour"),
+        ({}, "[servre]\nport = 8080\n", "servre"),
+        ({}, "[server]\nport = '8080'\n", "server.port"),
+        ({}, "[server]\nport = 0\n", "server.port"),
+        ({}, "[policy]\nmax_uses_per_year = -1\n", "policy.max_uses_per_year"),
+        ({}, '[policy.regions."5000"]\nmax_uses_per_year = 3\n', "policy.regions.5000"),
+        ({}, "this is = not [toml", "PXQ_CONFIG"),
+        ({"PXQ_CONFIG": "/nonexistent/peixunquan.toml"}, None, "PXQ_CONFIG"),
+        ({"PXQ_DATABASE_URL": "mysql://root@localhost/x"}, None, "database.url"),
+        ({"PXQ_REDIS_URL": "localhost:6379"}, None, "redis.url"),
+        ({"PXQ_SECURITY_GENERATE_MISSING_SECRET": "perhaps"}, None, "security.generate_missing_secret"),
+        ({"PXQ_SECURITY_BUREAU_TOKEN_TTL_S": "5"}, None, "security.bureau_token_ttl_s"),
+    ],
+)
+def test_bad_config_exits_2_with_one_line_naming_the_key(workdir, env, toml, key):
+    if toml is not None:
+        (workdir / "pxq.toml").write_text(toml, encoding="utf-8")
+        env = {**env, "PXQ_CONFIG": str(workdir / "pxq.toml")}
+    result = _run(workdir, "migrate", **env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert key in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "x.sqlite3").exists()  # nothing was started
+
+
+def test_secret_file_that_is_not_hex_exits_2(workdir):
+    (workdir / "secret.key").write_text("not a secret\n")
+    result = _run(workdir, "migrate")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "security.secret_key_file" in result.stderr
+
+
+def test_missing_secret_with_generation_off_exits_2(workdir):
+    result = _run(workdir, "migrate", PXQ_SECURITY_GENERATE_MISSING_SECRET="false")
+    assert result.returncode == 2
+    assert "security.secret_key_file" in result.stderr
+    assert not (workdir / "secret.key").exists()
+
+
+def test_config_flag_names_the_file(workdir):
+    (workdir / "other.toml").write_text("[server]\nport = 99999\n")
+    result = _run(workdir, "--config", str(workdir / "other.toml"), "migrate")
+    assert result.returncode == 2
+    assert "server.port" in result.stderr
+
+
+# --- migrate and demo ----------------------------------------------------------------------------
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        tables = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        ]
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_migrate_then_demo_twice_is_idempotent(workdir):
+    migrated = _run(workdir, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert (workdir / "secret.key").exists()
+    again = _run(workdir, "migrate")  # migrating an up-to-date database is a no-op
+    assert again.returncode == 0, again.stderr
+
+    first = _run(workdir, "demo")
+    assert first.returncode == 0, first.stderr
+    after_first = _counts(workdir / "x.sqlite3")
+    assert after_first["batch"] >= 1
+    assert after_first["bureau_user"] >= 1
+    assert after_first["person"] >= 1
+    with sqlite3.connect(workdir / "x.sqlite3") as conn:
+        statuses = {r[0] for r in conn.execute("SELECT status FROM batch")}
+    assert statuses == {"published"}
+
+    second = _run(workdir, "demo")
+    assert second.returncode == 0, second.stderr
+    assert _counts(workdir / "x.sqlite3") == after_first  # nothing new: no batch, user or person
+    # The bureau logins shown the second time are the ones created the first time.
+    logins = [line for line in first.stdout.splitlines() if line.startswith("bureau user")]
+    assert logins and logins == [line for line in second.stdout.splitlines() if line.startswith("bureau user")]
+    demo_id = DEMO_TRAINEE_17 + check_digit(DEMO_TRAINEE_17)
+    for output in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert demo_id not in output
+
+
+# --- long-running processes -----------------------------------------------------------------------
+
+
+def test_worker_starts_and_stops_cleanly_on_sigterm(workdir):
+    assert _run(workdir, "migrate").returncode == 0
+    worker = Process(workdir, "worker")
+    try:
+        worker.wait_for("worker started")
+        time.sleep(0.5)  # inside its loop, between jobs
+        assert worker.popen.poll() is None, worker.stderr
+    except BaseException:
+        worker.kill()
+        raise
+    code, took = worker.stop()
+    assert code == 0, worker.stderr
+    assert took < STOP_S
+    assert "worker stopped" in worker.stderr
+    assert "Traceback" not in worker.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_healthz_and_stops_on_sigterm(workdir):
+    assert _run(workdir, "migrate").returncode == 0
+    port = _free_port()
+    server = Process(workdir, "serve", PXQ_SERVER_PORT=str(port))
+    try:
+        server.wait_for(f":{port}")
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    status, body = response.status, json.loads(response.read())
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.popen.poll() is None and time.monotonic() < deadline, server.stderr
+                time.sleep(0.1)
+        assert status == 200
+        assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+    except BaseException:
+        server.kill()
+        raise
+    code, took = server.stop()
+    assert code == 0, server.stderr
+    assert took < STOP_S
+    assert "Traceback" not in server.stderr
+    # Stopped means stopped: the port no longer answers.
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+# --- the documented example config -----------------------------------------------------------------
+
+EXAMPLE = PROJECT_ROOT / "config.example.toml"
+
+
+def test_config_example_loads_and_documents_every_key():
+    config = load_config(EXAMPLE, env={})
+    defaults = Config()
+    sections = [f.name for f in fields(Config) if f.name not in ("policy", "secret")]
+    for section in sections:
+        assert getattr(config, section) == getattr(defaults, section), f"[{section}] differs from the defaults"
+    raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for section in sections:
+        # [wechat.official] is the `wechat_official` section: a sub-table of its parent.
+        parent, _, child = section.partition("_")
+        table = raw.get(section) or (raw.get(parent, {}).get(child, {}) if child else {})
+        documented = {key for key, value in table.items() if not isinstance(value, dict)}
+        assert documented == {f.name for f in fields(getattr(defaults, section))}, section
+    assert {f.name for f in fields(PolicyRule)} <= set(raw["policy"])
+    for code, rule in config.policy.regions.items():
+        assert len(code) == 6 and code.isdigit()
+        assert isinstance(rule, PolicyRule)
+    # It also loads through the CLI's own path (PXQ_CONFIG), with the environment winning.
+    env_config = load_config(env={"PXQ_CONFIG": str(EXAMPLE), "PXQ_SERVER_PORT": "9090"})
+    assert env_config.server.port == 9090

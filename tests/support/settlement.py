@@ -1,0 +1,95 @@
+"""Builders for settlement tests: trainees enrolled in a class and checked in, through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.factories import auth, bureau, id_number, published_batch, regions
+from tests.support.institutions import (
+    API,
+    claimed_voucher,
+    post_scan,
+    scan_body,
+    setup_institution,
+    voucher_payload,
+)
+
+STANDARD = {"region": "320200", "project_type": "就业技能培训", "occupation": "电工", "amount_fen": 120_000}
+
+
+async def enrolled(client, env: dict[str, Any], session: str, code: str, checkin: bool = True) -> None:
+    payload = await voucher_payload(client, session, code)
+    answer = await post_scan(client, env["scanner"], scan_body(payload, "enrol", env["class"]["id"]))
+    assert answer["result"] == "ok", answer
+    if checkin:
+        answer = await post_scan(client, env["scanner"], scan_body(payload, "checkin", env["class"]["id"]))
+        assert answer["result"] == "ok", answer
+
+
+async def settlement_env(client, svc, trainees: int = 2, **batch: Any) -> dict[str, Any]:
+    """A Wuxi face-value batch (500 yuan), a subsidy standard of 1,200 yuan for electricians, an
+    institution with a class, and `trainees` trainees enrolled and checked in."""
+    await regions()
+    token = await bureau(svc)
+    b = await published_batch(client, token, **batch)
+    env = await setup_institution(client, token)
+    r = await client.put(f"{API}/admin/settlement/standards", json=STANDARD, headers=auth(token))
+    assert r.status == 200, await r.text()
+    env.update(bureau=token, batch=b, trainees=[])
+    for _ in range(trainees):
+        number = id_number()
+        session, code = await claimed_voucher(client, svc, b["id"], number=number)
+        await enrolled(client, env, session, code)
+        env["trainees"].append({"session": session, "code": code, "id_number": number})
+    return env
+
+
+async def submit(client, env: dict[str, Any], rows: Any, content_type: str = "application/json") -> Any:
+    if isinstance(rows, str):
+        data: Any = rows.encode()
+    else:
+        import json
+
+        data = json.dumps(rows, ensure_ascii=False).encode()
+    r = await client.post(
+        f"{API}/institution/classes/{env['class']['id']}/completion",
+        data=data,
+        headers={**auth(env["commissioner"]), "Content-Type": content_type},
+    )
+    assert r.status == 200, await r.text()
+    return await r.json()
+
+
+def passed(code: str, number: str = "", level: str = "五级") -> dict[str, Any]:
+    return {
+        "voucher": code,
+        "passed": "合格",
+        "certificate_kind": "职业技能等级证书",
+        "certificate_number": number or f"Z{code}",
+        "certificate_level": level,
+    }
+
+
+async def decide(client, env: dict[str, Any], claim_id: int, **body: Any) -> Any:
+    r = await client.post(f"{API}/admin/settlement/claims/{claim_id}/decision", json=body, headers=auth(env["bureau"]))
+    return r
+
+
+async def settlement_targets(client, svc, bureau_token: str) -> tuple[dict, dict]:
+    """Every settlement and archive endpoint that takes a body, with valid credentials and body
+    (for tests/test_http_errors.py): JSON targets and upload targets."""
+    env = await setup_institution(client, bureau_token)
+    commissioner = auth(env["commissioner"])
+    h = auth(bureau_token)
+    json_targets = {
+        ("PUT", f"{API}/admin/settlement/standards"): (h, STANDARD),
+        ("PUT", f"{API}/admin/settlement/ratios"): (
+            h,
+            {"region": "320200", "eligible_group": "失业人员", "ratio_permille": 800},
+        ),
+        ("POST", f"{API}/admin/settlement/claims/1/decision"): (h, {"decision": "reject", "reason": "材料不全"}),
+        ("POST", f"{API}/admin/settlement/classes/{env['class']['id']}/decision"): (h, {"decision": "approve"}),
+        ("POST", f"{API}/admin/archive/lookup"): (h, {"id_number": id_number()}),
+    }
+    upload_targets = {("POST", f"{API}/institution/classes/{env['class']['id']}/completion"): commissioner}
+    return json_targets, upload_targets

@@ -1,0 +1,74 @@
+"""The card center (卡券中心): batches a person may claim now, and why not for the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import (
+    Batch,
+    BatchStatus,
+    ChannelAccount,
+    DistributionMode,
+    EligibilityEntry,
+    Person,
+    Voucher,
+)
+from vouchers.claiming.claim import precheck
+from vouchers.common import errors, policy
+from vouchers.common.clock import utcnow
+from vouchers.services import Services
+
+
+@dataclass(frozen=True)
+class CardCenterEntry:
+    batch: Batch
+    claimable: bool
+    reason: str | None
+    message: str | None
+
+
+async def card_center(
+    svc: Services, account: ChannelAccount, limit: int = 50, offset: int = 0
+) -> list[CardCenterEntry]:
+    now = utcnow()
+    batches = (
+        await Batch.filter(status=BatchStatus.PUBLISHED, distribution=DistributionMode.GENERAL)
+        .prefetch_related("region")
+        .order_by("-published_at", "-id")
+        .offset(offset)
+        .limit(limit)
+    )
+    person = await Person.get_or_none(id=account.person_id) if account.person_id else None
+    claimed: set[int] = set()
+    listed: set[int] = set()
+    if person is not None:
+        ids = [b.id for b in batches]
+        claimed = set(await Voucher.filter(person_id=person.id, batch_id__in=ids).values_list("batch_id", flat=True))
+        listed = set(
+            await EligibilityEntry.filter(id_hash=person.id_hash, batch_id__in=ids).values_list("batch_id", flat=True)
+        )
+    entries = []
+    for batch in batches:
+        try:
+            await _check(svc, batch, person, claimed, listed, now)
+        except errors.DomainError as refusal:
+            entries.append(CardCenterEntry(batch, False, refusal.code, refusal.text))
+        else:
+            entries.append(CardCenterEntry(batch, True, None, None))
+    return entries
+
+
+async def _check(svc: Services, batch: Batch, person: Person | None, claimed: set[int], listed: set[int], now) -> None:
+    if person is None:
+        raise errors.IdentityRequired()
+    if batch.id in claimed:
+        raise errors.AlreadyClaimed()
+    try:
+        precheck(batch, now, None)
+    except errors.GroupRequired:
+        pass  # the trainee picks a group when claiming
+    if batch.remaining <= 0:
+        raise errors.SoldOut()
+    if batch.requires_eligibility_list and batch.id not in listed:
+        raise errors.NotEligible()
+    await policy.check_claim(svc.policy.for_region(batch.region.path), person.id, batch, now, None)

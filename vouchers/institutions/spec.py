@@ -1,0 +1,134 @@
+"""Validated inputs of the institution registry, staff, sites, classes and lessons. The API's
+OpenAPI document uses these models too."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from models import Datum, InstitutionKind
+from vouchers.batches.spec import NoNul, RegionCode
+
+Text32 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
+Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
+Password = Annotated[str, StringConstraints(min_length=10, max_length=256), NoNul]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommissionerSpec(Spec):
+    name: Text50
+    id_number: Annotated[str, StringConstraints(min_length=15, max_length=20), NoNul]
+    username: Username
+    password: Password
+
+
+class InstitutionSpec(Spec):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{7}$")] = Field(
+        description="7-digit institution code of the training system"
+    )
+    name: Text100
+    region: RegionCode
+    address: Text200
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\-() ]{5,32}$")]
+    kind: InstitutionKind
+    commissioner: CommissionerSpec
+
+
+class StaffSpec(Spec):
+    username: Username
+    password: Password
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul] = ""
+
+
+class SiteSpec(Spec):
+    name: Text100
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    datum: Datum = Field(description="Datum of the coordinates: wgs84 (GPS) or gcj02 (Chinese maps)")
+    radius_m: int = Field(ge=10, le=5000)
+
+
+class ClassSpec(Spec):
+    name: Text100
+    project_type: Text32
+    occupation: Text64 | None = None
+    start_date: date
+    end_date: date
+    site_ids: list[int] = Field(min_length=1, max_length=20)
+    capacity: int = Field(ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        if (self.end_date - self.start_date).days > 3 * 366:
+            raise ValueError("a class lasts at most three years")
+        return self
+
+
+class LessonSpec(Spec):
+    starts_at: datetime
+    ends_at: datetime
+    checkin_opens_at: datetime | None = Field(None, description="Default: 30 minutes before the start")
+    checkin_closes_at: datetime | None = Field(None, description="Default: 30 minutes after the start")
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        for name in ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a time zone (e.g. +08:00)")
+        if self.ends_at <= self.starts_at or self.ends_at - self.starts_at > timedelta(hours=24):
+            raise ValueError("a lesson ends after it starts, within 24 hours")
+        opens = self.checkin_opens_at or self.starts_at - timedelta(minutes=30)
+        closes = self.checkin_closes_at or self.starts_at + timedelta(minutes=30)
+        if closes <= opens:
+            raise ValueError("the check-in window closes after it opens")
+        # Stored and compared in UTC (SQLite compares datetimes as text).
+        self.starts_at, self.ends_at = self.starts_at.astimezone(UTC), self.ends_at.astimezone(UTC)
+        self.checkin_opens_at, self.checkin_closes_at = opens.astimezone(UTC), closes.astimezone(UTC)
+        return self
+
+
+class ScanAction(StrEnum):
+    VERIFY = "verify"  # 验券: is it genuine and valid here? Changes nothing.
+    ENROL = "enrol"  # 用券: bind the voucher to a class
+    CHECKIN = "checkin"  # 签到: attendance at the class's current lesson
+
+
+class ScanSpec(Spec):
+    payload: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul] = Field(
+        description="The QR text exactly as the scanner read it: the trainee's rotating voucher code"
+        " (PXQ1.V...), or the static card-pass code of the Alipay card pack (PXQ1.P...), which verify"
+        " and enrol accept and checkin refuses (qr_static)"
+    )
+    action: ScanAction
+    class_id: int | None = Field(None, ge=1, le=2_000_000_000, description="Required for enrol and checkin")
+    lesson_id: int | None = Field(None, ge=1, le=2_000_000_000, description="Optional for checkin")
+    nonce: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = Field(
+        description="Chosen by the client per scan: sending it again returns the first answer"
+    )
+    scanned_at: datetime = Field(description="The scanner's clock when the code was read")
+    device: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
+
+
+class LocationCheckinSpec(Spec):
+    payload: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul] = Field(
+        description="The class code shown in the classroom"
+    )
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    accuracy: float = Field(ge=0, le=100_000, description="Reported accuracy in metres")
+    coord_type: Datum = Field(description="wgs84 (wx.getLocation default) or gcj02 (Alipay, Chinese maps)")

@@ -1,0 +1,112 @@
+"""Institution staff: argon2 password hashes, signed expiring tokens that a disable or a removal
+ends at once (the token carries the staff member's token version, checked on every request)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TypeVar
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise import connections
+from tortoise.expressions import F
+
+from infra.coalesce import Coalescer
+from infra.ttl_cache import TtlCache
+from models import Institution, Staff, StaffRole
+from models.scan_statements import ScanStaff, is_postgres, staff_from_row, staff_rows
+from vouchers.common import errors
+from vouchers.common.tokens import TokenClaims
+from vouchers.identity.bureau_auth import _DUMMY_HASH, _hasher, hash_password
+from vouchers.services import Services
+
+STAFF = "staff"
+
+_S = TypeVar("_S", Staff, ScanStaff)  # the full row, or the few columns the scan call reads
+MIN_PASSWORD = 10
+
+
+async def password_hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise errors.InvalidInput(f"密码至少{MIN_PASSWORD}位", field="password")
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def staff_login(svc: Services, username: str, password: str) -> tuple[Staff, str]:
+    staff = await Staff.get_or_none(username=username).prefetch_related("institution")
+    usable = staff is not None and staff.active and staff.removed_at is None
+    stored = staff.password_hash if staff is not None and usable else _DUMMY_HASH
+    try:
+        await asyncio.to_thread(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        raise errors.BadCredentials() from None
+    if staff is None or not usable:
+        raise errors.BadCredentials()
+    return staff, svc.tokens.issue(STAFF, staff.id, svc.staff_token_ttl_s, version=staff.token_version)
+
+
+async def staff_for_token(svc: Services, token: str) -> Staff:
+    return await staff_for_claims(staff_claims(svc, token))
+
+
+def staff_claims(svc: Services, token: str) -> TokenClaims:
+    """The token's claims if its signature and expiry hold; the staff row is still to be read."""
+    return svc.tokens.verify(token, STAFF)
+
+
+async def staff_for_claims(claims: TokenClaims) -> Staff:
+    # Read on every request, never cached: disabling someone must end their session at once,
+    # in every server process. The requests of one event-loop turn share one query.
+    if is_postgres(connections.get("default")):
+        row = await _staff.load(claims.subject)
+        staff = staff_from_row(row) if row is not None else None
+    else:
+        staff = await Staff.get_or_none(id=claims.subject)
+    return await admit(staff, claims)
+
+
+async def admit(staff: _S | None, claims: TokenClaims) -> _S:
+    """The staff member the token names, if still allowed in, with the institution attached."""
+    if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
+        raise errors.Unauthenticated("登录凭证已失效")
+    staff.institution = _institutions.fresh(staff.institution_id) or await _institution(staff.institution_id)
+    return staff
+
+
+async def _fetch_staff(ids: list[int]) -> list[tuple[int, dict]]:
+    return await staff_rows(connections.get("default"), ids)
+
+
+_staff: Coalescer[int, dict] = Coalescer(_fetch_staff)
+
+
+# Institutions by id, per process. Only the name and the region (whose path never changes) are
+# read from it on the scan path, so a few seconds of staleness in the name is harmless; the
+# staff row itself is read every time.
+INSTITUTION_TTL_S = 30.0
+
+
+async def _load_institution(institution_id: int) -> Institution:
+    return await Institution.get(id=institution_id).prefetch_related("region")
+
+
+_institutions: TtlCache[int, Institution] = TtlCache(_load_institution, INSTITUTION_TTL_S)
+
+
+async def _institution(institution_id: int) -> Institution:
+    return await _institutions.get(institution_id)
+
+
+async def staff_logout(staff: Staff) -> None:
+    """退出: every token of this staff member stops working at once, on every device (tokens
+    are not tracked one by one; a scan desk logs in again in seconds)."""
+    await Staff.filter(id=staff.id).update(token_version=F("token_version") + 1)
+
+
+def ensure_commissioner(staff: Staff) -> None:
+    if staff.role != StaffRole.COMMISSIONER:
+        raise errors.CommissionerOnly()
+
+
+def clear() -> None:
+    _institutions.clear()

@@ -1,0 +1,84 @@
+"""Schedule expiry reminders: one outbox row per voucher and offset, whatever the number of
+workers, restarts or repeated sweeps (the row's dedupe key is unique).
+
+Offset N days means: remind from the day N days before the last valid day, at the reminder hour.
+A voucher falls in the window of the largest offset it has reached and not the smaller one, so a
+voucher claimed three days before its end gets one reminder now and the 1-day one later, not
+two at once. Only claimed, unused vouchers are reminded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from tortoise import connections
+
+from models import OutboxMessage, Voucher, VoucherStatus
+from vouchers.common.clock import LOCAL_TZ, end_of_local_day, local_date
+
+KIND = "voucher_expiring"
+
+_PG_SQL = """
+WITH queued AS (
+    INSERT INTO outbox_message (kind, dedupe_key, person_id, voucher_id, payload, status, attempts,
+                                next_attempt_at, created_at)
+    SELECT 'voucher_expiring', 'remind:' || v.id || ':' || $3::int, v.person_id, v.id,
+           jsonb_build_object('offset_days', $3::int, 'valid_until', v.valid_until), 'pending', 0, $4, $5
+    FROM voucher v
+    WHERE v.status = 'claimed' AND v.valid_until > $1 AND v.valid_until <= $2
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS n FROM queued
+"""
+
+
+def windows(now: datetime, offsets_days: tuple[int, ...]) -> list[tuple[int, datetime, datetime]]:
+    """(offset, lower exclusive, upper inclusive) bounds of `valid_until` for each offset."""
+    today = local_date(now)
+    result = []
+    ordered = sorted(set(offsets_days), reverse=True)
+    for i, days in enumerate(ordered):
+        lower = end_of_local_day(today + timedelta(days=ordered[i + 1])) if i + 1 < len(ordered) else now
+        result.append((days, max(lower, now), end_of_local_day(today + timedelta(days=days))))
+    return result
+
+
+def send_time(now: datetime, hour: int) -> datetime:
+    at = datetime.combine(local_date(now), time(hour), LOCAL_TZ)
+    return max(now, at)
+
+
+async def schedule_reminders(now: datetime, offsets_days: tuple[int, ...], hour: int) -> int:
+    """Queue today's reminders (due at the reminder hour); returns how many were new."""
+    send_at = send_time(now, hour)
+    db = connections.get("default")
+    scheduled = 0
+    for days, lower, upper in windows(now, offsets_days):
+        if db.capabilities.dialect == "postgres":
+            _, rows = await db.execute_query(_PG_SQL, [lower, upper, days, send_at, now])
+            scheduled += rows[0]["n"]
+        else:
+            scheduled += await _schedule_orm(now, lower, upper, days, send_at)
+    return scheduled
+
+
+async def _schedule_orm(now: datetime, lower: datetime, upper: datetime, days: int, send_at: datetime) -> int:
+    """SQLite (one process): the same rows through the ORM."""
+    vouchers = await Voucher.filter(status=VoucherStatus.CLAIMED, valid_until__gt=lower, valid_until__lte=upper)
+    keys = [f"remind:{v.id}:{days}" for v in vouchers]
+    existing = set(await OutboxMessage.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    rows = [
+        OutboxMessage(
+            kind=KIND,
+            dedupe_key=key,
+            person_id=v.person_id,
+            voucher_id=v.id,
+            payload={"offset_days": days, "valid_until": v.valid_until.isoformat()},
+            next_attempt_at=send_at,
+        )
+        for v, key in zip(vouchers, keys, strict=True)
+        if key not in existing
+    ]
+    await OutboxMessage.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

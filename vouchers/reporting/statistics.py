@@ -1,0 +1,141 @@
+"""Statistics per region and period against the yearly targets (the bureau's monthly report).
+
+Figures are flows within the period (local dates, Asia/Shanghai): vouchers issued (every
+voucher that reached a person, claimed or issued from a roster), claimed by the person
+themselves, enrolled (用券), completed (results submitted), settled and the subsidy paid
+(approved), expired (validity ended unused, or voided). A voucher counts for its batch's
+region; each region's row is rolled up over the subtree below it (`Region.path` prefix), so the
+figures are read with one scan of the period's vouchers grouped by batch, then summed here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+
+from models import Batch, BureauUser, ClaimStatus, Region, RegionTarget, SettlementClaim, Voucher, VoucherStatus
+from vouchers.common import errors
+from vouchers.common.clock import LOCAL_TZ
+from vouchers.identity.bureau_auth import ensure_covers
+
+FIGURES = ("issued", "claimed", "enrolled", "completed", "settled", "expired", "subsidy_fen")
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int | None = None  # None: the whole year
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        if self.month is None:
+            start, end = datetime(self.year, 1, 1), datetime(self.year + 1, 1, 1)
+        else:
+            start = datetime(self.year, self.month, 1)
+            end = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return start.replace(tzinfo=LOCAL_TZ).astimezone(UTC), end.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+@dataclass
+class RegionFigures:
+    code: str
+    name: str
+    path: str
+    figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    issue_target: int = 0
+    use_target: int = 0
+
+    @property
+    def issue_rate(self) -> float | None:
+        """Issued against the yearly issue target (None without a target)."""
+        return round(self.figures["issued"] / self.issue_target, 4) if self.issue_target else None
+
+    @property
+    def use_rate(self) -> float | None:
+        """Enrolled (用券) against the yearly use target."""
+        return round(self.figures["enrolled"] / self.use_target, 4) if self.use_target else None
+
+
+def _between(name: str, start: datetime, end: datetime, **extra: object) -> Count:
+    """COUNT(CASE WHEN <name> in [start, end) AND <extra> THEN id END): one scan for all figures."""
+    return Count("id", _filter=Q(**{f"{name}__gte": start, f"{name}__lt": end}, **extra))
+
+
+async def _voucher_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    rows = (
+        await Voucher.filter(batch_id__in=batch_ids)
+        .filter(
+            Q(claimed_at__gte=start, claimed_at__lt=end)
+            | Q(used_at__gte=start, used_at__lt=end)
+            | Q(valid_until__gte=start, valid_until__lt=end),
+        )
+        .group_by("batch_id")
+        .annotate(
+            issued=_between("claimed_at", start, end),
+            claimed=_between("claimed_at", start, end, automatic=False),
+            enrolled=_between("used_at", start, end),
+            expired=_between("valid_until", start, end, status__in=[VoucherStatus.EXPIRED, VoucherStatus.VOIDED]),
+        )
+        .values("batch_id", "issued", "claimed", "enrolled", "expired")
+    )
+    return {r.pop("batch_id"): {k: int(v or 0) for k, v in r.items()} for r in rows}
+
+
+async def _claim_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    completed = (
+        await SettlementClaim.filter(batch_id__in=batch_ids, submitted_at__gte=start, submitted_at__lt=end)
+        .group_by("batch_id")
+        .annotate(n=Count("voucher_id", distinct=True))
+        .values_list("batch_id", "n")
+    )
+    for batch_id, n in completed:
+        out[batch_id]["completed"] = n
+    settled = (
+        await SettlementClaim.filter(
+            batch_id__in=batch_ids, status=ClaimStatus.APPROVED, decided_at__gte=start, decided_at__lt=end
+        )
+        .group_by("batch_id")
+        .annotate(n=Count("id"), paid=Sum("subsidy_fen"))
+        .values_list("batch_id", "n", "paid")
+    )
+    for batch_id, n, paid in settled:
+        out[batch_id]["settled"] = n
+        out[batch_id]["subsidy_fen"] = int(paid or 0)
+    return out
+
+
+async def region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
+    """The region (default: the user's) first, then each region directly below it, every row
+    rolled up over its subtree."""
+    root = await Region.get_or_none(code=region_code) if region_code else user.region
+    if root is None:
+        raise errors.NotFound("地区不存在")
+    ensure_covers(user, root)
+    children = await Region.filter(parent_id=root.code).order_by("code")
+    rows = [RegionFigures(r.code, r.name, r.path) for r in (root, *children)]
+    batches = await Batch.filter(region__path__startswith=root.path).values_list("id", "region__path")
+    batch_path = dict(batches)
+    start, end = period.bounds()
+    per_batch: dict[int, dict[str, int]] = {}
+    if batch_path:
+        per_batch = await _voucher_figures(list(batch_path), start, end)
+        for batch_id, figures in (await _claim_figures(list(batch_path), start, end)).items():
+            per_batch.setdefault(batch_id, {}).update(figures)
+    for batch_id, figures in per_batch.items():
+        path = batch_path[batch_id]
+        for row in rows:
+            if path == row.path or path.startswith(row.path + "/"):
+                for name, value in figures.items():
+                    row.figures[name] += value
+    targets = {
+        t.region_id: t for t in await RegionTarget.filter(region_id__in=[r.code for r in rows], year=period.year)
+    }
+    for row in rows:
+        if row.code in targets:
+            row.issue_target = targets[row.code].issue_target
+            row.use_target = targets[row.code].use_target
+    return rows

@@ -1,0 +1,100 @@
+"""Enrol a trainee with a voucher (用券): bind the voucher to a class of the institution.
+
+Region, project type, occupation, capacity and the regional policy (yearly limits, one use per
+occupation) are checked under row locks, taken in one order (person, voucher, class): two
+scanners enrolling the same trainee at once enrol once, and two enrolments of the same person's
+different vouchers cannot both slip past a yearly limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import F
+
+from models import Enrolment, Person, TrainingClass, Voucher, VoucherStatus
+from models.scan_statements import ScannedVoucher, Scanner
+from vouchers.common import errors, policy
+from vouchers.common.clock import local_date
+from vouchers.common.history import Actor, history_row
+from vouchers.common.outbox import outbox_row
+from vouchers.institutions.notices import enrolment_notice
+from vouchers.institutions.spec import ScanSpec
+from vouchers.scanning.checks import check_current, check_region
+from vouchers.scanning.outcome import Outcome, Write
+from vouchers.scanning.summary import voucher_summary
+from vouchers.services import Services
+
+
+async def class_of(staff: Scanner, class_id: int | None) -> TrainingClass:
+    if class_id is None:
+        raise errors.ClassRequired()
+    found = await TrainingClass.get_or_none(id=class_id, institution_id=staff.institution_id)
+    if found is None:
+        raise errors.ScanClassNotFound()
+    return found
+
+
+def check_fits(voucher: ScannedVoucher, training_class: TrainingClass) -> None:
+    """The voucher is for this training: project type and occupation, where the batch names them."""
+    batch = voucher.batch
+    if batch.project_types and training_class.project_type not in batch.project_types:
+        raise errors.WrongProject()
+    if batch.occupation and training_class.occupation != batch.occupation:
+        raise errors.WrongOccupation()
+
+
+async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedVoucher, now: datetime) -> Write:
+    training_class = await class_of(staff, spec.class_id)
+    # Cheap refusals first, without locks; everything is checked again under the locks.
+    check_current(voucher, now)
+    check_region(voucher, staff.institution)
+    check_fits(voucher, training_class)
+    if training_class.end_date < local_date(now):
+        raise errors.ClassEnded()
+    if voucher.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
+        # Read after the scan arrived, so the locked check below would say the same.
+        raise errors.AlreadyEnrolled()
+    rule = svc.policy.for_region(voucher.batch.region.path)
+
+    async def write(conn: Any) -> Outcome:
+        await Person.select_for_update().using_db(conn).get(id=voucher.person_id)
+        locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
+        if locked.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
+            raise errors.AlreadyEnrolled()
+        check_current(locked, now)
+        klass = await TrainingClass.select_for_update().using_db(conn).get(id=training_class.id)
+        if klass.enrolled >= klass.capacity:
+            raise errors.ClassFull()
+        try:
+            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn)
+        except errors.YearlyLimit:
+            raise errors.ScanYearlyLimit() from None
+        except errors.OccupationLimit:
+            raise errors.ScanOccupationLimit() from None
+
+        before = str(locked.status)
+        voucher.status = locked.status = VoucherStatus.ENROLLED
+        voucher.used_at = locked.used_at = now
+        voucher.used_occupation = locked.used_occupation = klass.occupation
+        await locked.save(using_db=conn, update_fields=["status", "used_at", "used_occupation", "updated_at"])
+        await TrainingClass.filter(id=klass.id).using_db(conn).update(enrolled=F("enrolled") + 1)
+        enrolment = await Enrolment.create(
+            voucher_id=locked.id, training_class_id=klass.id, enrolled_at=now, using_db=conn
+        )
+        actor = Actor("institution", str(staff.id))
+        detail = {"institution_id": staff.institution_id, "class_id": klass.id, "nonce": spec.nonce}
+        await history_row(locked, "enrolled", actor, now, before, detail=detail).save(using_db=conn)
+        await outbox_row(
+            "voucher_enrolled",
+            now,
+            person_id=locked.person_id,
+            voucher_id=locked.id,
+            payload={"institution": staff.institution.name, "class_name": klass.name},
+        ).save(using_db=conn)
+        summary = voucher_summary(voucher, svc.keys, now)
+        await enrolment_notice(staff.institution_id, klass, summary, now, locked.id, enrolment.id).save(using_db=conn)
+        return Outcome(message=f"用券成功：已报名 {klass.name}", class_id=klass.id, links=[enrolment])
+
+    return write

@@ -1,0 +1,115 @@
+"""The lifelong training archive (终身职业技能培训档案) of one person: vouchers, classes with
+their attendance, and every certificate from an approved assessment. The trainee reads their
+own; the bureau looks a person up by ID number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.functions import Count
+
+from models import Attendance, Certificate, ChannelAccount, Enrolment, Lesson, Person, Voucher
+from vouchers.claiming.wallet import effective_status
+from vouchers.common import errors
+from vouchers.common.clock import utcnow
+from vouchers.common.personal_data import PersonalDataKeys, mask_id_number, normalize_id_number
+from vouchers.scanning.summary import mask_name
+from vouchers.services import Services
+
+
+@dataclass
+class ClassEntry:
+    class_id: int
+    class_name: str
+    institution: str
+    project_type: str
+    occupation: str | None
+    start_date: str
+    end_date: str
+    voucher_code: str
+    lessons: int
+    attended: int
+    enrolled_at: datetime
+
+
+@dataclass
+class Archive:
+    holder_name: str  # masked
+    id_number: str  # masked
+    vouchers: list[dict] = field(default_factory=list)
+    classes: list[ClassEntry] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+
+
+async def archive_of(keys: PersonalDataKeys, person: Person) -> Archive:
+    now = utcnow()
+    archive = Archive(
+        holder_name=mask_name(keys.decrypt(person.name_cipher, b"name")),
+        id_number=mask_id_number(keys.decrypt(person.id_cipher, b"id")),
+    )
+    vouchers = await Voucher.filter(person_id=person.id).order_by("-claimed_at").prefetch_related("batch")
+    archive.vouchers = [
+        {
+            "code": v.code,
+            "title": v.batch.title,
+            "status": str(effective_status(v, now)),
+            "claimed_at": v.claimed_at,
+            "used_at": v.used_at,
+        }
+        for v in vouchers
+    ]
+    by_id = {v.id: v for v in vouchers}
+    enrolments = (
+        await Enrolment.filter(voucher_id__in=list(by_id), annulled_at=None)
+        .order_by("-enrolled_at")
+        .prefetch_related("training_class__institution")
+    )
+    class_ids = [e.training_class_id for e in enrolments]
+    lessons = dict(
+        await Lesson.filter(training_class_id__in=class_ids)
+        .group_by("training_class_id")
+        .annotate(n=Count("id"))
+        .values_list("training_class_id", "n")
+    )
+    attended: dict[tuple[int, int], int] = {}
+    for row in (
+        await Attendance.filter(voucher_id__in=list(by_id), annulled_at=None)
+        .group_by("voucher_id", "lesson__training_class_id")
+        .annotate(n=Count("id"))
+        .values("voucher_id", "lesson__training_class_id", "n")
+    ):
+        attended[(row["voucher_id"], row["lesson__training_class_id"])] = row["n"]
+    for e in enrolments:
+        c = e.training_class
+        archive.classes.append(
+            ClassEntry(
+                class_id=c.id,
+                class_name=c.name,
+                institution=c.institution.name,
+                project_type=c.project_type,
+                occupation=c.occupation,
+                start_date=c.start_date.isoformat(),
+                end_date=c.end_date.isoformat(),
+                voucher_code=by_id[e.voucher_id].code,
+                lessons=lessons.get(c.id, 0),
+                attended=attended.get((e.voucher_id, c.id), 0),
+                enrolled_at=e.enrolled_at,
+            )
+        )
+    archive.certificates = await Certificate.filter(person_id=person.id).order_by("-issued_at")
+    return archive
+
+
+async def my_archive(svc: Services, account: ChannelAccount) -> Archive:
+    if account.person_id is None:
+        raise errors.IdentityRequired()
+    return await archive_of(svc.keys, await Person.get(id=account.person_id))
+
+
+async def lookup_archive(svc: Services, id_number: str) -> Archive:
+    """Any bureau user may look a person up: the archive follows the person across regions."""
+    person = await Person.get_or_none(id_hash=svc.keys.id_hash(normalize_id_number(id_number)))
+    if person is None:
+        raise errors.NotFound("没有该人员的培训档案")
+    return await archive_of(svc.keys, person)

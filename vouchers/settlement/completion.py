@@ -1,0 +1,173 @@
+"""The institution submits a class's completion and assessment results (结业/考核).
+
+Each row is checked on its own and reported row by row: the voucher is enrolled in this class,
+attendance was recorded, it is not settled or already waiting for review. A good row marks the
+voucher completed (history row, notice to the trainee) and files a settlement claim: pending
+with the computed subsidy for a pass, `failed` (nothing to pay) otherwise. Each row is one
+transaction under the voucher's row lock, so two uploads of the same file file one claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models import (
+    Attendance,
+    ClaimStatus,
+    Enrolment,
+    Person,
+    SettlementClaim,
+    Staff,
+    TrainingClass,
+    Voucher,
+    VoucherStatus,
+)
+from vouchers.batches.import_report import RowProblem
+from vouchers.common import errors
+from vouchers.common.clock import utcnow
+from vouchers.common.history import Actor, history_row
+from vouchers.common.outbox import outbox_row
+from vouchers.common.personal_data import normalize_id_number
+from vouchers.institutions.staff_auth import ensure_commissioner
+from vouchers.services import Services
+from vouchers.settlement.completion_file import CompletionRow
+from vouchers.settlement.subsidy import Subsidy, compute_subsidy
+
+_OPEN = (ClaimStatus.PENDING, ClaimStatus.APPROVED)
+
+
+@dataclass
+class SubmittedRow:
+    line: int
+    voucher_code: str
+    claim_id: int
+    passed: bool
+    subsidy_fen: int
+
+
+@dataclass
+class CompletionReport:
+    total: int = 0
+    submitted: list[SubmittedRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def reject(self, line: int, error: errors.DomainError) -> None:
+        self.problems.append(RowProblem(line, error.code, error.text))
+
+
+async def submit_completion(svc: Services, staff: Staff, class_id: int, rows: list[CompletionRow]) -> CompletionReport:
+    ensure_commissioner(staff)
+    training_class = await TrainingClass.get_or_none(id=class_id, institution_id=staff.institution_id)
+    if training_class is None:
+        raise errors.ClassNotFound()
+    report = CompletionReport(total=len(rows))
+    seen: set[int] = set()
+    for row in rows:
+        try:
+            voucher = await _voucher_of(svc, training_class, row)
+            if voucher.id in seen:
+                raise errors.DuplicateRow("文件中重复的学员")
+            seen.add(voucher.id)
+            report.submitted.append(await _submit_row(staff, training_class, voucher, row))
+        except errors.DomainError as problem:
+            report.reject(row.line, problem)
+    return report
+
+
+async def _voucher_of(svc: Services, training_class: TrainingClass, row: CompletionRow) -> Voucher:
+    code = row.fields.get("voucher", "").strip().upper()
+    enrolments = Enrolment.filter(training_class_id=training_class.id, annulled_at=None)
+    if code:
+        enrolment = await enrolments.filter(voucher__code=code).first()
+    elif row.fields.get("id_number"):
+        person = await Person.get_or_none(id_hash=svc.keys.id_hash(normalize_id_number(row.fields["id_number"])))
+        enrolment = await enrolments.filter(voucher__person_id=person.id).first() if person else None
+    else:
+        raise errors.InvalidInput("缺少券码或身份证号")
+    if enrolment is None:
+        raise errors.NotInClass()
+    return await Voucher.get(id=enrolment.voucher_id).select_related("batch__region")
+
+
+async def _check(voucher: Voucher, training_class: TrainingClass, conn: Any = None) -> None:
+    if voucher.status == VoucherStatus.SETTLED:
+        raise errors.AlreadySettled()
+    if voucher.status not in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
+        raise errors.VoucherStateConflict(f"培训券当前状态（{voucher.status}）不能提交结业")
+    open_claim = await SettlementClaim.filter(voucher_id=voucher.id, status__in=_OPEN).using_db(conn).first()
+    if open_claim is not None:
+        raise errors.AlreadySettled() if open_claim.status == ClaimStatus.APPROVED else errors.AlreadySubmitted()
+    attended = (
+        await Attendance.filter(voucher_id=voucher.id, lesson__training_class_id=training_class.id, annulled_at=None)
+        .using_db(conn)
+        .exists()
+    )
+    if not attended:
+        raise errors.NoAttendance()
+
+
+async def _submit_row(
+    staff: Staff, training_class: TrainingClass, voucher: Voucher, row: CompletionRow
+) -> SubmittedRow:
+    passed = row.passed()
+    if passed is None:
+        raise errors.InvalidInput("考核结果应为 合格 或 不合格")
+    kind = row.fields.get("certificate_kind") or None
+    number = row.fields.get("certificate_number") or None
+    level = row.fields.get("certificate_level") or None
+    if any(len(v or "") > 32 for v in (kind, level)) or len(number or "") > 64:
+        raise errors.FieldTooLong("证书类别、等级不超过32个字符，编号不超过64个字符")
+    if passed and not (kind and number):
+        raise errors.CertificateRequired()
+    await _check(voucher, training_class)  # refuse early, without locks
+    subsidy = (
+        await compute_subsidy(voucher, training_class.project_type, training_class.occupation, level)
+        if passed
+        else Subsidy(0, 0, 0)
+    )
+    now = utcnow()
+    async with in_transaction() as conn:
+        locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
+        await _check(locked, training_class, conn)
+        if locked.status == VoucherStatus.ENROLLED:
+            await _complete(locked, staff, training_class, now, conn)
+        claim = await SettlementClaim.create(
+            voucher_id=locked.id,
+            batch_id=voucher.batch_id,
+            training_class_id=training_class.id,
+            institution_id=staff.institution_id,
+            passed=passed,
+            certificate_kind=kind,
+            certificate_number=number,
+            certificate_level=level,
+            standard_fen=subsidy.standard_fen,
+            ratio_permille=subsidy.ratio_permille,
+            subsidy_fen=subsidy.subsidy_fen,
+            status=ClaimStatus.PENDING if passed else ClaimStatus.FAILED,
+            submitted_by_id=staff.id,
+            submitted_at=now,
+            using_db=conn,
+        )
+    return SubmittedRow(row.line, voucher.code, claim.id, passed, subsidy.subsidy_fen)
+
+
+async def _complete(voucher: Voucher, staff: Staff, training_class: TrainingClass, now: datetime, conn: Any) -> None:
+    before = str(voucher.status)
+    voucher.status = VoucherStatus.COMPLETED
+    await voucher.save(using_db=conn, update_fields=["status", "updated_at"])
+    detail = {"institution_id": staff.institution_id, "class_id": training_class.id}
+    await history_row(voucher, "completed", Actor("institution", str(staff.id)), now, before, detail=detail).save(
+        using_db=conn
+    )
+    await outbox_row(
+        "voucher_completed",
+        now,
+        person_id=voucher.person_id,
+        voucher_id=voucher.id,
+        payload={"class_name": training_class.name},
+        dedupe_key=f"voucher_completed:{voucher.id}",
+    ).save(using_db=conn)
