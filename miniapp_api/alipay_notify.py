@@ -14,7 +14,7 @@ from aiohttp import web
 
 from miniapp_api.endpoint import read_body
 from peixunquan.alipay_setup import ALIPAY, NOTIFY_PATH
-from peixunquan.appkeys import CONFIG
+from peixunquan.appkeys import CONFIG, SERVICES
 from platforms.alipay.notifications import MalformedNotification, handle_notification, kind_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def alipay_notify(request: web.Request) -> web.Response:
             raise BadNotification("signature does not verify")
         if params.get("app_id") != client.settings.app_id:
             raise BadNotification("notification for another app")
-        fresh = await handle_notification(params, client.settings.app_id)
+        fresh = await handle_notification(request.app[SERVICES], params, client.settings.app_id)
     except (BadNotification, MalformedNotification) as exc:
         log.warning("alipay notification refused: %s", exc)
         return web.Response(status=400, text="fail")

@@ -16,10 +16,6 @@ from peixunquan.app import build_services, create_app
 from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
 from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
-from vouchers.batches import cache as batch_cache
-from vouchers.identity import sessions
-from vouchers.institutions import staff_auth
-from vouchers.scanning import recent_reads
 from vouchers.services import Services
 
 # Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).
@@ -122,10 +118,6 @@ async def db(config: Config) -> AsyncIterator[None]:
     else:
         statements = "; ".join(f"DELETE FROM {table}" for table in TABLES)
         await conn.execute_script(f"PRAGMA foreign_keys=OFF; {statements}; PRAGMA foreign_keys=ON;")
-    batch_cache.clear()
-    sessions.clear()
-    staff_auth.clear()
-    recent_reads.clear()
     yield
     await Tortoise.close_connections()
 

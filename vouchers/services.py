@@ -5,11 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vouchers.batches.cache import BatchCache
 from vouchers.claiming.gate import ClaimGate
+from vouchers.claiming.writer import ClaimWriter
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.common.policy import Policy
 from vouchers.common.tokens import TokenSigner
+from vouchers.identity.account_cache import AccountCache
+from vouchers.institutions.staff_cache import StaffCache
 from vouchers.qr.keys import QrKeyRing
+from vouchers.scanning.reads import ScanReader, new_scan_reader
+from vouchers.scanning.recent_reads import RecentReads
+from vouchers.scanning.summary import MaskedHolders
+from vouchers.scanning.writer import ScanWriter, new_scan_writer
 
 
 @dataclass
@@ -26,7 +34,20 @@ class Services:
     annul_window_s: int = 15 * 60
     fence_accuracy_cap_m: int = 100
 
+    # Per-process state: the writers, caches and coalescers of the hot paths. Each Services has
+    # its own, so a test (or a second app in one process) starts from nothing.
+    batches: BatchCache = field(default_factory=BatchCache, init=False, repr=False)
+    accounts: AccountCache = field(default_factory=AccountCache, init=False, repr=False)
+    staff: StaffCache = field(default_factory=StaffCache, init=False, repr=False)
+    claim_writer: ClaimWriter = field(default_factory=ClaimWriter, init=False, repr=False)
+    scan_writer: ScanWriter = field(default_factory=new_scan_writer, init=False, repr=False)
+    scan_reads: ScanReader = field(default_factory=new_scan_reader, init=False, repr=False)
+    recent_reads: RecentReads = field(default_factory=RecentReads, init=False, repr=False)
+    masked_holders: MaskedHolders = field(init=False, repr=False)
     _gate: ClaimGate | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.masked_holders = MaskedHolders(self.keys)
 
     @property
     def gate(self) -> ClaimGate:

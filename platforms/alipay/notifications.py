@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import AccountChannel, AlipayNotification, ChannelAccount
 from vouchers.common.clock import utcnow
-from vouchers.identity import sessions
+from vouchers.services import Services
 
 AUTH_CANCELLED = "alipay.open.auth.userauth.cancelled"
 
@@ -23,7 +23,7 @@ def kind_of(params: dict[str, str]) -> str:
     return params.get("msg_method") or params.get("notify_type") or "unknown"
 
 
-async def handle_notification(params: dict[str, str], app_id: str) -> bool:
+async def handle_notification(svc: Services, params: dict[str, str], app_id: str) -> bool:
     """Returns False when this notify_id was handled before (Alipay retrying)."""
     notify_id = params.get("notify_id", "").strip()
     if not notify_id or len(notify_id) > 128:
@@ -41,7 +41,7 @@ async def handle_notification(params: dict[str, str], app_id: str) -> bool:
     except IntegrityError:
         return False
     for account_id in unbound:  # after commit, so no request re-caches the bound account
-        sessions.forget_account(account_id)
+        svc.accounts.forget(account_id)
     return True
 
 

@@ -24,9 +24,7 @@ async def test_a_batch_whose_fixed_validity_is_over_sells_nothing(client, svc):
         valid_until_date=date(date.today().year + 1, 11, 30).isoformat(),
     )
     await Batch.filter(id=batch["id"]).update(valid_until_date=date(2021, 11, 30))
-    from vouchers.batches import cache as batch_cache
-
-    batch_cache.clear()
+    svc.batches.forget(batch["id"])
     _, session = await trainee(svc)
     response = await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))
     assert response.status == 409

@@ -19,21 +19,18 @@ async def _load(batch_id: int) -> Batch | None:
     return await Batch.get_or_none(id=batch_id).prefetch_related("region")
 
 
-_cache: TtlCache[int, Batch | None] = TtlCache(_load, TTL_S)
+class BatchCache:
+    """One per process, on `Services.batches`."""
 
+    def __init__(self, ttl_s: float = TTL_S) -> None:
+        self._cache: TtlCache[int, Batch | None] = TtlCache(_load, ttl_s)
 
-async def cached_batch(batch_id: int) -> Batch | None:
-    return await _cache.get(batch_id)
+    async def get(self, batch_id: int) -> Batch | None:
+        return await self._cache.get(batch_id)
 
+    def fresh(self, batch_id: int) -> Batch | None:
+        """The cached batch if it is fresh, without awaiting (None: ask `get`)."""
+        return self._cache.fresh(batch_id)
 
-def fresh_batch(batch_id: int) -> Batch | None:
-    """The cached batch if it is fresh, without awaiting (None: ask `cached_batch`)."""
-    return _cache.fresh(batch_id)
-
-
-def forget(batch_id: int) -> None:
-    _cache.forget(batch_id)
-
-
-def clear() -> None:
-    _cache.clear()
+    def forget(self, batch_id: int) -> None:
+        self._cache.forget(batch_id)

@@ -7,7 +7,6 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from models import Batch, BatchStatus, BureauUser, Region, ValidityMode
-from vouchers.batches import cache as batch_cache
 from vouchers.batches.spec import BatchSpec
 from vouchers.common import errors
 from vouchers.common.clock import end_of_local_day, utcnow
@@ -77,7 +76,7 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
     )
     if not updated:
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
-    batch_cache.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
+    svc.batches.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
     try:
         await svc.gate.rebuild(batch.id)
     except errors.ServiceBusy:
@@ -95,6 +94,6 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
         raise errors.BatchStateConflict("只有已发布的批次可以关闭")
     # Without this, this process's cached copy still reads "published" for up to a second, the
     # gate rebuilds with stock 0 and a trainee is told "sold_out" instead of "claim_closed".
-    batch_cache.forget(batch.id)
+    svc.batches.forget(batch.id)
     await svc.gate.forget(batch.id)
     return await get_batch(user, batch_id)

@@ -31,8 +31,6 @@ from models import (
     VoucherStatus,
 )
 from models.claim_statement import ClaimRow, supports_claim_statement
-from vouchers.batches.cache import cached_batch
-from vouchers.claiming import writer as claim_writer
 from vouchers.claiming.gate import Reservation
 from vouchers.common import errors, policy
 from vouchers.common.clock import end_of_local_day, local_date, utcnow
@@ -82,7 +80,7 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
     if account.person_id is None:
         raise errors.IdentityRequired()
     person_id = account.person_id
-    batch = await cached_batch(batch_id)
+    batch = await svc.batches.get(batch_id)
     if batch is None:
         raise errors.NotFound("批次不存在")
     now = utcnow()
@@ -137,7 +135,7 @@ async def _claim_in_transaction(
             valid_until=voucher.valid_until,
             detail_json=json.dumps({"channel": str(account.channel)}),
         )
-        voucher.id = await claim_writer.writer.write(database, batch.id, batch.voucher_type, row)
+        voucher.id = await svc.claim_writer.write(database, batch.id, batch.voucher_type, row)
         return voucher
     async with in_transaction() as conn:
         if needs_checks:

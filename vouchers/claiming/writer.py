@@ -105,5 +105,3 @@ async def _settle_one(conn: Any, batch_id: int, voucher_type: str, row: ClaimRow
         return errors.AlreadyClaimed()
     return errors.SoldOut() if voucher_id is None else voucher_id
 
-
-writer = ClaimWriter()

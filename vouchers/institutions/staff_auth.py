@@ -10,10 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import connections
 from tortoise.expressions import F
 
-from infra.coalesce import Coalescer
-from infra.ttl_cache import TtlCache
-from models import Institution, Staff, StaffRole
-from models.scan_statements import ScanStaff, is_postgres, staff_from_row, staff_rows
+from models import Staff, StaffRole
+from models.scan_statements import ScanStaff, is_postgres, staff_from_row
 from vouchers.common import errors
 from vouchers.common.tokens import TokenClaims
 from vouchers.identity.bureau_auth import _DUMMY_HASH, _hasher, hash_password
@@ -46,7 +44,7 @@ async def staff_login(svc: Services, username: str, password: str) -> tuple[Staf
 
 
 async def staff_for_token(svc: Services, token: str) -> Staff:
-    return await staff_for_claims(staff_claims(svc, token))
+    return await staff_for_claims(svc, staff_claims(svc, token))
 
 
 def staff_claims(svc: Services, token: str) -> TokenClaims:
@@ -54,47 +52,23 @@ def staff_claims(svc: Services, token: str) -> TokenClaims:
     return svc.tokens.verify(token, STAFF)
 
 
-async def staff_for_claims(claims: TokenClaims) -> Staff:
+async def staff_for_claims(svc: Services, claims: TokenClaims) -> Staff:
     # Read on every request, never cached: disabling someone must end their session at once,
     # in every server process. The requests of one event-loop turn share one query.
     if is_postgres(connections.get("default")):
-        row = await _staff.load(claims.subject)
+        row = await svc.staff.rows.load(claims.subject)
         staff = staff_from_row(row) if row is not None else None
     else:
         staff = await Staff.get_or_none(id=claims.subject)
-    return await admit(staff, claims)
+    return await admit(svc, staff, claims)
 
 
-async def admit(staff: _S | None, claims: TokenClaims) -> _S:
+async def admit(svc: Services, staff: _S | None, claims: TokenClaims) -> _S:
     """The staff member the token names, if still allowed in, with the institution attached."""
     if staff is None or not staff.active or staff.removed_at is not None or staff.token_version != claims.version:
         raise errors.Unauthenticated("登录凭证已失效")
-    staff.institution = _institutions.fresh(staff.institution_id) or await _institution(staff.institution_id)
+    staff.institution = await svc.staff.institution(staff.institution_id)
     return staff
-
-
-async def _fetch_staff(ids: list[int]) -> list[tuple[int, dict]]:
-    return await staff_rows(connections.get("default"), ids)
-
-
-_staff: Coalescer[int, dict] = Coalescer(_fetch_staff)
-
-
-# Institutions by id, per process. Only the name and the region (whose path never changes) are
-# read from it on the scan path, so a few seconds of staleness in the name is harmless; the
-# staff row itself is read every time.
-INSTITUTION_TTL_S = 30.0
-
-
-async def _load_institution(institution_id: int) -> Institution:
-    return await Institution.get(id=institution_id).prefetch_related("region")
-
-
-_institutions: TtlCache[int, Institution] = TtlCache(_load_institution, INSTITUTION_TTL_S)
-
-
-async def _institution(institution_id: int) -> Institution:
-    return await _institutions.get(institution_id)
 
 
 async def staff_logout(staff: Staff) -> None:
@@ -107,6 +81,3 @@ def ensure_commissioner(staff: Staff) -> None:
     if staff.role != StaffRole.COMMISSIONER:
         raise errors.CommissionerOnly()
 
-
-def clear() -> None:
-    _institutions.clear()

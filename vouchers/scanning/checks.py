@@ -5,26 +5,18 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 
-from infra.grouped import Grouped
 from models import Institution, Voucher, VoucherStatus
 from models.scan_statements import (
-    ScanFound,
     ScanKey,
     ScannedVoucher,
     ScanRead,
     ScanStaff,
-    held_connection,
-    orm_scan_found,
-    scan_rows,
 )
-from vouchers.batches.cache import cached_batch, fresh_batch
 from vouchers.common import errors
-from vouchers.common.clock import utcnow
 from vouchers.common.tokens import TokenClaims
 from vouchers.institutions.staff_auth import admit
-from vouchers.scanning import recent_reads
+from vouchers.services import Services
 
 _REFUSED = {
     VoucherStatus.REVOKED: errors.VoucherRevoked,
@@ -34,19 +26,8 @@ _REFUSED = {
 }
 
 
-async def _read_group(conn: Any, keys: list[ScanKey]) -> list[ScanFound | BaseException | None]:
-    now = utcnow()
-    if conn is None:  # SQLite: through the ORM, one key at a time
-        return [await orm_scan_found(key, now) for key in keys]
-    return list(await scan_rows(conn, keys, now))
-
-
-# Concurrent scans read their staff members, vouchers (and check-in context) together, with one
-# statement on a held connection.
-_reads: Grouped[ScanKey, ScanFound | None] = Grouped(held_connection, _read_group)
-
-
 async def read_scanned(
+    svc: Services,
     claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None, *, reuse: bool = False
 ) -> tuple[ScanStaff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
@@ -57,18 +38,18 @@ async def read_scanned(
     With `reuse` (a verify), an earlier verify's read of this code may be answered instead
     (`ScanRead.reused`): the scan's record must then be written with its row versions, which the
     insert checks (`vouchers.scanning.recent_reads`)."""
-    recalled = recent_reads.recall(claims.subject, claims.version, code) if reuse else None
+    recalled = svc.recent_reads.recall(claims.subject, claims.version, code) if reuse else None
     if recalled is not None:
-        staff, read = await admit(recalled[0], claims), ScanRead(recalled[1], reused=True)
+        staff, read = await admit(svc, recalled[0], claims), ScanRead(recalled[1], reused=True)
     else:
-        found = await _reads.submit(ScanKey(claims.subject, code, class_id, lesson_id))
-        staff = await admit(found[0] if found else None, claims)
+        found = await svc.scan_reads.submit(ScanKey(claims.subject, code, class_id, lesson_id))
+        staff = await admit(svc, found[0] if found else None, claims)
         read = found[1] if found else None
         if reuse and read is not None:
-            recent_reads.remember(staff, read.voucher)
+            svc.recent_reads.remember(staff, read.voucher)
     if read is not None:
         # The per-process batch cache: a batch's rules are fixed once published.
-        batch = fresh_batch(read.voucher.batch_id) or await cached_batch(read.voucher.batch_id)
+        batch = svc.batches.fresh(read.voucher.batch_id) or await svc.batches.get(read.voucher.batch_id)
         assert batch is not None  # restricted foreign key
         read.voucher.batch = batch
     return staff, read

@@ -93,7 +93,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
             voucher_id=locked.id,
             payload={"institution": staff.institution.name, "class_name": klass.name},
         ).save(using_db=conn)
-        summary = voucher_summary(voucher, svc.keys, now)
+        summary = voucher_summary(voucher, svc.masked_holders, now)
         await enrolment_notice(staff.institution_id, klass, summary, now, locked.id, enrolment.id).save(using_db=conn)
         return Outcome(message=f"用券成功：已报名 {klass.name}", class_id=klass.id, links=[enrolment])
 

@@ -19,36 +19,34 @@ from models.scan_statements import ScannedVoucher, ScanStaff
 
 MAX_ENTRIES = 20_000  # about 1 KB each; a desk re-scans its trainees within minutes
 
-_vouchers: dict[str, ScannedVoucher] = {}
-_staff: dict[int, ScanStaff] = {}
 
+class RecentReads:
+    """One per process, on `Services.recent_reads`."""
 
-def recall(staff_id: int, token_version: int, code: str) -> tuple[ScanStaff, ScannedVoucher] | None:
-    """The staff member and voucher as last read, if both were; a staff row read for another
-    token version (logged out since, or a token older than the row) is not used."""
-    voucher = _vouchers.get(code)
-    staff = _staff.get(staff_id)
-    if voucher is None or staff is None or staff.token_version != token_version:
-        return None
-    return staff, voucher
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._vouchers: dict[str, ScannedVoucher] = {}
+        self._staff: dict[int, ScanStaff] = {}
 
+    def recall(self, staff_id: int, token_version: int, code: str) -> tuple[ScanStaff, ScannedVoucher] | None:
+        """The staff member and voucher as last read, if both were; a staff row read for another
+        token version (logged out since, or a token older than the row) is not used."""
+        voucher = self._vouchers.get(code)
+        staff = self._staff.get(staff_id)
+        if voucher is None or staff is None or staff.token_version != token_version:
+            return None
+        return staff, voucher
 
-def remember(staff: ScanStaff, voucher: ScannedVoucher) -> None:
-    if voucher.versions is None:  # no row versions to check it by (SQLite)
-        return
-    if len(_vouchers) >= MAX_ENTRIES:
-        _vouchers.clear()
-    if len(_staff) >= MAX_ENTRIES:
-        _staff.clear()
-    _vouchers[voucher.code] = voucher
-    _staff[staff.id] = staff
+    def remember(self, staff: ScanStaff, voucher: ScannedVoucher) -> None:
+        if voucher.versions is None:  # no row versions to check it by (SQLite)
+            return
+        if len(self._vouchers) >= self.max_entries:
+            self._vouchers.clear()
+        if len(self._staff) >= self.max_entries:
+            self._staff.clear()
+        self._vouchers[voucher.code] = voucher
+        self._staff[staff.id] = staff
 
-
-def forget(staff_id: int, code: str) -> None:
-    _vouchers.pop(code, None)
-    _staff.pop(staff_id, None)
-
-
-def clear() -> None:
-    _vouchers.clear()
-    _staff.clear()
+    def forget(self, staff_id: int, code: str) -> None:
+        self._vouchers.pop(code, None)
+        self._staff.pop(staff_id, None)

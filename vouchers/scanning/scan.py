@@ -34,13 +34,11 @@ from vouchers.institutions.notices import anomaly_notice
 from vouchers.institutions.spec import ScanAction, ScanSpec
 from vouchers.institutions.staff_auth import staff_for_claims
 from vouchers.qr import codes as qr
-from vouchers.scanning import recent_reads
 from vouchers.scanning.checkin import ScanCheckin, checkin_by_scan
 from vouchers.scanning.checks import check_usable, read_scanned
 from vouchers.scanning.enrol import enrol
 from vouchers.scanning.outcome import Const, Outcome, Write
 from vouchers.scanning.summary import voucher_summary
-from vouchers.scanning.writer import writer as scan_writer
 from vouchers.services import Services
 
 ERROR = "error"
@@ -93,14 +91,14 @@ async def scan(svc: Services, claims: TokenClaims, spec: ScanSpec) -> ScanReply:
     try:
         subject = qr.read(svc.qr, spec.payload, qr.VOUCHER, static_ok=not checkin)
     except errors.ScanRefused as exc:
-        return await _refused(svc, await staff_for_claims(claims), spec, None, now, exc)
+        return await _refused(svc, await staff_for_claims(svc, claims), spec, None, now, exc)
     verify = spec.action == ScanAction.VERIFY
     try:
         return await _scan_read(svc, claims, spec, subject.ident, now, reuse=verify)
     except ReadChanged:
         # A verify answered on an earlier verify's read, which has changed since: nothing was
         # written. Answer it again on a fresh read.
-        recent_reads.forget(claims.subject, subject.ident)
+        svc.recent_reads.forget(claims.subject, subject.ident)
         return await _scan_read(svc, claims, spec, subject.ident, now, reuse=False)
 
 
@@ -108,7 +106,7 @@ async def _scan_read(
     svc: Services, claims: TokenClaims, spec: ScanSpec, code: str, now: datetime, *, reuse: bool
 ) -> ScanReply:
     class_id = spec.class_id if spec.action == ScanAction.CHECKIN else None
-    staff, read = await read_scanned(claims, code, class_id, spec.lesson_id, reuse=reuse)
+    staff, read = await read_scanned(svc, claims, code, class_id, spec.lesson_id, reuse=reuse)
     voucher = read.voucher if read is not None else None
     # A reused read is written with the row versions it saw: the insert checks they are current.
     seen = read.voucher.versions if read is not None and read.reused else None
@@ -162,7 +160,7 @@ async def _record(
         # Nothing to write but the record: group-committed with the records of other scans.
         outcome = write.outcome
         answer = _answer(svc, spec, voucher, now, outcome)
-        scan_id = await scan_writer.submit(_row(staff, spec, voucher, now, outcome, answer, seen))
+        scan_id = await svc.scan_writer.submit(_row(staff, spec, voucher, now, outcome, answer, seen))
         if scan_id is not None:
             return _answered(answer, outcome, scan_id, now)
         return await _replay_or(svc, staff, spec, voucher, now, write, anomaly)
@@ -237,7 +235,7 @@ def _answer_json(
             "action": str(spec.action),
             "class_id": outcome.class_id,
             "lesson_id": outcome.lesson_id,
-            "voucher": voucher_summary(voucher, svc.keys, now) if voucher is not None else None,
+            "voucher": voucher_summary(voucher, svc.masked_holders, now) if voucher is not None else None,
             **outcome.extra,
         }
     )

@@ -20,23 +20,31 @@ def mask_name(name: str) -> str:
 # Masked holder fields by ciphertext: a trainee is scanned at every lesson, and two AES-GCM
 # decryptions per scan were a visible share of the call. Only the masked text is kept.
 MASKED_CACHE_SIZE = 100_000
-_masked: dict[tuple[str, str], tuple[str, str]] = {}
 
 
-def masked_holder(name_cipher: str, id_cipher: str, keys: PersonalDataKeys) -> tuple[str, str]:
-    hit = _masked.get((name_cipher, id_cipher))
-    if hit is None:
-        hit = (mask_name(keys.decrypt(name_cipher, b"name")), mask_id_number(keys.decrypt(id_cipher, b"id")))
-        if len(_masked) >= MASKED_CACHE_SIZE:
-            _masked.clear()
-        _masked[(name_cipher, id_cipher)] = hit
-    return hit
+class MaskedHolders:
+    """One per process, on `Services.masked_holders`: built on the process's keys."""
+
+    def __init__(self, keys: PersonalDataKeys, size: int = MASKED_CACHE_SIZE) -> None:
+        self.keys = keys
+        self.size = size
+        self._masked: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def of(self, name_cipher: str, id_cipher: str) -> tuple[str, str]:
+        hit = self._masked.get((name_cipher, id_cipher))
+        if hit is None:
+            keys = self.keys
+            hit = (mask_name(keys.decrypt(name_cipher, b"name")), mask_id_number(keys.decrypt(id_cipher, b"id")))
+            if len(self._masked) >= self.size:
+                self._masked.clear()
+            self._masked[(name_cipher, id_cipher)] = hit
+        return hit
 
 
-def voucher_summary(voucher: ScannedVoucher, keys: PersonalDataKeys, now: datetime) -> dict[str, Any]:
+def voucher_summary(voucher: ScannedVoucher, holders: MaskedHolders, now: datetime) -> dict[str, Any]:
     batch = voucher.batch
     assert batch is not None
-    holder_name, holder_id_number = masked_holder(voucher.holder_name_cipher, voucher.holder_id_cipher, keys)
+    holder_name, holder_id_number = holders.of(voucher.holder_name_cipher, voucher.holder_id_cipher)
     return {
         "code": voucher.code,
         "status": str(effective_status(voucher, now)),

@@ -31,4 +31,9 @@ def _repeat_of(first: int | BaseException | None) -> BaseException | None:
     return ReadChanged() if isinstance(first, ReadChanged) else None
 
 
-writer: Grouped[ScanRow, int | None] = Grouped(held_connection, _insert_group)
+ScanWriter = Grouped[ScanRow, int | None]
+
+
+def new_scan_writer() -> ScanWriter:
+    """One per process, on `Services.scan_writer`."""
+    return Grouped(held_connection, _insert_group)

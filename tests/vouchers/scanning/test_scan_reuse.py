@@ -21,7 +21,6 @@ from tests.support.institutions import (
     staff_login,
     voucher_payload,
 )
-from vouchers.scanning import checks as voucher_checks
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ async def env(client, svc, monkeypatch):
     env.update(bureau=token, session=session, code=code)
     env["payload"] = await voucher_payload(client, session, code)
     # Count the database reads of scans, to know which verifies reused one.
-    reads = voucher_checks._reads
+    reads = svc.scan_reads
     env["reads"] = 0
     submit = reads.submit
 
