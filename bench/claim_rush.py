@@ -602,9 +602,9 @@ async def create_trainees(svc: Any, count: int) -> list[str]:
 
 
 async def load_data(env: dict[str, str], persons: int) -> list[str]:
+    from models.database import close_db, init_db
     from peixunquan.app import build_services
     from peixunquan.config import load_config, load_secret
-    from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_regions
     from peixunquan.redis_client import connect_redis
     from vouchers.identity.bureau_auth import create_bureau_user

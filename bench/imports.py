@@ -83,7 +83,7 @@ async def prepare(database_url: str, secret: bytes, year: int, vouchers: int) ->
     import asyncpg
 
     from models import Batch, BatchStatus, DistributionMode, ValidityMode, ValueMode
-    from peixunquan.db import close_db, init_db
+    from models.database import close_db, init_db
     from peixunquan.demo import load_regions
     from vouchers.common.personal_data import PersonalDataKeys, check_digit
     from vouchers.identity.bureau_auth import create_bureau_user

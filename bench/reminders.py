@@ -73,7 +73,7 @@ async def load(database_url: str, vouchers: int, spread_days: int) -> int:
     import asyncpg
 
     from models import Batch, BatchStatus, DistributionMode, ValidityMode, ValueMode
-    from peixunquan.db import close_db, init_db, migrate
+    from models.database import close_db, init_db, migrate
     from peixunquan.demo import load_regions
     from vouchers.common.clock import end_of_local_day, local_date, utcnow
     from vouchers.identity.bureau_auth import create_bureau_user
@@ -122,7 +122,7 @@ async def load(database_url: str, vouchers: int, spread_days: int) -> int:
 
 
 async def sweep(database_url: str) -> tuple[int, float]:
-    from peixunquan.db import close_db, init_db
+    from models.database import close_db, init_db
     from vouchers.common.clock import utcnow
     from vouchers.notices.reminders import schedule_reminders
 
@@ -145,7 +145,7 @@ async def _deliver(database_url: str, redis_url: str, url: str, rate: int, secon
     from channels.wechat.client import WechatClient
     from channels.wechat.sandbox import SandboxState
     from jobs.delivery import Attempt, Deliverer, DeliverySettings
-    from peixunquan.db import close_db, init_db
+    from models.database import close_db, init_db
     from peixunquan.redis_client import connect_redis
 
     await init_db(database_url)

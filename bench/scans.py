@@ -204,9 +204,9 @@ async def run_phase(
 
 
 async def load_data(env: dict[str, str], base: str, trainees: int, scanners: int) -> dict[str, Any]:
+    from models.database import close_db, init_db
     from peixunquan.app import build_services
     from peixunquan.config import load_config, load_secret
-    from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_regions
     from peixunquan.redis_client import connect_redis
     from vouchers.identity.bureau_auth import create_bureau_user

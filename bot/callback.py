@@ -21,18 +21,16 @@ from bot.handlers import BotContext, router
 from bot.inbound import MAX_BODY, BadMessage, Inbound, inbound, parse_xml
 from bot.replies import text_reply_xml
 from channels import errors as channel_errors
-from peixunquan.appkeys import CONFIG, SERVICES
-from peixunquan.wechat_setup import WECHAT
+from peixunquan.appkeys import BOT_BACKGROUND, CONFIG, SERVICES, WECHAT
 
 log = logging.getLogger(__name__)
 
 PATH = "/wechat/official"
 REPLY_BUDGET_S = 0.8  # under the one second we promise, leaving time to encrypt and send
-BACKGROUND = web.AppKey("wechat_bot_background", set)
 
 
 def setup_routes(app: web.Application) -> None:
-    app[BACKGROUND] = set()
+    app[BOT_BACKGROUND] = set()
     app.router.add_get(PATH, verify_url)
     app.router.add_post(PATH, receive)
     app.on_shutdown.append(_finish_background)
@@ -119,7 +117,7 @@ async def _reply_once(request: web.Request, message: Inbound) -> str:
         text = await asyncio.wait_for(asyncio.shield(task), REPLY_BUDGET_S)
     except TimeoutError:
         # Too slow for a passive reply: answer "success" now, send the text later.
-        background = request.app[BACKGROUND]
+        background = request.app[BOT_BACKGROUND]
         later = asyncio.ensure_future(_answer_later(ctx, message, task))
         background.add(later)
         later.add_done_callback(background.discard)
@@ -142,6 +140,6 @@ async def _answer_later(ctx: BotContext, message: Inbound, task: asyncio.Future[
 
 
 async def _finish_background(app: web.Application) -> None:
-    pending = list(app[BACKGROUND])
+    pending = list(app[BOT_BACKGROUND])
     if pending:
         await asyncio.wait(pending, timeout=5)

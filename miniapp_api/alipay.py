@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field, StrictBool, StringConstraints
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import AccountChannel, ChannelAccount
-from peixunquan.alipay_setup import ALIPAY
-from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.appkeys import ALIPAY, CONFIG, SERVICES
 from platforms.alipay.card_pack import add_to_card_pack
 from platforms.alipay.face_verification import confirm_alipay_verification, start_alipay_verification
 from platforms.alipay.login import alipay_login

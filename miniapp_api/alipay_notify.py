@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from miniapp_api.endpoint import read_body
-from peixunquan.alipay_setup import ALIPAY, NOTIFY_PATH
-from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.appkeys import ALIPAY, CONFIG, SERVICES
 from platforms.alipay.notifications import MalformedNotification, handle_notification, kind_of
 
 log = logging.getLogger(__name__)
+
+NOTIFY_PATH = "/alipay/notify"  # the notify_url Alipay posts to (set on every call we make)
 
 CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gbk", "gb2312": "gbk", "gb18030": "gb18030"}
 

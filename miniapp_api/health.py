@@ -8,8 +8,8 @@ from aiohttp import web
 
 from miniapp_api.endpoint import endpoint, json_response
 from miniapp_api.schemas import Health
+from models.database import database_ok
 from peixunquan.appkeys import SERVICES
-from peixunquan.db import database_ok
 
 TIMEOUT_S = 2.0
 

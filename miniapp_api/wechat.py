@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import ChannelAccount
-from peixunquan.appkeys import SERVICES
-from peixunquan.wechat_setup import WECHAT
+from peixunquan.appkeys import SERVICES, WECHAT
 from platforms.wechat.face_verification import confirm_wechat_verification, start_wechat_verification
 from platforms.wechat.login import login_with_code
 from vouchers.batches.spec import NoNul

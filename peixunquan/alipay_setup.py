@@ -19,13 +19,9 @@ from aiohttp import web
 from channels.alipay import keys
 from channels.alipay.client import AlipayClient, AlipaySettings
 from channels.alipay.sandbox import PREFIX, SandboxAlipay, sandbox_app
-from peixunquan.appkeys import HTTP
+from miniapp_api.alipay_notify import NOTIFY_PATH
+from peixunquan.appkeys import ALIPAY, ALIPAY_SANDBOX, HTTP
 from peixunquan.config import Config, ConfigError
-
-ALIPAY = web.AppKey("alipay", AlipayClient)
-ALIPAY_SANDBOX = web.AppKey("alipay_sandbox", SandboxAlipay)
-NOTIFY_PATH = "/alipay/notify"
-
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 

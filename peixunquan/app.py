@@ -4,55 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
+import bot
+import miniapp_api
 import web as pages
-from miniapp_api import error_middleware, latency_middleware, setup_routes
+from miniapp_api import error_middleware, latency_middleware
 from models import Batch, BatchStatus, DistributionMode
+from models.database import close_db, init_db
 from peixunquan.alipay_setup import setup_alipay
 from peixunquan.appkeys import CONFIG, HTTP, SERVICES
-from peixunquan.config import Config, ConfigError
-from peixunquan.db import close_db, init_db
+from peixunquan.config import Config
 from peixunquan.redis_client import connect_redis
+from peixunquan.runtime import build_services
 from peixunquan.wechat_setup import setup_wechat
 from peixunquan.worker_setup import running_worker
 from vouchers.common.errors import ServiceBusy
-from vouchers.qr.keys import QrKeyError, QrKeyRing
 from vouchers.services import Services
 
 log = logging.getLogger(__name__)
-
-
-def build_services(config: Config, redis: Any) -> Services:
-    return Services.from_secret(
-        config.secret,
-        redis,
-        policy=config.policy,
-        bureau_token_ttl_s=config.security.bureau_token_ttl_s,
-        session_token_ttl_s=config.security.session_token_ttl_s,
-        qr=load_qr_keys(config),
-        staff_token_ttl_s=config.institutions.staff_token_ttl_s,
-        annul_window_s=config.institutions.annul_window_s,
-        fence_accuracy_cap_m=config.institutions.fence_accuracy_cap_m,
-    )
-
-
-def load_qr_keys(config: Config) -> QrKeyRing:
-    inst = config.institutions
-    try:
-        return QrKeyRing.load(
-            inst.qr_keys_dir,
-            generate=inst.generate_missing_qr_key,
-            step_s=inst.qr_step_s,
-            tolerance_steps=inst.qr_tolerance_steps,
-        )
-    except QrKeyError as exc:
-        raise ConfigError("institutions.qr_keys_dir", str(exc)) from None
 
 
 def create_app(config: Config, *, services: Services | None = None, manage_db: bool = True) -> web.Application:
@@ -69,9 +43,11 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
     setup_alipay(app, config)
     if config.worker.embedded:
         app.cleanup_ctx.append(_embedded_worker)
-    setup_routes(app)
-    pages.setup_routes(app)
     setup_wechat(app, config)
+    # Every edge's routes, here and nowhere else.
+    miniapp_api.setup_routes(app)
+    pages.setup_routes(app)
+    bot.setup_routes(app)
     return app
 
 

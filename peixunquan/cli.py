@@ -8,12 +8,11 @@ import contextlib
 import gc
 import signal
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from peixunquan.config import Config, ConfigError, load_config, load_secret
 from peixunquan.logs import setup_logging
+from peixunquan.runtime import new_event_loop, open_services, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,23 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-
-        return uvloop.new_event_loop()
-    except ImportError:
-        return asyncio.new_event_loop()
-
-
-def _run(coro: Coroutine[Any, Any, None]) -> None:
-    loop = _new_loop()
-    try:
-        loop.run_until_complete(coro)
-    finally:
-        loop.close()
-
-
 def _serve(config: Config) -> int:
     from aiohttp import web
 
@@ -98,7 +80,7 @@ def _serve(config: Config) -> int:
         port=config.server.port,
         print=None,
         access_log=None,
-        loop=_new_loop(),
+        loop=new_event_loop(),
     )
     return 0
 
@@ -113,30 +95,22 @@ async def _settle_heap(app: object) -> None:
 
 
 def _migrate(config: Config) -> int:
-    from peixunquan.db import migrate
+    from models.database import migrate
 
-    _run(migrate(config.database.url))
+    run(migrate(config.database.url))
     print("migrations applied")
     return 0
 
 
 def _demo(config: Config) -> int:
-    from peixunquan.app import build_services
-    from peixunquan.db import close_db, init_db
     from peixunquan.demo import load_demo
-    from peixunquan.redis_client import connect_redis
 
-    async def run() -> None:
-        await init_db(config.database.url)
-        services = build_services(config, connect_redis(config.redis.url))
-        try:
+    async def demo() -> None:
+        async with open_services(config) as services:
             for line in await load_demo(services, Path("var")):
                 print(line)
-        finally:
-            await services.redis.aclose()
-            await close_db()
 
-    _run(run())
+    run(demo())
     return 0
 
 
@@ -144,27 +118,18 @@ def _worker(config: Config) -> int:
     import aiohttp
 
     from jobs.worker import run_worker
-    from peixunquan.app import build_services
-    from peixunquan.db import close_db, init_db
-    from peixunquan.redis_client import connect_redis
     from peixunquan.worker_setup import build_jobs
 
-    async def run() -> None:
+    async def work() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await init_db(config.database.url)
-        services = build_services(config, connect_redis(config.redis.url))
-        try:
-            async with aiohttp.ClientSession() as http:
-                await run_worker(services, stop, build_jobs(config, services, http))
-        finally:
-            await services.redis.aclose()
-            await close_db()
+        async with open_services(config) as services, aiohttp.ClientSession() as http:
+            await run_worker(services, stop, build_jobs(config, services, http))
 
-    _run(run())
+    run(work())
     return 0
 
 

@@ -9,32 +9,20 @@ from pathlib import Path
 from tqdm import tqdm
 
 from peixunquan.config import Config
+from peixunquan.runtime import open_services, run
 
 EXIT_REJECTED_ROWS = 3  # the import ran, some rows were refused (listed on stdout)
 
 
 def import_roster_command(config: Config, path: str, batch_id: int, username: str | None) -> int:
-    from peixunquan.app import build_services
-    from peixunquan.cli import _run
-    from peixunquan.db import close_db, init_db
-    from peixunquan.redis_client import connect_redis
-
     raw = Path(path).read_bytes()
     content_type = "application/json" if path.lower().endswith(".json") else "text/csv"
-    status = 0
 
-    async def run() -> None:
-        nonlocal status
-        await init_db(config.database.url)
-        services = build_services(config, connect_redis(config.redis.url))
-        try:
-            status = await _import(services, raw, content_type, batch_id, username)
-        finally:
-            await services.redis.aclose()
-            await close_db()
+    async def import_file() -> int:
+        async with open_services(config) as services:
+            return await _import(services, raw, content_type, batch_id, username)
 
-    _run(run())
-    return status
+    return run(import_file())
 
 
 async def _import(services, raw: bytes, content_type: str, batch_id: int, username: str | None) -> int:

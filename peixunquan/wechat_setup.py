@@ -9,30 +9,19 @@ the worker reaches the sandbox through the same public address, and a production
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
-from channels.wechat.client import WechatClient
+from channels.wechat.client import WechatClient, WechatClients
 from channels.wechat.sandbox import create_sandbox
-from peixunquan.appkeys import CONFIG, SERVICES
+from peixunquan.appkeys import CONFIG, SERVICES, WECHAT, WECHAT_SANDBOX
 from peixunquan.config import Config
 
 SANDBOX_PREFIX = "/_sandbox/wechat"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-@dataclass
-class WechatClients:
-    session: aiohttp.ClientSession
-    miniapp: WechatClient
-    official: WechatClient
-
-
-WECHAT = web.AppKey("wechat", WechatClients)
-SANDBOX_APP = web.AppKey("wechat_sandbox", web.Application)
 
 
 def sandbox_is_local(config: Config) -> bool:
@@ -45,9 +34,6 @@ def sandbox_is_local(config: Config) -> bool:
 
 
 def setup_wechat(app: web.Application, config: Config) -> None:
-    import bot  # the Official Account callback; imported here because bot needs WECHAT
-
-    bot.setup_routes(app)
     if sandbox_is_local(config):
         sandbox = create_sandbox(
             {
@@ -55,7 +41,7 @@ def setup_wechat(app: web.Application, config: Config) -> None:
                 config.wechat_official.app_id: config.wechat_official.secret,
             }
         )
-        app[SANDBOX_APP] = sandbox
+        app[WECHAT_SANDBOX] = sandbox
         app.add_subapp(SANDBOX_PREFIX, sandbox)
     app.cleanup_ctx.append(_clients)
 
@@ -89,7 +75,7 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     redis = app[SERVICES].redis
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=config.wechat.timeout_s))
-    local = SANDBOX_APP in app
+    local = WECHAT_SANDBOX in app
     mp = replace(config.wechat, api_base=_own_sandbox(config, config.wechat.api_base)) if local else config.wechat
     oa = config.wechat_official
     if local:

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from tortoise import Tortoise, connections
 
-from peixunquan.app import build_services, create_app
+from models.database import init_db, is_postgres, migrate
+from peixunquan.app import create_app
 from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
-from peixunquan.db import init_db, is_postgres, migrate
 from peixunquan.redis_client import connect_redis
+from peixunquan.runtime import build_services
 from vouchers.services import Services
 
 # Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).

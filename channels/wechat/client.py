@@ -185,3 +185,13 @@ class WechatClient:
         if errcode:
             raise error_for(errcode, str(result.get("errmsg", "")))
         return result
+
+
+@dataclass
+class WechatClients:
+    """The two WeChat apps we call, sharing one HTTP session: the mini program and the Official
+    Account."""
+
+    session: aiohttp.ClientSession
+    miniapp: WechatClient
+    official: WechatClient

@@ -145,7 +145,8 @@ async def test_a_group_insert_goes_in_one_order_and_answers_in_the_callers_order
     # ReadChanged for a reused read found out of date (left out of the statement's rows).
     import orjson
 
-    from models.scan_statements import ReadChanged, ScanRow, insert_scans
+    from models.sql.scan import insert_scans
+    from models.sql.scan_rows import ReadChanged, ScanRow
     from vouchers.common.clock import utcnow
 
     class Connection:
@@ -183,7 +184,7 @@ def test_grouped_rows_send_a_time_without_an_offset_as_utc():
 
     import orjson
 
-    from models.scan_statements import _json_rows
+    from models.sql.json_rows import json_rows
 
-    (row,) = orjson.loads(_json_rows([{"scanned_at": datetime(2026, 3, 1, 8, 30)}]))
+    (row,) = orjson.loads(json_rows([{"scanned_at": datetime(2026, 3, 1, 8, 30)}]))
     assert datetime.fromisoformat(row["scanned_at"]) == datetime.fromisoformat("2026-03-01T08:30:00+00:00")

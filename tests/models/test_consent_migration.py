@@ -8,7 +8,7 @@ import pytest
 from tortoise import Tortoise, connections
 
 from models import AccountChannel, ChannelAccount, Person, SubscriptionConsent
-from peixunquan.db import init_db, migrate
+from models.database import init_db, migrate
 from vouchers.notices.consent import record_consents, use_consent
 
 BEFORE = "models.0006_settlement"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from tortoise import Tortoise, connections
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from peixunquan.db import init_db, is_postgres, migrate, tortoise_config
+from models.database import init_db, is_postgres, migrate, tortoise_config
 
 BEFORE_0010 = "models.0009_lesson_class_index"
 

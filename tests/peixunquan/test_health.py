@@ -7,9 +7,10 @@ import time
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise import Tortoise
 
-from peixunquan.app import build_services, create_app
-from peixunquan.db import init_db, migrate
+from models.database import init_db, migrate
+from peixunquan.app import create_app
 from peixunquan.redis_client import connect_redis
+from peixunquan.runtime import build_services
 
 NOTHING_LISTENS = "127.0.0.1:1"
 

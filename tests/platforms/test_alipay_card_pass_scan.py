@@ -15,9 +15,9 @@ from pathlib import Path
 from PIL import Image
 
 from models import AlipayPass, ScanRecord
-from peixunquan.app import load_qr_keys
 from peixunquan.appkeys import SERVICES
 from peixunquan.config import Config
+from peixunquan.runtime import load_qr_keys
 from platforms.alipay.card_pack import PASS_RESIGN, sync_card_pack
 from tests.support import factories
 from tests.support.alipay import ID_NUMBER, NAME, AlipayEnv

@@ -14,9 +14,8 @@ from channels.alipay.client import AlipayClient
 from channels.alipay.sandbox import SandboxAlipay
 from jobs.alipay_pass_delivery import senders
 from models import OutboxMessage, OutboxStatus
-from peixunquan.alipay_setup import ALIPAY, ALIPAY_SANDBOX
 from peixunquan.app import create_app
-from peixunquan.appkeys import SERVICES
+from peixunquan.appkeys import ALIPAY, ALIPAY_SANDBOX, SERVICES
 from peixunquan.config import Config
 from tests.support import factories
 from vouchers.common.clock import utcnow

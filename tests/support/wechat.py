@@ -14,10 +14,11 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner, to_text
 
 from bot.callback import PATH
+from channels.wechat.client import WechatClients
 from channels.wechat.sandbox import STATE, SandboxState, create_sandbox
 from peixunquan.app import create_app
+from peixunquan.appkeys import WECHAT
 from peixunquan.config import Config
-from peixunquan.wechat_setup import WECHAT, WechatClients
 from tests.support.factories import auth
 from vouchers.services import Services
 

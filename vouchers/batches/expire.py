@@ -16,36 +16,13 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models import Batch, Voucher, VoucherStatus
+from models.database import is_postgres
+from models.sql.expiry import sweep_chunk
 from vouchers.common.history import SYSTEM, history_row
 from vouchers.common.outbox import outbox_row
 from vouchers.common.policy import Policy
 
 CHUNK = 5000
-
-# $1 now, $2 chunk size, $3 from status, $4 to status, $5 history action, $6 outbox kind,
-# $7 batch ids the sweep may touch (NULL: every batch).
-_PG_SQL = """
-WITH due AS (
-    SELECT id FROM voucher
-    WHERE status = $3 AND valid_until <= $1 AND ($7::bigint[] IS NULL OR batch_id = ANY($7::bigint[]))
-    ORDER BY id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), changed AS (
-    UPDATE voucher v SET status = $4, updated_at = $1 FROM due WHERE v.id = due.id
-    RETURNING v.id, v.person_id
-), history AS (
-    INSERT INTO voucher_history (voucher_id, at, action, actor_kind, actor_id, from_status, to_status,
-                                 automatic, detail)
-    SELECT id, $1, $5, 'system', NULL, $3, $4, true, '{}'::jsonb FROM changed
-), notice AS (
-    INSERT INTO outbox_message (kind, dedupe_key, person_id, voucher_id, payload, status, attempts,
-                                next_attempt_at, created_at)
-    SELECT $6::text, $6::text || ':' || id, person_id, id, '{}'::jsonb, 'pending', 0, $1, $1 FROM changed
-    ON CONFLICT (dedupe_key) DO NOTHING
-)
-SELECT count(*) AS n FROM changed
-"""
 
 
 async def expire_vouchers(now: datetime, policy: Policy) -> dict[str, int]:
@@ -76,10 +53,8 @@ async def _sweep(
     db = connections.get("default")
     total = 0
     while True:
-        if db.capabilities.dialect == "postgres":
-            params = [now, CHUNK, str(before), str(after), action, kind, batch_ids]
-            _, rows = await db.execute_query(_PG_SQL, params)
-            changed = rows[0]["n"]
+        if is_postgres(db):
+            changed = await sweep_chunk(db, now, CHUNK, before, after, action, kind, batch_ids, SYSTEM.kind)
         else:
             changed = await _sweep_orm(now, before, after, action, kind, batch_ids)
         total += changed

@@ -30,7 +30,8 @@ from models import (
     Voucher,
     VoucherStatus,
 )
-from models.claim_statement import ClaimRow, supports_claim_statement
+from models.database import is_postgres
+from models.sql.claim import ClaimRow
 from vouchers.claiming.gate import Reservation
 from vouchers.common import errors, policy
 from vouchers.common.clock import end_of_local_day, local_date, utcnow
@@ -124,7 +125,7 @@ async def _claim_in_transaction(
     )
     needs_checks = batch.requires_eligibility_list or policy.limits_claims(rule)
     database = connections.get("default")
-    if not needs_checks and supports_claim_statement(database):
+    if not needs_checks and is_postgres(database):
         # One statement, its own transaction, shared with the other winners of this moment.
         row = ClaimRow(
             code=voucher.code,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from models import ChannelAccount, Voucher, VoucherHistory, VoucherStatus
-from models.scan_statements import ScannedVoucher
+from models.sql.scan_rows import ScannedVoucher
 from vouchers.common import errors
 from vouchers.common.clock import days_left
 

@@ -16,7 +16,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from infra.waiters import answer, answer_group
-from models.claim_statement import ClaimRow, insert_claim, insert_claims
+from models.sql.claim import ClaimRow, insert_claim, insert_claims
 from vouchers.common import errors
 
 MAX_GROUP = 200
@@ -104,4 +104,3 @@ async def _settle_one(conn: Any, batch_id: int, voucher_type: str, row: ClaimRow
     except IntegrityError:
         return errors.AlreadyClaimed()
     return errors.SoldOut() if voucher_id is None else voucher_id
-

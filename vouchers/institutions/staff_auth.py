@@ -11,7 +11,9 @@ from tortoise import connections
 from tortoise.expressions import F
 
 from models import Staff, StaffRole
-from models.scan_statements import ScanStaff, is_postgres, staff_from_row
+from models.database import is_postgres
+from models.sql.scan import staff_from_row
+from models.sql.scan_rows import ScanStaff
 from vouchers.common import errors
 from vouchers.common.tokens import TokenClaims
 from vouchers.identity.bureau_auth import _DUMMY_HASH, _hasher, hash_password
@@ -80,4 +82,3 @@ async def staff_logout(staff: Staff) -> None:
 def ensure_commissioner(staff: Staff) -> None:
     if staff.role != StaffRole.COMMISSIONER:
         raise errors.CommissionerOnly()
-

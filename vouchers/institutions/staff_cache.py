@@ -8,7 +8,7 @@ from tortoise import connections
 from infra.coalesce import Coalescer
 from infra.ttl_cache import TtlCache
 from models import Institution
-from models.scan_statements import staff_rows
+from models.sql.scan import staff_rows
 
 # Only the name and the region (whose path never changes) are read from an institution on the
 # scan path, so a few seconds of staleness in the name is harmless; the staff row itself is read

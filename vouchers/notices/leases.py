@@ -16,30 +16,16 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
 from models import OutboxMessage, OutboxStatus
-
-# Starts with WITH, not UPDATE: Tortoise's asyncpg client drops the rows of a statement that
-# starts with UPDATE, and we need the RETURNING ids.
-_LEASE_SQL = """
-WITH due AS (
-    SELECT id FROM outbox_message
-    WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)
-    ORDER BY next_attempt_at
-    LIMIT $4
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE outbox_message o SET status = 'sending', lease_until = $2, lease_owner = $3, attempts = o.attempts + 1
-FROM due WHERE o.id = due.id
-RETURNING o.id
-"""
+from models.database import is_postgres
+from models.sql.outbox import lease_due_ids
 
 
 async def lease_due(owner: str, limit: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
     """Due rows (and rows whose lease ran out), leased to `owner`; each lease counts an attempt."""
     until = now + timedelta(seconds=lease_s)
     db = connections.get("default")
-    if db.capabilities.dialect == "postgres":
-        _, rows = await db.execute_query(_LEASE_SQL, [now, until, owner, limit])
-        ids = [r["id"] for r in rows]
+    if is_postgres(db):
+        ids = await lease_due_ids(db, now, until, owner, limit)
     else:
         due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
             status=OutboxStatus.SENDING, lease_until__lt=now

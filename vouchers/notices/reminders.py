@@ -14,23 +14,11 @@ from datetime import datetime, time, timedelta
 from tortoise import connections
 
 from models import OutboxMessage, Voucher, VoucherStatus
+from models.database import is_postgres
+from models.sql.reminders import queue_reminders
 from vouchers.common.clock import LOCAL_TZ, end_of_local_day, local_date
 
 KIND = "voucher_expiring"
-
-_PG_SQL = """
-WITH queued AS (
-    INSERT INTO outbox_message (kind, dedupe_key, person_id, voucher_id, payload, status, attempts,
-                                next_attempt_at, created_at)
-    SELECT 'voucher_expiring', 'remind:' || v.id || ':' || $3::int, v.person_id, v.id,
-           jsonb_build_object('offset_days', $3::int, 'valid_until', v.valid_until), 'pending', 0, $4, $5
-    FROM voucher v
-    WHERE v.status = 'claimed' AND v.valid_until > $1 AND v.valid_until <= $2
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING 1
-)
-SELECT count(*) AS n FROM queued
-"""
 
 
 def windows(now: datetime, offsets_days: tuple[int, ...]) -> list[tuple[int, datetime, datetime]]:
@@ -55,9 +43,8 @@ async def schedule_reminders(now: datetime, offsets_days: tuple[int, ...], hour:
     db = connections.get("default")
     scheduled = 0
     for days, lower, upper in windows(now, offsets_days):
-        if db.capabilities.dialect == "postgres":
-            _, rows = await db.execute_query(_PG_SQL, [lower, upper, days, send_at, now])
-            scheduled += rows[0]["n"]
+        if is_postgres(db):
+            scheduled += await queue_reminders(db, KIND, lower, upper, days, send_at, now)
         else:
             scheduled += await _schedule_orm(now, lower, upper, days, send_at)
     return scheduled

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from models import Attendance, Lesson, TrainingClass, Voucher, VoucherStatus
-from models.scan_statements import Scanner, ScanRead
+from models.sql.scan_rows import Scanner, ScanRead
 from vouchers.common import errors
 from vouchers.institutions.spec import ScanSpec
 from vouchers.scanning.checks import check_current

@@ -7,12 +7,7 @@ import functools
 from datetime import datetime
 
 from models import Institution, Voucher, VoucherStatus
-from models.scan_statements import (
-    ScanKey,
-    ScannedVoucher,
-    ScanRead,
-    ScanStaff,
-)
+from models.sql.scan_rows import ScanKey, ScannedVoucher, ScanRead, ScanStaff
 from vouchers.common import errors
 from vouchers.common.tokens import TokenClaims
 from vouchers.institutions.staff_auth import admit
@@ -28,7 +23,12 @@ _REFUSED = {
 
 async def read_scanned(
     svc: Services,
-    claims: TokenClaims, code: str, class_id: int | None = None, lesson_id: int | None = None, *, reuse: bool = False
+    claims: TokenClaims,
+    code: str,
+    class_id: int | None = None,
+    lesson_id: int | None = None,
+    *,
+    reuse: bool = False,
 ) -> tuple[ScanStaff, ScanRead | None]:
     """The scanning staff member (Unauthenticated if no longer allowed in) and the voucher a
     genuine code names, with its holder and batch and what a check-in at `class_id` needs to

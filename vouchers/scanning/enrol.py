@@ -14,7 +14,7 @@ from typing import Any
 from tortoise.expressions import F
 
 from models import Enrolment, Person, TrainingClass, Voucher, VoucherStatus
-from models.scan_statements import ScannedVoucher, Scanner
+from models.sql.scan_rows import ScannedVoucher, Scanner
 from vouchers.common import errors, policy
 from vouchers.common.clock import local_date
 from vouchers.common.history import Actor, history_row

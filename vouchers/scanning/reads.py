@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.grouped import Grouped
-from models.scan_statements import ScanFound, ScanKey, held_connection, orm_scan_found, scan_rows
+from models.sql.scan import held_connection, orm_scan_found, scan_rows
+from models.sql.scan_rows import ScanFound, ScanKey
 from vouchers.common.clock import utcnow
 
 ScanReader = Grouped[ScanKey, ScanFound | None]

@@ -15,7 +15,7 @@ an entry changes nothing in it but the batch it attaches from the batch cache.
 
 from __future__ import annotations
 
-from models.scan_statements import ScannedVoucher, ScanStaff
+from models.sql.scan_rows import ScannedVoucher, ScanStaff
 
 MAX_ENTRIES = 20_000  # about 1 KB each; a desk re-scans its trainees within minutes
 

@@ -18,14 +18,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import OutboxMessage, ScanRecord
-from models.scan_statements import (
-    ReadChanged,
-    ScannedVoucher,
-    Scanner,
-    ScanRow,
-    insert_first_checkin,
-    is_postgres,
-)
+from models.database import is_postgres
+from models.sql.scan import insert_first_checkin
+from models.sql.scan_rows import ReadChanged, ScannedVoucher, Scanner, ScanRow
 from vouchers.claiming.wallet import effective_status
 from vouchers.common import errors
 from vouchers.common.clock import utcnow

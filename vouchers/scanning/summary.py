@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models.scan_statements import ScannedVoucher
+from models.sql.scan_rows import ScannedVoucher
 from vouchers.claiming.wallet import effective_status
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
 

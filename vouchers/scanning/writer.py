@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.grouped import Grouped
-from models.scan_statements import ReadChanged, ScanRow, held_connection, insert_scans
+from models.sql.scan import held_connection, insert_scans
+from models.sql.scan_rows import ReadChanged, ScanRow
 
 
 async def _insert_group(conn: Any, rows: list[ScanRow]) -> list[int | BaseException | None]:

@@ -9,7 +9,8 @@ import pytest
 from tortoise import connections
 
 from models import Batch, OutboxMessage, Voucher, VoucherHistory
-from models.claim_statement import ClaimRow, supports_claim_statement
+from models.database import is_postgres
+from models.sql.claim import ClaimRow
 from tests.support.factories import bureau, published_batch, regions, trainee
 from vouchers.claiming.claim import new_voucher_code
 from vouchers.claiming.writer import ClaimWriter
@@ -19,7 +20,7 @@ from vouchers.common.clock import utcnow
 
 @pytest.fixture
 async def setting(client, svc):
-    if not supports_claim_statement(connections.get("default")):
+    if not is_postgres(connections.get("default")):
         pytest.skip("group commit is the PostgreSQL path; SQLite claims through the ORM")
     await regions()
     token = await bureau(svc)

@@ -14,7 +14,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from tortoise import connections
 
-from peixunquan.db import is_postgres
+from models.database import is_postgres
 from peixunquan.logs import JsonFormatter, redact
 from tests.support.factories import auth, bad_check_digit, bureau, id_number, published_batch, regions, trainee
 from vouchers.common import errors

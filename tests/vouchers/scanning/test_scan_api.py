@@ -362,7 +362,9 @@ async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
     from tortoise import connections
 
     from models import Staff
-    from models.scan_statements import ScanKey, held_connection, is_postgres, orm_scan_found, scan_rows
+    from models.database import is_postgres
+    from models.sql.scan import held_connection, orm_scan_found, scan_rows
+    from models.sql.scan_rows import ScanKey
     from vouchers.common.clock import utcnow
 
     db = connections.get("default")
@@ -410,7 +412,9 @@ async def test_a_scan_is_recorded_while_its_voucher_is_locked_by_an_enrolment(cl
     # each other (a deadlock, a 500). The record now takes no lock on the voucher.
     from tortoise import connections
 
-    from models.scan_statements import ScanRow, held_connection, insert_scans, is_postgres
+    from models.database import is_postgres
+    from models.sql.scan import held_connection, insert_scans
+    from models.sql.scan_rows import ScanRow
     from vouchers.common.clock import utcnow
 
     if not is_postgres(connections.get("default")):

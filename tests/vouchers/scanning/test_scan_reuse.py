@@ -9,7 +9,7 @@ import pytest
 from tortoise import connections
 
 from models import Person, ScanRecord, Voucher
-from models.scan_statements import is_postgres
+from models.database import is_postgres
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.institutions import (
     API,

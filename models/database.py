@@ -1,4 +1,5 @@
-"""Tortoise ORM set-up shared by the server, the worker, the CLI and the tests."""
+"""The database: Tortoise ORM set-up shared by the server, the worker, the CLI and the tests, and
+the one answer to "is this PostgreSQL?"."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -45,8 +47,12 @@ async def _keep_session_state(conn: Any) -> None:
     reset."""
 
 
-def is_postgres(url: str) -> bool:
-    return urlsplit(url).scheme in ("postgres", "postgresql", "asyncpg")
+def is_postgres(db: str | BaseDBAsyncClient) -> bool:
+    """A database URL or a Tortoise connection. PostgreSQL runs the hand-written statements of
+    `models.sql`; SQLite (the embedded default) takes the ORM's way to the same result."""
+    if isinstance(db, str):
+        return urlsplit(db).scheme in ("postgres", "postgresql", "asyncpg")
+    return db.capabilities.dialect == "postgres"
 
 
 async def init_db(url: str, pool_max: int = 20) -> None:

@@ -9,26 +9,29 @@ the enrolment, the lesson open now and any attendance at it), and their records 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from models.accounts import Person
-from models.batches import Batch
+from models.database import is_postgres
 from models.enums import VoucherStatus
-from models.institutions import Attendance, Enrolment, Institution, Lesson, ScanRecord, Staff, TrainingClass
+from models.institutions import Attendance, Enrolment, Lesson, ScanRecord, Staff, TrainingClass
+from models.sql.json_rows import json_rows
+from models.sql.scan_rows import (
+    ReadChanged,
+    ScanFound,
+    ScanKey,
+    ScannedVoucher,
+    ScanRead,
+    ScanRow,
+    ScanStaff,
+)
 from models.vouchers import Voucher
-
-
-def is_postgres(conn: Any) -> bool:
-    return conn.capabilities.dialect == "postgres"
-
 
 # --- staff ---------------------------------------------------------------------------------------
 
@@ -58,102 +61,12 @@ def held_connection() -> AbstractAsyncContextManager[Any]:
     return db.acquire_connection() if is_postgres(db) else nullcontext(None)
 
 
-# --- many rows in one parameter ------------------------------------------------------------------
-
-
-def _json_rows(rows: Iterable[Any]) -> str:
-    """Rows (dicts or dataclasses) for `jsonb_to_recordset($1::jsonb)`, the way the grouped
-    statements take their input.
-
-    Not arrays (`unnest($1::int[], ...)`): with array parameters PostgreSQL planned the statement
-    anew on every execution. Its custom plan knows each array's length, the generic plan guesses
-    100 rows and so always looks dearer, and re-planning a scan read cost 0.3 ms of database CPU,
-    more than running it. A JSON parameter gets the same guess either way, so PostgreSQL settles
-    on the generic plan; and asyncpg encodes one string faster than a dozen arrays. Naive times
-    are UTC, as asyncpg takes them. A `bytes` value is JSON already (a scan's answer, serialized
-    once for the record and the reply) and goes in as it is.
-    """
-    return orjson.dumps(list(rows), default=_raw_json, option=orjson.OPT_NAIVE_UTC).decode()
-
-
-def _raw_json(value: Any) -> orjson.Fragment:
-    if isinstance(value, bytes):
-        return orjson.Fragment(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-# --- what a scan reads ---------------------------------------------------------------------------
-#
-# A scan reads a handful of columns and writes none of them back, so it reads them into the small
-# classes below instead of ORM models: building a Staff, a Voucher and a Person from the rows took
-# more CPU than anything else a verify does (27 us of about 190).
-
-
-class ScanKey(NamedTuple):
-    staff_id: int  # who scans: read in the same statement, so a scan authenticates for free
-    code: str
-    class_id: int | None  # set for enrol and check-in
-    lesson_id: int | None  # a check-in at this lesson only
-
-
-@dataclass(slots=True)
-class ScanStaff:
-    """The scanning staff member: what admitting them and recording their scan need."""
-
-    id: int
-    institution_id: int
-    active: bool
-    removed_at: datetime | None
-    token_version: int
-    institution: Institution | None = None  # attached once admitted
-
-
-# Who scans: the full row (SQLite, and paths outside the scan call) or the scan read's columns.
-Scanner = Staff | ScanStaff
-
-
-@dataclass(slots=True)
-class ScannedVoucher:
-    """A scanned voucher and its holder's ciphertexts (for the masked summary)."""
-
-    id: int
-    code: str
-    status: VoucherStatus
-    valid_until: datetime
-    batch_id: int
-    person_id: int
-    used_at: datetime | None
-    used_occupation: str | None
-    holder_name_cipher: str
-    holder_id_cipher: str
-    # PostgreSQL: the voucher's and the holder's row versions (xmin) as read, "voucher:person".
-    # A later scan that reuses this read writes its record only if they are still current.
-    versions: str | None = None
-    batch: Batch | None = None  # attached from the per-process batch cache
-    # A valid verify's answer on this read, keyed by what it depends on besides the read
-    # (vouchers.scanning.scan): a reused read answers the same again without building it.
-    verified: tuple[tuple[Any, Any], bytes] | None = None
-
-
-@dataclass
-class ScanRead:
-    """A scanned voucher with, when a class was named, its check-in context."""
-
-    voucher: ScannedVoucher
-    class_found: bool = False
-    enrolled: bool = False  # an active enrolment in the named class
-    lesson_id: int | None = None  # the class's lesson whose check-in window is open now
-    attendance: dict[str, Any] | None = field(default=None)  # id, checked_in_at, annulled_at
-    reused: bool = False  # an earlier scan's read (vouchers.scanning.recent_reads): checked at the insert
-
-
 _STATUSES = {s.value: s for s in VoucherStatus}  # VoucherStatus(x) is slow enough to show here
 
 # One row per key whose staff member exists; the voucher columns are NULL when the code names no
-# voucher. The class must be the scanning staff member's institution's. The columns are read by
-# position in `_scan_read`: keep the two in step.
+# voucher. The class must be the scanning staff member's institution's.
 #
-# The keys come as one JSON parameter, not as arrays (see `_json_rows`).
+# The keys come as one JSON parameter, not as arrays (see `models.sql.json_rows`).
 #
 # Every lookup is a LATERAL subquery with LIMIT 1, which PostgreSQL cannot flatten into a join: a
 # statement carries a handful of keys, and each lookup must be an index probe per key. Written as
@@ -161,11 +74,12 @@ _STATUSES = {s.value: s for s in VoucherStatus}  # VoucherStatus(x) is slow enou
 # scan bench, a sequential scan of voucher, enrolment and attendance for every statement, and
 # 130 us of database CPU per scanned code, growing with the tables.
 _READ_SQL = """
-SELECT i.n, s.id, s.institution_id, s.active, s.removed_at, s.token_version,
-       v.id, v.code, v.status, v.valid_until, v.batch_id, v.person_id, v.used_at, v.used_occupation,
+SELECT i.n, s.id AS staff_id, s.institution_id, s.active, s.removed_at, s.token_version,
+       v.id AS voucher_id, v.code, v.status, v.valid_until, v.batch_id, v.person_id, v.used_at, v.used_occupation,
        p.name_cipher, p.id_cipher,
-       c.id, e.id IS NOT NULL, l.id, a.id, a.checked_in_at, a.annulled_at,
-       v.xv || ':' || p.xv
+       c.id AS class_id, e.id IS NOT NULL AS enrolled, l.id AS lesson_id,
+       a.id AS attendance_id, a.checked_in_at, a.annulled_at,
+       v.xv || ':' || p.xv AS versions
 FROM jsonb_to_recordset($1::jsonb) AS i(n int, staff_id int, code text, class_id int, lesson_id int)
 JOIN LATERAL (SELECT * FROM institution_staff WHERE id = i.staff_id LIMIT 1) s ON true
 LEFT JOIN LATERAL (SELECT *, xmin::text AS xv FROM voucher WHERE code = i.code LIMIT 1) v ON true
@@ -189,34 +103,52 @@ LEFT JOIN LATERAL (
 ) a ON true
 """
 
-ScanFound = tuple[ScanStaff, "ScanRead | None"]
-
 
 async def scan_rows(conn: Any, keys: list[ScanKey], now: datetime) -> list[ScanFound | None]:
     """PostgreSQL, on an asyncpg connection (`held_connection`): for each key, in order, the
     staff member and the read (None when the code names no voucher; the lesson is the one open
     at `now`), or None when the staff member does not exist."""
-    wanted = _json_rows(
+    wanted = json_rows(
         {"n": n, "staff_id": k.staff_id, "code": k.code, "class_id": k.class_id, "lesson_id": k.lesson_id}
         for n, k in enumerate(keys, 1)
     )
     found: list[ScanFound | None] = [None] * len(keys)
     for row in await conn.fetch(_READ_SQL, wanted, now):
-        found[row[0] - 1] = _scan_found(row)
+        found[row["n"] - 1] = _scan_found(row)
     return found
 
 
 def _scan_found(row: Any) -> ScanFound:
-    staff = ScanStaff(row[1], row[2], row[3], row[4], row[5])
-    if row[6] is None:
+    staff = ScanStaff(row["staff_id"], row["institution_id"], row["active"], row["removed_at"], row["token_version"])
+    if row["voucher_id"] is None:
         return staff, None
     voucher = ScannedVoucher(
-        row[6], row[7], _STATUSES[row[8]], row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[22]
+        id=row["voucher_id"],
+        code=row["code"],
+        status=_STATUSES[row["status"]],
+        valid_until=row["valid_until"],
+        batch_id=row["batch_id"],
+        person_id=row["person_id"],
+        used_at=row["used_at"],
+        used_occupation=row["used_occupation"],
+        holder_name_cipher=row["name_cipher"],
+        holder_id_cipher=row["id_cipher"],
+        versions=row["versions"],
     )
     attendance = None
-    if row[19] is not None:
-        attendance = {"id": row[19], "checked_in_at": row[20], "annulled_at": row[21]}
-    return staff, ScanRead(voucher, row[16] is not None, row[17], row[18], attendance)
+    if row["attendance_id"] is not None:
+        attendance = {
+            "id": row["attendance_id"],
+            "checked_in_at": row["checked_in_at"],
+            "annulled_at": row["annulled_at"],
+        }
+    return staff, ScanRead(
+        voucher,
+        class_found=row["class_id"] is not None,
+        enrolled=row["enrolled"],
+        lesson_id=row["lesson_id"],
+        attendance=attendance,
+    )
 
 
 async def orm_scan_found(key: ScanKey, now: datetime) -> ScanFound | None:
@@ -263,40 +195,6 @@ async def _orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> Sc
         if row is not None:
             read.attendance = {"id": row.id, "checked_in_at": row.checked_in_at, "annulled_at": row.annulled_at}
     return read
-
-
-# --- scan records --------------------------------------------------------------------------------
-
-
-@dataclass  # not slots: orjson serializes a slotted dataclass three times slower (`_json_rows`)
-class ScanRow:
-    institution_id: int
-    staff_id: int
-    nonce: str
-    device: str
-    action: str
-    voucher_id: int | None
-    class_id: int | None
-    lesson_id: int | None
-    result: str
-    reason: str | None
-    answer: bytes  # the answer's JSON, serialized once for the record and the reply
-    scanned_at: datetime
-    created_at: datetime
-    # Set when the scan reused an earlier read: the row versions it read (`ScannedVoucher.versions`)
-    # and the staff member's token version, which the insert checks are still current.
-    seen: str | None = None
-    token_version: int | None = None
-
-    @property
-    def key(self) -> tuple[int, str]:
-        """A scan's identity: the staff member's nonce."""
-        return (self.staff_id, self.nonce)
-
-
-class ReadChanged(Exception):
-    """A reused read was out of date: the voucher, its holder or the staff member has changed
-    since. Nothing was written; read again and scan again."""
 
 
 # Scans with a nonce already used by the same staff member are left out (ON CONFLICT): their
@@ -357,7 +255,7 @@ async def insert_scans(conn: Any, rows: list[ScanRow]) -> list[int | ReadChanged
     order = sorted(range(len(rows)), key=lambda n: rows[n].key)
     ids: dict[tuple[int, str], int] = {}
     changed: set[int] = set()
-    for n, record_id, staff_id, nonce in await conn.fetch(_INSERT_SQL, _json_rows(rows[n] for n in order)):
+    for n, record_id, staff_id, nonce in await conn.fetch(_INSERT_SQL, json_rows(rows[n] for n in order)):
         if n is None:
             ids[(staff_id, nonce)] = record_id
         else:  # a reused read out of date: n is the row's place in the statement, from 1

@@ -16,12 +16,13 @@ from typing import Any
 import asyncpg
 from tortoise.exceptions import IntegrityError
 
-from models.enums import VoucherStatus
+from models.batches import BatchStatus
+from models.enums import OutboxStatus, VoucherStatus
 
 _SQL = """
 WITH taken AS (
     UPDATE batch SET remaining = remaining - 1
-    WHERE id = $1 AND status = 'published' AND remaining > 0
+    WHERE id = $1 AND status = $12::text AND remaining > 0
     RETURNING id
 ), new_voucher AS (
     INSERT INTO voucher (code, batch_id, person_id, status, voucher_type, eligible_group, automatic,
@@ -35,7 +36,7 @@ WITH taken AS (
 ), notice AS (
     INSERT INTO outbox_message (kind, person_id, voucher_id, payload, status, attempts, next_attempt_at,
                                 created_at)
-    SELECT 'voucher_claimed', $3, new_voucher.id, '{}'::jsonb, 'pending', 0, $8, $8 FROM new_voucher
+    SELECT 'voucher_claimed', $3, new_voucher.id, '{}'::jsonb, $13::text, 0, $8, $8 FROM new_voucher
 )
 SELECT id FROM new_voucher
 """
@@ -60,7 +61,7 @@ WITH input AS (
     WHERE h.held IS NULL
 ), taken AS (
     UPDATE batch SET remaining = remaining - (SELECT count(*) FROM fresh)
-    WHERE id = $1 AND status = 'published' AND remaining >= (SELECT count(*) FROM fresh)
+    WHERE id = $1 AND status = $11::text AND remaining >= (SELECT count(*) FROM fresh)
     RETURNING id
 ), new_voucher AS (
     INSERT INTO voucher (code, batch_id, person_id, status, voucher_type, eligible_group, automatic,
@@ -77,7 +78,7 @@ WITH input AS (
 ), notice AS (
     INSERT INTO outbox_message (kind, person_id, voucher_id, payload, status, attempts, next_attempt_at,
                                 created_at)
-    SELECT 'voucher_claimed', n.person_id, n.id, '{}'::jsonb, 'pending', 0, n.claimed_at, n.claimed_at
+    SELECT 'voucher_claimed', n.person_id, n.id, '{}'::jsonb, $12::text, 0, n.claimed_at, n.claimed_at
     FROM new_voucher n
 )
 SELECT (SELECT count(*) FROM taken) AS took,
@@ -118,14 +119,12 @@ async def insert_claims(
         [r.detail_json for r in rows],
         str(VoucherStatus.CLAIMED),
         voucher_type,
+        str(BatchStatus.PUBLISHED),
+        str(OutboxStatus.PENDING),
     )
     if not row["took"]:
         return None
     return dict(zip(row["persons"], row["ids"], strict=True))
-
-
-def supports_claim_statement(conn: Any) -> bool:
-    return conn.capabilities.dialect == "postgres"
 
 
 async def insert_claim(
@@ -156,6 +155,8 @@ async def insert_claim(
         valid_until,
         str(account_id),
         detail_json,
+        str(BatchStatus.PUBLISHED),
+        str(OutboxStatus.PENDING),
     )
     return row["id"] if row else None
 

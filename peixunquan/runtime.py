@@ -1,0 +1,78 @@
+"""Opening and closing what every process runs on: the database, Redis and the services object.
+
+The server (through `cleanup_ctx`), the worker and every CLI command start and stop the same way,
+here; and they all run their coroutines on the same kind of event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from models.database import close_db, init_db
+from peixunquan.config import Config, ConfigError
+from peixunquan.redis_client import connect_redis
+from vouchers.qr.keys import QrKeyError, QrKeyRing
+from vouchers.services import Services
+
+T = TypeVar("T")
+
+
+def build_services(config: Config, redis: Any) -> Services:
+    return Services.from_secret(
+        config.secret,
+        redis,
+        policy=config.policy,
+        bureau_token_ttl_s=config.security.bureau_token_ttl_s,
+        session_token_ttl_s=config.security.session_token_ttl_s,
+        qr=load_qr_keys(config),
+        staff_token_ttl_s=config.institutions.staff_token_ttl_s,
+        annul_window_s=config.institutions.annul_window_s,
+        fence_accuracy_cap_m=config.institutions.fence_accuracy_cap_m,
+    )
+
+
+def load_qr_keys(config: Config) -> QrKeyRing:
+    inst = config.institutions
+    try:
+        return QrKeyRing.load(
+            inst.qr_keys_dir,
+            generate=inst.generate_missing_qr_key,
+            step_s=inst.qr_step_s,
+            tolerance_steps=inst.qr_tolerance_steps,
+        )
+    except QrKeyError as exc:
+        raise ConfigError("institutions.qr_keys_dir", str(exc)) from None
+
+
+@asynccontextmanager
+async def open_services(config: Config) -> AsyncIterator[Services]:
+    """The database connections and a services object on a fresh Redis client, closed on exit."""
+    await init_db(config.database.url, config.database.pool_max)
+    try:
+        services = build_services(config, connect_redis(config.redis.url))
+        try:
+            yield services
+        finally:
+            await services.redis.aclose()
+    finally:
+        await close_db()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (not on Windows), asyncio's own otherwise."""
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop()
+    except ImportError:
+        return asyncio.new_event_loop()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
