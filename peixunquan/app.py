@@ -15,12 +15,11 @@ import miniapp_api
 import web as pages
 from miniapp_api import error_middleware, latency_middleware
 from models import Batch, BatchStatus, DistributionMode
-from models.database import close_db, init_db
 from peixunquan.alipay_setup import setup_alipay
 from peixunquan.appkeys import CONFIG, HTTP, SERVICES
 from peixunquan.config import Config
 from peixunquan.redis_client import connect_redis
-from peixunquan.runtime import build_services
+from peixunquan.runtime import build_services, open_database
 from peixunquan.wechat_setup import setup_wechat
 from peixunquan.worker_setup import running_worker
 from vouchers.common.errors import ServiceBusy
@@ -52,9 +51,8 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    await init_db(app[CONFIG].database.url, app[CONFIG].database.pool_max)
-    yield
-    await close_db()
+    async with open_database(app[CONFIG]):
+        yield
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:

@@ -47,17 +47,26 @@ def load_qr_keys(config: Config) -> QrKeyRing:
 
 
 @asynccontextmanager
-async def open_services(config: Config) -> AsyncIterator[Services]:
-    """The database connections and a services object on a fresh Redis client, closed on exit."""
+async def open_database(config: Config) -> AsyncIterator[None]:
+    """The database connections (Tortoise's, process-wide), closed on exit."""
     await init_db(config.database.url, config.database.pool_max)
     try:
+        yield
+    finally:
+        await close_db()
+
+
+@asynccontextmanager
+async def open_services(config: Config) -> AsyncIterator[Services]:
+    """The database connections and a services object on a fresh Redis client, closed on exit:
+    what the worker and every CLI command run on. The server opens the same two in its
+    `cleanup_ctx` (peixunquan.app)."""
+    async with open_database(config):
         services = build_services(config, connect_redis(config.redis.url))
         try:
             yield services
         finally:
             await services.redis.aclose()
-    finally:
-        await close_db()
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
