@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from vouchers.common import errors
+from vouchers.common.upload_text import cell_text, decode_upload
 
 MAX_ROWS = 200_000
 
@@ -50,17 +51,8 @@ def parse_roster(raw: bytes, content_type: str) -> list[RosterRow]:
     return _parse_csv(raw)
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise errors.InvalidInput("文件编码无法识别，请使用 UTF-8 或 GBK")
-
-
 def _parse_csv(raw: bytes) -> list[RosterRow]:
-    reader = csv.reader(io.StringIO(_decode(raw)))
+    reader = csv.reader(io.StringIO(decode_upload(raw)))
     try:
         header = next(reader)
     except StopIteration:
@@ -76,7 +68,7 @@ def _parse_csv(raw: bytes) -> list[RosterRow]:
         for line, values in enumerate(reader, start=1):
             if not any(v.strip() for v in values):
                 continue
-            rows.append(RosterRow(line, {c: _text(v) for c, v in zip(columns, values, strict=False) if c}))
+            rows.append(RosterRow(line, {c: cell_text(v) for c, v in zip(columns, values, strict=False) if c}))
             if len(rows) > MAX_ROWS:
                 raise errors.PayloadTooLarge(f"名单最多 {MAX_ROWS} 行")
     except csv.Error:
@@ -86,7 +78,7 @@ def _parse_csv(raw: bytes) -> list[RosterRow]:
 
 def _parse_json(raw: bytes) -> list[RosterRow]:
     try:
-        data = json.loads(_decode(raw))
+        data = json.loads(decode_upload(raw))
     except (ValueError, RecursionError):  # bad JSON, over-long integers, deep nesting ([[[[...)
         raise errors.InvalidInput("JSON 格式无效") from None
     if isinstance(data, dict):
@@ -104,12 +96,6 @@ def _parse_json(raw: bytes) -> list[RosterRow]:
         for key, value in item.items():
             column = _ALIASES.get(str(key).strip().lower(), _ALIASES.get(str(key).strip()))
             if column and isinstance(value, str | int):
-                fields[column] = _text(str(value))
+                fields[column] = cell_text(str(value))
         rows.append(RosterRow(line, fields))
     return rows
-
-
-def _text(value: str) -> str:
-    """NUL and lone surrogates (JSON "\\u0000", "\\ud800") cannot be stored in PostgreSQL text or
-    encoded as UTF-8: unchecked, one such class name turns the whole import into a 500."""
-    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.expressions import F
 
 from models import BureauUser, Region
 from vouchers.common import errors
+from vouchers.common.passwords import hash_password, password_matches
 from vouchers.services import Services
 
 BUREAU = "bureau"
-_hasher = PasswordHasher()
-# Verified when the user does not exist, so timing does not tell which usernames exist.
-_DUMMY_HASH = _hasher.hash("pxq-dummy-password")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 async def create_bureau_user(username: str, password: str, region_code: str, display_name: str = "") -> BureauUser:
@@ -33,13 +25,8 @@ async def create_bureau_user(username: str, password: str, region_code: str, dis
 
 async def login(svc: Services, username: str, password: str) -> tuple[BureauUser, str]:
     user = await BureauUser.get_or_none(username=username).prefetch_related("region")
-    stored = user.password_hash if user and user.active else _DUMMY_HASH
-    try:
-        # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-        await asyncio.to_thread(_hasher.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        raise errors.BadCredentials() from None
-    if user is None or not user.active:
+    usable = user is not None and user.active
+    if not await password_matches(user.password_hash if user is not None and usable else None, password):
         raise errors.BadCredentials()
     token = svc.tokens.issue(BUREAU, user.id, svc.bureau_token_ttl_s, version=user.token_version)
     return user, token

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import connections
 from tortoise.expressions import F
 
@@ -15,8 +14,8 @@ from models.database import is_postgres
 from models.sql.scan import staff_from_row
 from models.sql.scan_rows import ScanStaff
 from vouchers.common import errors
+from vouchers.common.passwords import hash_password, password_matches
 from vouchers.common.tokens import TokenClaims
-from vouchers.identity.bureau_auth import _DUMMY_HASH, _hasher, hash_password
 from vouchers.services import Services
 
 STAFF = "staff"
@@ -35,12 +34,7 @@ async def password_hash(password: str) -> str:
 async def staff_login(svc: Services, username: str, password: str) -> tuple[Staff, str]:
     staff = await Staff.get_or_none(username=username).prefetch_related("institution")
     usable = staff is not None and staff.active and staff.removed_at is None
-    stored = staff.password_hash if staff is not None and usable else _DUMMY_HASH
-    try:
-        await asyncio.to_thread(_hasher.verify, stored, password)
-    except (VerificationError, InvalidHashError):
-        raise errors.BadCredentials() from None
-    if staff is None or not usable:
+    if not await password_matches(staff.password_hash if staff is not None and usable else None, password):
         raise errors.BadCredentials()
     return staff, svc.tokens.issue(STAFF, staff.id, svc.staff_token_ttl_s, version=staff.token_version)
 

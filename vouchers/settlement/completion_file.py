@@ -12,8 +12,8 @@ import io
 import json
 from dataclasses import dataclass
 
-from vouchers.batches.roster_file import _decode, _text
 from vouchers.common import errors
+from vouchers.common.upload_text import cell_text, decode_upload
 
 MAX_ROWS = 5000  # a class, not a province
 
@@ -72,7 +72,7 @@ def parse_completion(raw: bytes, content_type: str) -> list[CompletionRow]:
 
 
 def _parse_csv(raw: bytes) -> list[CompletionRow]:
-    reader = csv.reader(io.StringIO(_decode(raw)))
+    reader = csv.reader(io.StringIO(decode_upload(raw)))
     try:
         header = next(reader)
     except StopIteration:
@@ -89,7 +89,7 @@ def _parse_csv(raw: bytes) -> list[CompletionRow]:
     try:
         for line, values in enumerate(reader, start=1):
             if any(v.strip() for v in values):
-                rows.append(CompletionRow(line, {c: _text(v) for c, v in zip(columns, values, strict=False) if c}))
+                rows.append(CompletionRow(line, {c: cell_text(v) for c, v in zip(columns, values, strict=False) if c}))
             if len(rows) > MAX_ROWS:
                 break
     except csv.Error:
@@ -99,7 +99,7 @@ def _parse_csv(raw: bytes) -> list[CompletionRow]:
 
 def _parse_json(raw: bytes) -> list[CompletionRow]:
     try:
-        data = json.loads(_decode(raw))
+        data = json.loads(decode_upload(raw))
     except (ValueError, RecursionError):
         raise errors.InvalidInput("JSON 格式无效") from None
     if isinstance(data, dict):
@@ -115,6 +115,6 @@ def _parse_json(raw: bytes) -> list[CompletionRow]:
                 if column and isinstance(value, bool):
                     fields[column] = "true" if value else "false"
                 elif column and isinstance(value, str | int):
-                    fields[column] = _text(str(value))
+                    fields[column] = cell_text(str(value))
         rows.append(CompletionRow(line, fields))
     return rows
