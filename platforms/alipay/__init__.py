@@ -1,0 +1,1 @@
+"""Alipay: login and face verification, subscribe notices, gateway notifications, card-pack passes."""

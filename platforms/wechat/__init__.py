@@ -1,0 +1,1 @@
+"""WeChat: mini-program login and face verification, subscribe and template notices, the Official Account."""

@@ -1,0 +1,1 @@
+"""Voucher batches: their rules, publishing, eligibility and roster files, revocation and expiry."""

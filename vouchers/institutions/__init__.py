@@ -1,0 +1,1 @@
+"""Training institutions: registry, staff and their logins, webhooks, notices, staff binding."""

@@ -1,0 +1,1 @@
+"""Notices out of the outbox: leases for workers, reminders, the subscribe sender, consent, digests."""

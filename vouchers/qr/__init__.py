@@ -1,0 +1,1 @@
+"""The signed, rotating QR codes of vouchers and classes: keys, reading, the offline check, revocations."""

@@ -1,0 +1,1 @@
+"""What the bureau watches: statistics against its targets, and exports."""

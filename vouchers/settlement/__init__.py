@@ -1,0 +1,1 @@
+"""After the training: completion, subsidy computation, standards, the bureau's review, the archive."""
