@@ -2,19 +2,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test` runs the suite in parallel (pytest-xdist), each worker on a database and a Redis db
+# of its own (tests/conftest.py); at most 4 workers. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+
+# uv (from the package index, into the venv) installs in seconds what pip takes minutes for. Plain
+# pip where uv cannot be installed or fails: uv reads neither pip.conf nor PIP_* settings, so a
+# machine that reaches its packages only through those still installs, more slowly.
+define pip_install
+	@if $(BIN)/python -m pip install -q uv 2>/dev/null && $(BIN)/uv pip install -q --python $(BIN)/python $(1); then \
+	  echo "installed with uv: $(1)"; \
+	else \
+	  echo "uv unavailable or failed: installing with pip"; \
+	  $(BIN)/python -m pip install -q --upgrade pip && $(BIN)/python -m pip install -q $(1); \
+	fi
+endef
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(call pip_install,-e .)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(call pip_install,-e '.[dev]')
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -27,7 +41,7 @@ run: $(VENV)/.installed
 	$(BIN)/peixunquan serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

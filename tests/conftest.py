@@ -8,6 +8,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from tortoise import Tortoise, connections
@@ -19,8 +20,12 @@ from peixunquan.redis_client import connect_redis
 from peixunquan.runtime import build_services
 from vouchers.services import Services
 
-# Fixtures of the Alipay tests (the app with the sandbox mounted on a real port).
-pytest_plugins = ["tests.support.alipay"]
+pytest_plugins = [
+    "tests.support.alipay",  # the app with the Alipay sandbox mounted on a real port
+    "tests.support.browser",  # headless Chromium for the page tests
+    "tests.support.cheap_crypto",  # argon2 and RSA key parsing at test cost, for every test
+    "tests.support.webhooks",  # an institution's webhook endpoint
+]
 
 TABLES = [
     "settlement_payee",
@@ -59,12 +64,53 @@ TABLES = [
 ]
 
 
+# Under pytest-xdist (`make test` runs the suite with -n) each worker process is "gw0", "gw1", ...
+# and has a database and a Redis db of its own, so no test sees another one's rows or keys.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_NUMBER = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+WORKER_COUNT = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+REDIS_DBS = 16  # Redis's default `databases`
+
+
 def _database_url(tmp_root: Path) -> str:
-    return os.environ.get("PXQ_TEST_DATABASE_URL") or f"sqlite://{tmp_root}/test.sqlite3"
+    """SQLite in this worker's own temporary directory, or `<PXQ_TEST_DATABASE_URL's name>_gw<n>`
+    on PostgreSQL (the name itself outside xdist)."""
+    url = os.environ.get("PXQ_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite://{tmp_root}/test.sqlite3"
+    if not WORKER:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{WORKER}"))
 
 
 def _redis_url() -> str:
-    return os.environ.get("PXQ_TEST_REDIS_URL") or "memory://tests"
+    """The in-process Redis (one per worker process anyway), or PXQ_TEST_REDIS_URL's db index plus
+    the worker's number, counting down from it instead when counting up would pass db 15 (CI's
+    base is 15: workers get 15, 14, ...)."""
+    url = os.environ.get("PXQ_TEST_REDIS_URL") or "memory://tests"
+    if url.startswith("memory://") or not WORKER:
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    index = base + WORKER_NUMBER if base + WORKER_COUNT <= REDIS_DBS else base - WORKER_NUMBER
+    if not 0 <= index < REDIS_DBS:
+        pytest.fail(f"{WORKER_COUNT} workers do not fit in Redis dbs 0..{REDIS_DBS - 1} from PXQ_TEST_REDIS_URL {url}")
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+async def _create_database(url: str) -> None:
+    """This worker's PostgreSQL database, created beside PXQ_TEST_DATABASE_URL's if missing."""
+    import asyncpg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin = await asyncpg.connect(os.environ["PXQ_TEST_DATABASE_URL"].replace("asyncpg://", "postgres://", 1))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            quoted = name.replace('"', '""')
+            await admin.execute(f'CREATE DATABASE "{quoted}"')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +125,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         if is_postgres(url):
             import asyncpg
 
+            if WORKER:
+                await _create_database(url)
             conn = await asyncpg.connect(url.replace("asyncpg://", "postgres://", 1))
             await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             await conn.close()

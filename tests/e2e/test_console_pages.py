@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from models import SettlementClaim, Voucher
-from tests.e2e.test_pages_browser import _page, browser  # noqa: F401 - the fixture
+from tests.support.browser import new_page
 from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
+from tests.support.reporting import wuxi_2021
 from tests.support.settlement import passed, settlement_env, submit
-from tests.vouchers.reporting.test_statistics import _wuxi_2021
 
 try:
     from playwright.async_api import expect
@@ -18,8 +18,8 @@ except ImportError:  # the browser fixture skips with the reason
     expect = None  # type: ignore[assignment]
 
 
-async def _login(browser, client, failures: list[str], username: str = "wuxi"):  # noqa: F811
-    page = await _page(browser, failures)
+async def _login(browser, client, failures: list[str], username: str = "wuxi"):
+    page = await new_page(browser, failures)
     await page.goto(str(client.make_url("/console")))
     await page.fill("#login input[name=username]", username)
     await page.fill("#login input[name=password]", PASSWORD)
@@ -28,7 +28,7 @@ async def _login(browser, client, failures: list[str], username: str = "wuxi"): 
     return page
 
 
-async def test_batches_are_created_and_published(client, svc, browser):  # noqa: F811
+async def test_batches_are_created_and_published(client, svc, browser):
     await regions()
     await bureau(svc)
     failures: list[str] = []
@@ -49,7 +49,7 @@ async def test_batches_are_created_and_published(client, svc, browser):  # noqa:
     assert failures == []
 
 
-async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, svc, browser):  # noqa: F811
+async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, svc, browser):
     await regions()
     token = await bureau(svc)
     batch = await published_batch(
@@ -85,7 +85,7 @@ async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, sv
     assert failures == []
 
 
-async def test_settlement_queue_approves_and_rejects(client, svc, browser):  # noqa: F811
+async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     env = await settlement_env(client, svc, trainees=2)
     a, b = env["trainees"]
     await submit(client, env, [passed(a["code"]), passed(b["code"])])
@@ -111,8 +111,8 @@ async def test_settlement_queue_approves_and_rejects(client, svc, browser):  # n
     assert failures == []
 
 
-async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  # noqa: F811
-    await _wuxi_2021(svc)
+async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):
+    await wuxi_2021(svc)
     failures: list[str] = []
     page = await _login(browser, client, failures)
     await page.click("nav [data-tab=statistics]")
@@ -137,7 +137,7 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):  
     assert failures == []
 
 
-async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, browser):  # noqa: F811
+async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, browser):
     from tests.support.settlement import decide
 
     env = await settlement_env(client, svc, trainees=1)
@@ -145,7 +145,7 @@ async def test_h5_archive_shows_certificates_classes_and_vouchers(client, svc, b
     report = await submit(client, env, [passed(t["code"], number="CERT-H5-01")])
     assert (await decide(client, env, report["rows"][0]["claim_id"], decision="approve")).status == 200
     failures: list[str] = []
-    page = await _page(browser, failures)
+    page = await new_page(browser, failures)
     await page.goto(str(client.make_url("/h5/archive")) + f"#token={t['session']}")
     assert "token" not in page.url
     await expect(page.locator("#certificates li")).to_contain_text("CERT-H5-01")

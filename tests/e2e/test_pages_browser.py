@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
@@ -19,38 +16,10 @@ try:
 except ImportError:  # reported by the browser fixture
     expect = None  # type: ignore[assignment]
 
+from tests.support.browser import new_page
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.institutions import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
-from tests.vouchers.qr.test_qr import require_zbar
-
-CHROMIUM = os.environ.get("PXQ_CHROMIUM", "/usr/bin/chromium")
-
-
-def _missing() -> str | None:
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[dev]')"
-    return None
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser tests must run in CI: {missing}")
-        pytest.skip(missing)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            await b.close()
+from tests.support.qr import require_zbar
 
 
 @pytest.fixture
@@ -64,20 +33,9 @@ async def env(client, svc):
     return env
 
 
-async def _page(browser, failures: list[str]):
-    page = await browser.new_page()
-    # No CDN: every request the page makes goes to this server.
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:")) else failures.append(r.url),
-    )
-    page.on("pageerror", lambda e: failures.append(f"js error: {e}"))
-    return page
-
-
 async def test_scan_console_accepts_a_scan_gun_payload_and_shows_it_green(client, svc, env, browser):
     failures: list[str] = []
-    page = await _page(browser, failures)
+    page = await new_page(browser, failures)
     await page.goto(env["base"] + "/institution/scan")
     username = f"s{env['institution']['code']}"
     await page.fill("input[name=username]", username)
@@ -127,7 +85,7 @@ async def test_wallet_shows_a_qr_that_decodes_and_refreshes_itself(client, svc, 
 
     svc.qr.step_s = 4  # so the page's refresh is seen within the test
     failures: list[str] = []
-    page = await _page(browser, failures)
+    page = await new_page(browser, failures)
     await page.set_viewport_size({"width": 400, "height": 800})
     await page.goto(f"{env['base']}/h5/wallet#token={env['session']}")
     assert "token" not in page.url  # the token leaves the address bar at once

@@ -3,14 +3,10 @@ morning digest of trainees whose vouchers end soon, each once, signed with the s
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 
 import aiohttp
-import pytest
-from aiohttp import web
 
 from channels.webhook import WebhookSender
 from jobs.delivery import Deliverer
@@ -18,42 +14,23 @@ from jobs.institution_routes import institution_routes
 from models import OutboxMessage, OutboxStatus, Voucher
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.institutions import claimed_voucher, post_scan, scan_body, setup_institution, voucher_payload
+from tests.support.webhooks import WEBHOOK_SECRET
 from vouchers.common.clock import end_of_local_day, local_date, utcnow
 from vouchers.notices.digests import schedule_digests
 
-SECRET = "institution-webhook-secret"
 
-
-@pytest.fixture
-async def receiver(aiohttp_server):
-    received: list[dict] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        body = await request.read()
-        ts = request.headers["X-Pxq-Timestamp"]
-        good = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-        assert request.headers["X-Pxq-Signature"] == f"sha256={good}"
-        received.append(json.loads(body))
-        return web.Response(status=200)
-
-    app = web.Application()
-    app.router.add_post("/notices", hook)
-    server = await aiohttp_server(app)
-    return str(server.make_url("/notices")), received
-
-
-async def test_enrolment_and_morning_digest_reach_the_webhook_once(client, svc, receiver) -> None:
-    url, received = receiver
+async def test_enrolment_and_morning_digest_reach_the_webhook_once(client, svc, webhook_receiver) -> None:
+    url, received = webhook_receiver
     await regions()
     token = await bureau(svc)
     batch = await published_batch(client, token)
     env = await setup_institution(client, token)
     set_hook = await client.put(
-        "/api/v1/institution/webhook", json={"url": url, "secret": SECRET}, headers=auth(env["commissioner"])
+        "/api/v1/institution/webhook", json={"url": url, "secret": WEBHOOK_SECRET}, headers=auth(env["commissioner"])
     )
     assert set_hook.status == 200, await set_hook.text()
     refused = await client.put(
-        "/api/v1/institution/webhook", json={"url": url, "secret": SECRET}, headers=auth(env["scanner"])
+        "/api/v1/institution/webhook", json={"url": url, "secret": WEBHOOK_SECRET}, headers=auth(env["scanner"])
     )
     assert refused.status == 403
 

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
 import tomllib
 import urllib.error
@@ -22,100 +17,14 @@ import pytest
 from peixunquan import PROJECT_ROOT
 from peixunquan.config import Config, load_config
 from peixunquan.demo import DEMO_TRAINEE_17
+from tests.support.cli import STARTUP_S, STOP_S, CliProcess, run_cli
 from vouchers.common.personal_data import check_digit
 from vouchers.common.policy import PolicyRule
-
-STARTUP_S = 30
-STOP_S = 5
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
-
-
-def _env(workdir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PXQ_")}
-    env.update(
-        PXQ_DATABASE_URL=f"sqlite://{workdir}/x.sqlite3",
-        PXQ_REDIS_URL="memory://",
-        PXQ_SECURITY_SECRET_KEY_FILE=str(workdir / "secret.key"),
-        PYTHONPATH=str(PROJECT_ROOT),
-    )
-    env.update(extra)
-    return env
-
-
-def _run(workdir: Path, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "peixunquan.cli", *args],
-        cwd=workdir,
-        env=_env(workdir, **env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-class Process:
-    """A CLI process whose output is collected as it comes, so a test can wait for a line."""
-
-    def __init__(self, workdir: Path, *args: str, **env: str) -> None:
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "peixunquan.cli", *args],
-            cwd=workdir,
-            env=_env(workdir, **env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.popen.stdout, self.out), daemon=True),
-            threading.Thread(target=self._read, args=(self.popen.stderr, self.err), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _read(stream, lines: list[str]) -> None:
-        for line in stream:
-            lines.append(line)
-
-    @property
-    def stdout(self) -> str:
-        return "".join(self.out)
-
-    @property
-    def stderr(self) -> str:
-        return "".join(self.err)
-
-    def wait_for(self, text: str, timeout: float = STARTUP_S) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.stdout + self.stderr:
-            if self.popen.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"{text!r} never appeared\n{self.stderr[-3000:]}")
-            time.sleep(0.05)
-
-    def stop(self) -> tuple[int, float]:
-        started = time.monotonic()
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=STOP_S)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            pytest.fail(f"did not stop within {STOP_S}s of SIGTERM\n{self.stderr[-3000:]}")
-        took = time.monotonic() - started
-        for reader in self._readers:
-            reader.join(timeout=2)
-        return self.popen.returncode, took
-
-    def kill(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait()
 
 
 # --- bad configuration -----------------------------------------------------------------------------
@@ -145,7 +54,7 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(workdir, env, toml, key
     if toml is not None:
         (workdir / "pxq.toml").write_text(toml, encoding="utf-8")
         env = {**env, "PXQ_CONFIG": str(workdir / "pxq.toml")}
-    result = _run(workdir, "migrate", **env)
+    result = run_cli(workdir, "migrate", **env)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -156,14 +65,14 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(workdir, env, toml, key
 
 def test_secret_file_that_is_not_hex_exits_2(workdir):
     (workdir / "secret.key").write_text("not a secret\n")
-    result = _run(workdir, "migrate")
+    result = run_cli(workdir, "migrate")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "security.secret_key_file" in result.stderr
 
 
 def test_missing_secret_with_generation_off_exits_2(workdir):
-    result = _run(workdir, "migrate", PXQ_SECURITY_GENERATE_MISSING_SECRET="false")
+    result = run_cli(workdir, "migrate", PXQ_SECURITY_GENERATE_MISSING_SECRET="false")
     assert result.returncode == 2
     assert "security.secret_key_file" in result.stderr
     assert not (workdir / "secret.key").exists()
@@ -171,7 +80,7 @@ def test_missing_secret_with_generation_off_exits_2(workdir):
 
 def test_config_flag_names_the_file(workdir):
     (workdir / "other.toml").write_text("[server]\nport = 99999\n")
-    result = _run(workdir, "--config", str(workdir / "other.toml"), "migrate")
+    result = run_cli(workdir, "--config", str(workdir / "other.toml"), "migrate")
     assert result.returncode == 2
     assert "server.port" in result.stderr
 
@@ -188,13 +97,13 @@ def _counts(db: Path) -> dict[str, int]:
 
 
 def test_migrate_then_demo_twice_is_idempotent(workdir):
-    migrated = _run(workdir, "migrate")
+    migrated = run_cli(workdir, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert (workdir / "secret.key").exists()
-    again = _run(workdir, "migrate")  # migrating an up-to-date database is a no-op
+    again = run_cli(workdir, "migrate")  # migrating an up-to-date database is a no-op
     assert again.returncode == 0, again.stderr
 
-    first = _run(workdir, "demo")
+    first = run_cli(workdir, "demo")
     assert first.returncode == 0, first.stderr
     after_first = _counts(workdir / "x.sqlite3")
     assert after_first["batch"] >= 1
@@ -204,7 +113,7 @@ def test_migrate_then_demo_twice_is_idempotent(workdir):
         statuses = {r[0] for r in conn.execute("SELECT status FROM batch")}
     assert statuses == {"published"}
 
-    second = _run(workdir, "demo")
+    second = run_cli(workdir, "demo")
     assert second.returncode == 0, second.stderr
     assert _counts(workdir / "x.sqlite3") == after_first  # nothing new: no batch, user or person
     # The bureau logins shown the second time are the ones created the first time.
@@ -219,8 +128,8 @@ def test_migrate_then_demo_twice_is_idempotent(workdir):
 
 
 def test_worker_starts_and_stops_cleanly_on_sigterm(workdir):
-    assert _run(workdir, "migrate").returncode == 0
-    worker = Process(workdir, "worker")
+    assert run_cli(workdir, "migrate").returncode == 0
+    worker = CliProcess(workdir, "worker")
     try:
         worker.wait_for("worker started")
         time.sleep(0.5)  # inside its loop, between jobs
@@ -242,9 +151,9 @@ def _free_port() -> int:
 
 
 def test_serve_answers_healthz_and_stops_on_sigterm(workdir):
-    assert _run(workdir, "migrate").returncode == 0
+    assert run_cli(workdir, "migrate").returncode == 0
     port = _free_port()
-    server = Process(workdir, "serve", PXQ_SERVER_PORT=str(port))
+    server = CliProcess(workdir, "serve", PXQ_SERVER_PORT=str(port))
     try:
         server.wait_for(f":{port}")
         deadline = time.monotonic() + STARTUP_S

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.peixunquan.test_cli import _run
+from tests.support.cli import run_cli
 from tests.support.factories import bad_check_digit, id_number
 
 
@@ -22,8 +22,8 @@ def _vouchers(db: Path, batch_id: int) -> int:
 
 
 def test_import_roster_shows_progress_and_the_row_by_row_report(tmp_path: Path):
-    assert _run(tmp_path, "migrate").returncode == 0
-    assert _run(tmp_path, "demo").returncode == 0
+    assert run_cli(tmp_path, "migrate").returncode == 0
+    assert run_cli(tmp_path, "demo").returncode == 0
     db = tmp_path / "x.sqlite3"
     batch_id = _targeted_batch(db)
     good = [id_number(serial=n) for n in range(450)]
@@ -33,7 +33,7 @@ def test_import_roster_shows_progress_and_the_row_by_row_report(tmp_path: Path):
     roster = tmp_path / "roster.csv"
     roster.write_text("\n".join(lines) + "\n", encoding="gbk")  # as Excel on Chinese Windows saves it
 
-    done = _run(tmp_path, "import-roster", str(roster), "--batch", str(batch_id), timeout=120)
+    done = run_cli(tmp_path, "import-roster", str(roster), "--batch", str(batch_id), timeout=120)
     assert done.returncode == 3, done.stderr  # imported, with refused rows listed
     assert "共 452 行：新发放 450，已存在 0，未通过 2" in done.stdout
     assert "第 11 行\tinvalid_id_number" in done.stdout and "第 21 行\tinvalid_phone" in done.stdout
@@ -45,19 +45,19 @@ def test_import_roster_shows_progress_and_the_row_by_row_report(tmp_path: Path):
     # Again, as JSON: nothing new.
     as_json = tmp_path / "roster.json"
     as_json.write_text(json.dumps([{"name": "李四", "id_number": n} for n in good[:100]], ensure_ascii=False))
-    again = _run(tmp_path, "import-roster", str(as_json), "--batch", str(batch_id))
+    again = run_cli(tmp_path, "import-roster", str(as_json), "--batch", str(batch_id))
     assert again.returncode == 0, again.stderr
     assert "共 100 行：新发放 0，已存在 100，未通过 0" in again.stdout
     assert _vouchers(db, batch_id) == 450
 
 
 def test_import_roster_refuses_a_missing_batch_or_file(tmp_path: Path):
-    assert _run(tmp_path, "migrate").returncode == 0
+    assert run_cli(tmp_path, "migrate").returncode == 0
     roster = tmp_path / "roster.csv"
     roster.write_text(f"姓名,身份证号\n李四,{id_number()}\n")
-    missing = _run(tmp_path, "import-roster", str(roster), "--batch", "999")
+    missing = run_cli(tmp_path, "import-roster", str(roster), "--batch", "999")
     assert missing.returncode == 1 and "not_found" in missing.stderr
-    no_file = _run(tmp_path, "import-roster", str(tmp_path / "nope.csv"), "--batch", "1")
+    no_file = run_cli(tmp_path, "import-roster", str(tmp_path / "nope.csv"), "--batch", "1")
     assert no_file.returncode == 1 and "cannot import" in no_file.stderr
-    usage = _run(tmp_path, "import-roster", str(roster))
+    usage = run_cli(tmp_path, "import-roster", str(roster))
     assert usage.returncode == 2 and "--batch" in usage.stderr

@@ -22,22 +22,10 @@ CARD_PACK = "/api/v1/alipay/card-pack"
 KINDS = (PASS_TEMPLATE, PASS_ADD, PASS_UPDATE, PASS_RESIGN)
 
 
-async def _batch(alipay: AlipayEnv, svc, **overrides) -> tuple[str, dict]:
-    await factories.regions()
-    bureau = await factories.bureau(svc)
-    return bureau, await factories.published_batch(alipay.http, bureau, **overrides)
-
-
-async def _claim(alipay: AlipayEnv, token: str, batch_id: int) -> dict:
-    answer = await alipay.http.post("/api/v1/claims", json={"batch_id": batch_id}, headers=auth(token))
-    assert answer.status == 201, await answer.text()
-    return await answer.json()
-
-
 async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(alipay: AlipayEnv, svc) -> None:
-    bureau, batch = await _batch(alipay, svc, title="2026年无锡市职业培训券", face_value_fen=50_000, valid_days=30)
+    bureau, batch = await alipay.bureau_batch(title="2026年无锡市职业培训券", face_value_fen=50_000, valid_days=30)
     token = await alipay.verified_login("zhangsan")
-    voucher = await _claim(alipay, token, batch["id"])
+    voucher = await alipay.claim(token, batch["id"])
     assert alipay.sandbox.calls[-1]["method"] != "alipay.pass.instance.add"  # the claim itself calls nobody
 
     assert await sync_card_pack(utcnow(), svc.qr) == 1
@@ -69,8 +57,8 @@ async def test_a_claim_puts_the_voucher_in_the_card_pack_and_revoking_closes_it(
 
 
 async def test_an_expired_voucher_closes_its_pass_without_any_sweep(alipay: AlipayEnv, svc) -> None:
-    _, batch = await _batch(alipay, svc, valid_days=1)
-    voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
+    _, batch = await alipay.bureau_batch(valid_days=1)
+    voucher = await alipay.claim(await alipay.verified_login(), batch["id"])
     await sync_card_pack(utcnow(), svc.qr)
     await alipay.deliver_card_pack()
     later = (await Voucher.get(code=voucher["code"])).valid_until + timedelta(seconds=1)
@@ -80,9 +68,9 @@ async def test_an_expired_voucher_closes_its_pass_without_any_sweep(alipay: Alip
 
 
 async def test_only_alipay_bound_people_get_passes(alipay: AlipayEnv, svc) -> None:
-    _, batch = await _batch(alipay, svc)
+    _, batch = await alipay.bureau_batch()
     _, h5_token = await factories.trainee(svc)
-    await _claim(alipay, h5_token, batch["id"])
+    await alipay.claim(h5_token, batch["id"])
     assert await sync_card_pack(utcnow(), svc.qr) == 0
     assert not await OutboxMessage.filter(kind__in=KINDS).exists()
 
@@ -92,9 +80,9 @@ async def test_a_voucher_claimed_elsewhere_reaches_the_alipay_card_pack_of_the_s
 ) -> None:
     from tests.support.alipay import ID_NUMBER
 
-    _, batch = await _batch(alipay, svc)
+    _, batch = await alipay.bureau_batch()
     _, h5_token = await factories.trainee(svc, number=ID_NUMBER)
-    voucher = await _claim(alipay, h5_token, batch["id"])
+    voucher = await alipay.claim(h5_token, batch["id"])
     await alipay.verified_login("zhangsan")  # the same person, now also in Alipay
     assert await sync_card_pack(utcnow(), svc.qr) == 1
     await alipay.deliver_card_pack()
@@ -102,11 +90,11 @@ async def test_a_voucher_claimed_elsewhere_reaches_the_alipay_card_pack_of_the_s
 
 
 async def test_concurrent_syncs_write_each_row_once(alipay: AlipayEnv, svc) -> None:
-    _, batch = await _batch(alipay, svc)
+    _, batch = await alipay.bureau_batch()
     for name in ("a", "b", "c"):
         from tests.support.factories import id_number
 
-        await _claim(alipay, await alipay.verified_login(name, number=id_number()), batch["id"])
+        await alipay.claim(await alipay.verified_login(name, number=id_number()), batch["id"])
     results = await asyncio.gather(*(sync_card_pack(utcnow(), svc.qr) for _ in range(5)))
     assert sum(results) == 3
     assert await AlipayPass.all().count() == 3 and await AlipayPassTemplate.all().count() == 1
@@ -115,8 +103,8 @@ async def test_concurrent_syncs_write_each_row_once(alipay: AlipayEnv, svc) -> N
 
 
 async def test_out_of_order_or_failed_deliveries_are_retryable_and_change_nothing(alipay: AlipayEnv, svc) -> None:
-    _, batch = await _batch(alipay, svc)
-    voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
+    _, batch = await alipay.bureau_batch()
+    voucher = await alipay.claim(await alipay.verified_login(), batch["id"])
     await sync_card_pack(utcnow(), svc.qr)
     add = await OutboxMessage.get(kind=PASS_ADD)
     send = senders(svc.qr)
@@ -138,9 +126,9 @@ async def test_out_of_order_or_failed_deliveries_are_retryable_and_change_nothin
 
 
 async def test_the_trainee_can_ask_for_a_voucher_in_the_card_pack(alipay: AlipayEnv, svc) -> None:
-    bureau, batch = await _batch(alipay, svc)
+    bureau, batch = await alipay.bureau_batch()
     token = await alipay.verified_login()
-    voucher = await _claim(alipay, token, batch["id"])
+    voucher = await alipay.claim(token, batch["id"])
     answer = await alipay.http.post(
         "/api/v1/alipay/card-pack", json={"voucher_code": voucher["code"]}, headers=auth(token)
     )
@@ -168,7 +156,7 @@ async def test_the_trainee_can_ask_for_a_voucher_in_the_card_pack(alipay: Alipay
     assert bad.status == 422
 
     second = await factories.published_batch(alipay.http, bureau, title="第二批")
-    revoked = await _claim(alipay, token, second["id"])
+    revoked = await alipay.claim(token, second["id"])
     await alipay.http.post(
         f"/api/v1/admin/vouchers/{revoked['code']}/revoke", json={"reason": "作废"}, headers=auth(bureau)
     )
@@ -186,18 +174,18 @@ def _shown_key(alipay: AlipayEnv, code: str) -> str:
 async def test_key_rotation_signs_live_passes_again_in_bounded_batches_once_per_key(alipay: AlipayEnv, svc) -> None:
     keys = {kid: Ed25519PrivateKey.generate() for kid in ("KA", "KB", "KC")}
     svc.qr = QrKeyRing({"KA": keys["KA"]})
-    bureau, batch = await _batch(alipay, svc)
+    bureau, batch = await alipay.bureau_batch()
     codes = []
     for name in ("a", "b", "c"):
         token = await alipay.verified_login(name, number=factories.id_number())
-        codes.append((await _claim(alipay, token, batch["id"]))["code"])
+        codes.append((await alipay.claim(token, batch["id"]))["code"])
     await sync_card_pack(utcnow(), svc.qr)
     await alipay.deliver_card_pack()
     assert [_shown_key(alipay, code) for code in codes] == ["KA"] * 3
     # The third voucher is used up: its pass is not signed again, nobody scans it any more.
     await alipay.http.post(f"/api/v1/admin/vouchers/{codes[2]}/revoke", json={"reason": "作废"}, headers=auth(bureau))
     # A fourth claimed, its pass row written but not sent yet: the add will sign it.
-    late = await _claim(alipay, await alipay.verified_login("d", number=factories.id_number()), batch["id"])
+    late = await alipay.claim(await alipay.verified_login("d", number=factories.id_number()), batch["id"])
     assert await sync_card_pack(utcnow(), svc.qr) == 2  # the late pass's add, the third one's closing
 
     svc.qr = QrKeyRing({"KA": keys["KA"], "KB": keys["KB"]})
@@ -231,8 +219,8 @@ async def test_key_rotation_signs_live_passes_again_in_bounded_batches_once_per_
 
 
 async def test_a_pass_added_before_keys_were_recorded_is_signed_again(alipay: AlipayEnv, svc) -> None:
-    _, batch = await _batch(alipay, svc)
-    voucher = await _claim(alipay, await alipay.verified_login(), batch["id"])
+    _, batch = await alipay.bureau_batch()
+    voucher = await alipay.claim(await alipay.verified_login(), batch["id"])
     await sync_card_pack(utcnow(), svc.qr)
     await alipay.deliver_card_pack()
     assert (await AlipayPass.get()).key_id == svc.qr.signing_key_id

@@ -6,13 +6,9 @@ pack, and the staff scan what the pass shows: its QR image, read back by zbar.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import time
 import types
 from pathlib import Path
-
-from PIL import Image
 
 from models import AlipayPass, ScanRecord
 from peixunquan.appkeys import SERVICES
@@ -22,11 +18,10 @@ from platforms.alipay.card_pack import PASS_RESIGN, sync_card_pack
 from tests.support import factories
 from tests.support.alipay import ID_NUMBER, NAME, AlipayEnv
 from tests.support.institutions import API, post_scan, scan_body, setup_institution, voucher_payload
-from tests.vouchers.qr.test_qr import require_zbar
+from tests.support.qr import decode_png, rotate_a_second_later
 from vouchers.common.clock import utcnow
 from vouchers.qr import codes as qr
 from vouchers.qr import offline as qr_offline
-from vouchers.qr.keys import rotate
 from vouchers.scanning.scan import REASONS
 
 auth = factories.auth
@@ -42,12 +37,7 @@ async def _pass_qr(alipay: AlipayEnv, code: str) -> str:
     assert shown["status"] == "ACTIVE"
     [operation] = shown["shown"]["operation"]
     assert operation["format"] == "qrcode" and operation["altText"] == code
-    require_zbar()
-    from pyzbar.pyzbar import decode
-
-    [found] = decode(Image.open(io.BytesIO(qr.png(operation["message"]))))
-    assert found.type == "QRCODE"
-    return found.data.decode("ascii")
+    return decode_png(qr.png(operation["message"]))
 
 
 async def test_the_card_pass_code_verifies_and_enrols_but_cannot_check_in(alipay: AlipayEnv, svc, monkeypatch):
@@ -117,7 +107,7 @@ async def test_the_card_pass_code_verifies_and_enrols_but_cannot_check_in(alipay
 
 
 async def test_a_pass_is_signed_again_after_key_rotation_and_scans_once_the_old_key_is_retired(
-    alipay: AlipayEnv, svc, config: Config
+    alipay: AlipayEnv, svc, config: Config, monkeypatch
 ):
     """The operator rotates the QR keys (a new key file, a restart), waits for the card-pack sync
     to sign every live pass again, then retires the old key: the trainee's pass still scans."""
@@ -136,8 +126,7 @@ async def test_a_pass_is_signed_again_after_key_rotation_and_scans_once_the_old_
     assert old_payload.split(".")[4] == first
     assert (await AlipayPass.get(serial_number=code)).key_id == first
 
-    await asyncio.sleep(1.01)  # key ids carry the second they were made
-    second = rotate(keys_dir)
+    second = rotate_a_second_later(keys_dir, monkeypatch)
     svc.qr = load_qr_keys(config)  # what a restart of the server and the worker loads
     assert await sync_card_pack(utcnow(), svc.qr) == 1
     assert await sync_card_pack(utcnow(), svc.qr) == 0  # asked once, however often the sync runs

@@ -165,15 +165,14 @@ async def test_without_open_id_the_user_id_is_the_subject_and_passes_still_reach
     alipay: AlipayEnv, svc
 ) -> None:
     from platforms.alipay.card_pack import sync_card_pack
-    from tests.platforms.test_alipay_card_pack import _batch, _claim
     from vouchers.common.clock import utcnow
 
     alipay.sandbox.gives_open_id = False
-    _, batch = await _batch(alipay, svc)
+    _, batch = await alipay.bureau_batch()
     token = await alipay.verified_login("old_app_user")
     account = await ChannelAccount.get(channel=AccountChannel.ALIPAY)
     assert account.subject == alipay.sandbox.user_id("old_app_user")
-    voucher = await _claim(alipay, token, batch["id"])
+    voucher = await alipay.claim(token, batch["id"])
     await sync_card_pack(utcnow(), svc.qr)
     await alipay.deliver_card_pack()
     assert alipay.sandbox.passes[voucher["code"]]["recognition_info"] == {"user_id": account.subject}

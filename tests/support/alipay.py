@@ -1,11 +1,14 @@
-"""Fixtures for the Alipay tests: the app on a real port with the sandbox mounted on it, as
-`make run` has it (a gateway URL with a port, which the SDK's own transport cannot use)."""
+"""The Alipay tests' `alipay` fixture: the app on a real port with the Alipay sandbox mounted on it.
+
+As `make run` has it: a gateway URL with a port, which the SDK's own transport cannot use.
+"""
 
 from __future__ import annotations
 
 import secrets
 import socket
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -43,6 +46,17 @@ class AlipayEnv:
             await OutboxMessage.filter(id=message.id).update(status=OutboxStatus.SENT, sent_at=utcnow())
             sent.append(message.kind)
         return sent
+
+    async def bureau_batch(self, **overrides: Any) -> tuple[str, dict[str, Any]]:
+        """A bureau user's token and a batch it published (regions loaded first)."""
+        await factories.regions()
+        bureau = await factories.bureau(self.http.app[SERVICES])
+        return bureau, await factories.published_batch(self.http, bureau, **overrides)
+
+    async def claim(self, token: str, batch_id: int) -> dict[str, Any]:
+        answer = await self.http.post("/api/v1/claims", json={"batch_id": batch_id}, headers=factories.auth(token))
+        assert answer.status == 201, await answer.text()
+        return await answer.json()
 
     async def login(self, user: str = "zhangsan") -> str:
         code = f"sandbox-{user}.{secrets.token_hex(4)}"

@@ -123,7 +123,7 @@ async def setup_institution(client, bureau_token: str) -> dict[str, Any]:
 
 async def institution_targets(client, bureau_token: str) -> dict[tuple[str, str], tuple[dict[str, str], Any]]:
     """Every institution endpoint that takes a JSON body, with valid credentials and body (for
-    tests/test_http_errors.py, which checks that garbage gets a clean 4xx everywhere)."""
+    tests/miniapp_api/test_http_errors.py, which checks that garbage gets a clean 4xx everywhere)."""
     from tests.support.factories import trainee
 
     env = await setup_institution(client, bureau_token)

@@ -1,5 +1,7 @@
-"""Shared set-up of the WeChat tests: our app wired to a sandbox running as its own server,
-and the WeChat side of a callback built with wechatpy (the other side's library)."""
+"""The WeChat tests' environment: our app wired to a WeChat sandbox running as its own server.
+
+Also the WeChat side of a callback, built with wechatpy (the other side's library).
+"""
 
 from __future__ import annotations
 

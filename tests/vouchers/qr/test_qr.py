@@ -4,42 +4,17 @@ the offline check with nothing but the published public key."""
 from __future__ import annotations
 
 import base64
-import io
-import os
 import time
 
 import pytest
-from PIL import Image
 
+from tests.support.qr import decode_png, rotate_a_second_later
 from vouchers.common import errors
 from vouchers.qr import codes as qr
-from vouchers.qr.keys import QrKeyError, QrKeyRing, rotate
+from vouchers.qr.keys import QrKeyError, QrKeyRing
 from vouchers.qr.offline import QrInvalidError, QrStaleError, check_payload
 
 CODE = "ABCDEFGHIJKLMNOP"
-
-try:
-    from pyzbar.pyzbar import decode as zbar_decode
-
-    zbar_decode(Image.new("L", (10, 10), 255))
-    ZBAR = None
-except (ImportError, OSError) as exc:  # the Python package or the system libzbar0 is missing
-    ZBAR = f"zbar is not installed ({exc}); .ci/run installs libzbar0"
-
-
-def require_zbar() -> None:
-    """QR images must be read back in CI; on a laptop without libzbar0 the test says why it skips."""
-    if ZBAR and os.environ.get("CI") == "true":
-        pytest.fail(ZBAR)
-    if ZBAR:
-        pytest.skip(ZBAR)
-
-
-def decode_png(png: bytes) -> str:
-    require_zbar()
-    [found] = zbar_decode(Image.open(io.BytesIO(png)))
-    assert found.type == "QRCODE"
-    return found.data.decode("ascii")
 
 
 def test_a_fresh_code_reads_back_and_carries_no_personal_data():
@@ -91,15 +66,14 @@ def test_altered_or_foreign_payloads_are_invalid():
         qr.read(ring, qr.sign(ring, qr.CLASS, "12").payload, qr.VOUCHER)
 
 
-def test_keys_come_from_files_rotate_and_retire(tmp_path):
+def test_keys_come_from_files_rotate_and_retire(tmp_path, monkeypatch):
     with pytest.raises(QrKeyError):
         QrKeyRing.load(tmp_path / "none", generate=False)
     ring = QrKeyRing.load(tmp_path / "keys", generate=True)
     [(first, _)] = ring.public_keys.items()
     assert (tmp_path / "keys" / f"{first}.key").stat().st_mode & 0o077 == 0
     old_payload = qr.sign(ring, qr.VOUCHER, CODE).payload
-    time.sleep(1.01)  # key ids carry the second they were made
-    second = rotate(tmp_path / "keys")
+    second = rotate_a_second_later(tmp_path / "keys", monkeypatch)
     ring = QrKeyRing.load(tmp_path / "keys", generate=False)
     assert ring.signing_key_id == second != first
     # Codes signed with the old key keep verifying until it is retired.
@@ -184,12 +158,11 @@ def test_a_card_pass_code_never_goes_stale_and_is_refused_where_a_rotating_code_
     assert decode_png(qr.png(payload)) == payload
 
 
-def test_a_card_pass_code_verifies_with_an_older_key_until_it_is_retired(tmp_path):
+def test_a_card_pass_code_verifies_with_an_older_key_until_it_is_retired(tmp_path, monkeypatch):
     ring = QrKeyRing.load(tmp_path, generate=True)
     first = ring.signing_key_id
     payload = qr.sign_card_pass(ring, CODE, 7)
-    time.sleep(1.01)  # key ids carry the second they were made
-    rotate(tmp_path)
+    rotate_a_second_later(tmp_path, monkeypatch)
     ring = QrKeyRing.load(tmp_path, generate=False)
     assert qr.read(ring, payload, qr.VOUCHER, static_ok=True).key_id == first
     (tmp_path / f"{first}.key").rename(tmp_path / f"{first}.retired")

@@ -5,76 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from models import Batch, BureauUser, Person, Voucher, VoucherStatus
-from tests.support.factories import auth, bureau, id_number, regions
+from models import Batch
+from tests.support.factories import auth, bureau
 from tests.support.institutions import API
+from tests.support.reporting import wuxi_2021
 from tests.support.settlement import decide, passed, settlement_env, submit
 from vouchers.reporting import export as export_vouchers
-
-JAN_1_2021 = datetime(2020, 12, 31, 16, 0, tzinfo=UTC)  # 00:00 local time
-
-
-async def _batch(region: str, title: str, distribution: str = "general") -> Batch:
-    creator = await BureauUser.first()
-    return await Batch.create(
-        title=title,
-        region_id=region,
-        value_mode="face_value",
-        face_value_fen=50_000,
-        distribution=distribution,
-        voucher_type="就业技能培训",
-        project_types=["就业技能培训"],
-        validity_mode="days_after_claim",
-        valid_days=30,
-        quantity=100,
-        remaining=100,
-        status="published",
-        created_by_id=creator.id,
-    )
-
-
-async def _voucher(svc, batch: Batch, claimed_at: datetime, name: str = "王小明", **fields) -> tuple[Voucher, str]:
-    number = id_number()
-    person = await Person.create(
-        id_hash=svc.keys.id_hash(number),
-        id_cipher=svc.keys.encrypt(number, b"id"),
-        name_cipher=svc.keys.encrypt(name, b"name"),
-    )
-    voucher = await Voucher.create(
-        code=f"V{batch.id:03d}{person.id:012d}",
-        batch_id=batch.id,
-        person_id=person.id,
-        voucher_type=batch.voucher_type,
-        claimed_at=claimed_at,
-        valid_until=fields.pop("valid_until", claimed_at + timedelta(days=30)),
-        **fields,
-    )
-    return voucher, number
-
-
-async def _wuxi_2021(svc) -> dict:
-    await regions()
-    token = await bureau(svc)
-    city = await _batch("320200", "无锡市通用券")
-    jiangyin = await _batch("320281", "江阴市定向券", "targeted")
-    data = {"token": token, "city": city, "jiangyin": jiangyin, "numbers": {}}
-    for day in (3, 40, 200):
-        v, number = await _voucher(svc, city, JAN_1_2021 + timedelta(days=day))
-        data["numbers"][v.code] = number
-    await _voucher(svc, city, JAN_1_2021 - timedelta(days=3))  # claimed in 2020: not a 2021 figure
-    await _voucher(svc, jiangyin, JAN_1_2021 + timedelta(days=10), automatic=True)
-    await _voucher(
-        svc,
-        jiangyin,
-        JAN_1_2021 + timedelta(days=20),
-        automatic=True,
-        status=VoucherStatus.ENROLLED,
-        used_at=JAN_1_2021 + timedelta(days=25),
-    )
-    await _voucher(svc, jiangyin, JAN_1_2021 + timedelta(days=30), automatic=True, status=VoucherStatus.EXPIRED)
-    return data
 
 
 async def _stats(client, token: str, query: str) -> dict:
@@ -84,7 +22,7 @@ async def _stats(client, token: str, query: str) -> dict:
 
 
 async def test_figures_roll_up_the_region_tree_against_the_targets(client, svc):
-    data = await _wuxi_2021(svc)
+    data = await wuxi_2021(svc)
     stats = await _stats(client, data["token"], "year=2021")
     wuxi = stats["region"]
     assert (wuxi["code"], wuxi["name"]) == ("320200", "无锡市")
@@ -134,7 +72,7 @@ async def test_completion_settlement_and_subsidy_paid_are_counted(client, svc):
 
 async def test_export_streams_csv_with_id_numbers_of_my_own_regions_only(client, svc, monkeypatch):
     monkeypatch.setattr(export_vouchers, "CHUNK", 2)  # several chunks even for a few rows
-    data = await _wuxi_2021(svc)
+    data = await wuxi_2021(svc)
     r = await client.get(f"{API}/admin/exports/vouchers.csv?year=2021&region=320200", headers=auth(data["token"]))
     assert r.status == 200
     assert r.headers["Content-Type"].startswith("text/csv")
@@ -166,7 +104,7 @@ async def test_export_streams_csv_with_id_numbers_of_my_own_regions_only(client,
 
 
 async def test_export_quotes_cells_a_spreadsheet_would_run(client, svc):
-    data = await _wuxi_2021(svc)
+    data = await wuxi_2021(svc)
     await Batch.filter(id=data["city"].id).update(title='=HYPERLINK("http://x")')
     r = await client.get(f"{API}/admin/exports/vouchers.csv?year=2021&region=320200", headers=auth(data["token"]))
     rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))[1:]
@@ -177,7 +115,7 @@ async def test_a_client_leaving_mid_export_stops_it_quietly(client, svc, monkeyp
     import asyncio
 
     monkeypatch.setattr(export_vouchers, "CHUNK", 1)
-    data = await _wuxi_2021(svc)
+    data = await wuxi_2021(svc)
     sent = []
     original = export_vouchers.export_csv
 

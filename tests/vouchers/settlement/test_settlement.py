@@ -12,10 +12,10 @@ from models import (
     Voucher,
     VoucherHistory,
 )
-from tests.jobs.test_institution_delivery import receiver  # noqa: F401 - the fixture
 from tests.support.factories import auth, id_number, trainee
 from tests.support.institutions import API, claimed_voucher
 from tests.support.settlement import decide, enrolled, passed, settlement_env, submit
+from tests.support.webhooks import WEBHOOK_SECRET
 
 
 async def test_completion_is_checked_and_reported_row_by_row(client, svc):
@@ -313,18 +313,17 @@ async def test_the_institution_reads_the_decision_in_its_staff_notice(client, sv
     assert staff_notice_data(rejected)["keyword1"].endswith("原因：证书编号有误")
 
 
-async def test_the_decision_reaches_the_institution_webhook(client, svc, receiver):  # noqa: F811
+async def test_the_decision_reaches_the_institution_webhook(client, svc, webhook_receiver):
     import aiohttp
 
     from channels.webhook import WebhookSender
     from jobs.delivery import Deliverer
     from jobs.institution_routes import institution_routes
-    from tests.jobs.test_institution_delivery import SECRET
 
-    url, received = receiver
+    url, received = webhook_receiver
     env = await settlement_env(client, svc, trainees=1)
     [t] = env["trainees"]
-    hook = {"url": url, "secret": SECRET}
+    hook = {"url": url, "secret": WEBHOOK_SECRET}
     assert (await client.put(f"{API}/institution/webhook", json=hook, headers=auth(env["commissioner"]))).status == 200
     claim_id = (await submit(client, env, [passed(t["code"])]))["rows"][0]["claim_id"]
     assert (await decide(client, env, claim_id, decision="approve")).status == 200

@@ -1,0 +1,54 @@
+"""Pages in a real headless Chromium: the `browser` fixture (Debian's `chromium` driven by Playwright).
+
+No browser download: CHROMIUM (PXQ_CHROMIUM) is the system's. In CI the browser tests must run;
+elsewhere they skip with the reason when chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+CHROMIUM = os.environ.get("PXQ_CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def new_page(browser, failures: list[str]):
+    """A page that notes in `failures` every request leaving this server and every JavaScript error."""
+    page = await browser.new_page()
+    # No CDN: every request the page makes goes to this server.
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:")) else failures.append(r.url),
+    )
+    page.on("pageerror", lambda e: failures.append(f"js error: {e}"))
+    return page
