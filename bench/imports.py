@@ -14,7 +14,7 @@
 Prints ONE JSON line on stdout. The database named by PXQ_DATABASE_URL loses its `public` schema
 and the Redis db named by PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
 
-    .venv/bin/python bench/imports.py [--roster 100000 --vouchers 1000000 --repeat 5]
+    .venv/bin/python -m bench.imports [--roster 100000 --vouchers 1000000 --repeat 5]
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import argparse
 import asyncio
 import csv
 import io
-import json
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,15 +32,21 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from claim_rush import check_targets, cli, free_port, reset_stores, start_server, stop_server, wait_healthy  # noqa: E402
+from bench.harness.figures import print_figures, progress
+from bench.harness.server import (
+    ROOT,
+    base_url,
+    cli,
+    exit_on_sigterm,
+    prepare_server_env,
+    reset_and_migrate,
+    served,
+    wait_healthy,
+)
+from bench.harness.stores import check_targets, targets_from_environment
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench_imports"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -52,8 +55,7 @@ PERSONS = 50_000  # each person holds one voucher of each of the city's batches
 REGIONS = ("320200", "320281", "320282")  # Wuxi, Jiangyin, Yixing
 
 
-def log(message: str) -> None:
-    print(f"[imports] {message}", file=sys.stderr, flush=True)
+log = progress("imports")
 
 
 def roster_ids(count: int) -> list[str]:
@@ -247,10 +249,8 @@ async def bench(args: argparse.Namespace, env: dict[str, str], secret: bytes, tm
         raise RuntimeError(f"import-roster exited {done.returncode}: {done.stdout[-500:]} {done.stderr[-500:]}")
     figures["import_report"] = done.stdout.splitlines()[0]
 
-    server_log = (tmp / "server.log").open("w")
-    server = start_server(env, server_log)
-    try:
-        base = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
+    with served(env, tmp / "server.log", log) as server:
+        base = base_url(env)
         timeout = aiohttp.ClientTimeout(total=3600)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             await wait_healthy(http, base, server)
@@ -261,9 +261,6 @@ async def bench(args: argparse.Namespace, env: dict[str, str], secret: bytes, tm
             figures["stats_issued"] = body["region"]["figures"]["issued"]
             log("export")
             figures.update(await time_export(http, base, headers, server.pid))
-    finally:
-        stop_server(server)
-        server_log.close()
     figures["targets"] = {"import_s": 60, "stats_ms": 500, "export_peak_mb": 150}
     return figures
 
@@ -279,26 +276,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    env = dict(os.environ)
-    env.setdefault("PXQ_DATABASE_URL", DEFAULT_DATABASE_URL)
-    env.setdefault("PXQ_REDIS_URL", DEFAULT_REDIS_URL)
-    check_targets(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
+    exit_on_sigterm()
+    env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
+    check_targets("imports", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
     random.seed(7)
     with tempfile.TemporaryDirectory(prefix="pxq-bench-") as name:
         tmp = Path(name)
-        secret = os.urandom(32)
-        secret_file = tmp / "secret.key"
-        secret_file.write_text(secret.hex() + "\n", encoding="ascii")
-        secret_file.chmod(0o600)
-        env.update(PXQ_SERVER_PORT=str(free_port()), PXQ_SECURITY_SECRET_KEY_FILE=str(secret_file))
-        env["PXQ_SERVER_PUBLIC_URL"] = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
-        env["PXQ_WORKER_EMBEDDED"] = "false"
-        log(f"resetting {urlsplit(env['PXQ_DATABASE_URL']).path} and Redis {env['PXQ_REDIS_URL'].rsplit('/', 1)[-1]}")
-        asyncio.run(reset_stores(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]))
-        subprocess.run(cli("migrate"), cwd=ROOT, env=env, stdout=sys.stderr, check=True)
+        secret = prepare_server_env(env, tmp)
+        reset_and_migrate(env, log)
         figures = asyncio.run(bench(args, env, secret, tmp))
-    print(json.dumps(figures, ensure_ascii=False, separators=(",", ":")), flush=True)
+    print_figures(figures)
     met = (
         figures["import_s"] <= 60
         and figures["stats_ms"] <= 500

@@ -14,31 +14,26 @@
 Prints ONE JSON line on stdout. The database named by PXQ_DATABASE_URL loses its `public` schema
 and the Redis db named by PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
 
-    .venv/bin/python bench/reminders.py [--vouchers 1000000 --rate 200 --workers 2]
+    .venv/bin/python -m bench.reminders [--vouchers 1000000 --rate 200 --workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
-import os
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from claim_rush import check_targets, free_port, reset_stores  # noqa: E402
+from bench.harness.figures import print_figures, progress
+from bench.harness.server import free_port
+from bench.harness.stores import check_targets, reset_stores, targets_from_environment
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pxq_bench_reminders"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -48,8 +43,7 @@ APP_SECRET = "bench-secret"
 TEMPLATE = "bench-expiry-reminder"
 
 
-def log(message: str) -> None:
-    print(f"[reminders] {message}", file=sys.stderr, flush=True)
+log = progress("reminders")
 
 
 _LOAD_SQL = """
@@ -286,12 +280,12 @@ def main() -> int:
     p.add_argument("--deliver-seconds", type=float, default=8.0)
     p.add_argument("--force", action="store_true", help="allow a database/Redis db not named as a bench target")
     args = p.parse_args()
-    database_url = os.environ.get("PXQ_DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("PXQ_REDIS_URL", DEFAULT_REDIS_URL)
-    check_targets(database_url, redis_url, args.force)
+    env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
+    database_url, redis_url = env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]
+    check_targets("reminders", database_url, redis_url, args.force)
     asyncio.run(reset_stores(database_url, redis_url))
     figures = asyncio.run(bench(args, database_url, redis_url))
-    print(json.dumps(figures, separators=(",", ":")), flush=True)
+    print_figures(figures)
     ok = figures["second_scheduled"] == 0 and figures["duplicates"] == 0 and figures["scheduled"] == figures["expected"]
     return 0 if ok and figures["received_duplicates"] == 0 else 1
 

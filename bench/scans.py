@@ -1,9 +1,9 @@
 """Scan benchmark: institutions verifying and checking in trainees at the desk, all at once.
 
-Starts `peixunquan serve` as its own process against PostgreSQL and Redis (as
-bench/claim_rush.py does, whose server, store and CPU helpers it reuses), loads trainees with
-claimed vouchers, an institution with scanning staff and a class with a lesson open now, enrols
-every voucher, then drives load from a separate generator process:
+Starts `peixunquan serve` as its own process against PostgreSQL and Redis (with the harness of
+bench/claim_rush.py), loads trainees with claimed vouchers, an institution with scanning staff and
+a class with a lesson open now, enrols every voucher (bench/scan_setup.py), then drives load from
+a separate generator process:
 
 1. `bare`: GET /api/v1/ping, what this machine, server and generator can do at all;
 2. `verify`: POST /api/v1/scans action verify, a random voucher's fresh QR, a fresh nonce;
@@ -18,7 +18,7 @@ every voucher, then drives load from a separate generator process:
 Prints ONE JSON line (progress on stderr); exits 1 if any duplicate row is found or a scan was
 answered with an unexpected status.
 
-    .venv/bin/python bench/scans.py [--trainees 1000 --concurrency 64 --seconds 6 --cycles 3 ...]
+    .venv/bin/python -m bench.scans [--trainees 1000 --concurrency 64 --seconds 6 --cycles 3 ...]
 
 The database named by PXQ_DATABASE_URL loses its `public` schema and the Redis db named by
 PXQ_REDIS_URL is flushed, so by default both are dedicated bench targets.
@@ -30,382 +30,117 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import claim_rush as cr
+from bench.harness.figures import percentile_ms, print_figures, progress
+from bench.harness.load import BUCKET_S, Encoder, FixedRequests, Requests, warm_process
+from bench.harness.phase import Phase, run_phase
+from bench.harness.rawhttp import encode_request
+from bench.harness.server import (
+    Server,
+    base_url,
+    exit_on_sigterm,
+    prepare_server_env,
+    reset_and_migrate,
+    run_with_server,
+    wait_healthy,
+)
+from bench.harness.stores import check_targets, default_database_url, postgres_via, targets_from_environment
+from bench.scan_setup import count_duplicates, count_xacts, enrol_all, load_data, sign_all
 
-ROOT = cr.ROOT
-DEFAULT_DATABASE_URL = cr.default_database_url("pxq_bench_scans")
+DEFAULT_DATABASE_URL = default_database_url("pxq_bench_scans")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
-STAFF_PASSWORD = "bench-staff-password"
-BUCKET_S = cr.BUCKET_S
+PING_PATH = "/api/v1/ping"
 
-
-def log(message: str) -> None:
-    print(f"[scans] {message}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Load generator (child process): claim_rush's raw keep-alive client, but every scan request is
-# encoded on the fly with its own nonce (a fixed body would only measure nonce replays).
+log = progress("scans")
 
 
 @dataclass(frozen=True)
-class ScanLoad:
-    kind: str  # bare, verify, checkin, repeat
-    base: str
+class ScanRequests:
+    """Scans encoded on the fly, each with its own nonce (a fixed body would only measure nonce
+    replays); a simulated user is a scanning staff member."""
+
+    kind: str  # verify, checkin, repeat
     staff_tokens: list[str]
-    payloads: list[str]  # fresh voucher QR payloads (empty for bare)
+    payloads: list[str]  # fresh voucher QR payloads
     class_id: int
-    concurrency: int
-    warmup_s: float
-    duration_s: float
-    start_at: float
-    seed: int
-    timeout_s: float = 10.0
 
+    @property
+    def users(self) -> int:
+        return len(self.staff_tokens)
 
-@dataclass
-class ScanResult:
-    statuses: Counter[str] = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    buckets: list[int] = field(default_factory=list)
-    measured_start: float = 0.0
-    last_end: float = 0.0
+    def encoder(self, host: str, port: int) -> Encoder:
+        used: list[str] = []  # the repeat phase's nonces so far, in this generator process
 
-
-def _request(load: ScanLoad, rng: random.Random, host: str, port: int, used: list[str]) -> bytes:
-    if load.kind == "bare":
-        return cr._encode("GET", cr.PING_PATH, host, port, {}, None)
-    action = {"verify": "verify", "checkin": "checkin"}.get(load.kind) or rng.choice(("enrol", "checkin"))
-    if load.kind == "repeat" and used and rng.random() < 1 / 3:
-        nonce = rng.choice(used)  # a client retrying: must get the first answer, write nothing
-    else:
-        nonce = f"{rng.getrandbits(96):024x}"
-        if load.kind == "repeat":
-            used.append(nonce)
-    body = {
-        "payload": rng.choice(load.payloads),
-        "action": action,
-        "nonce": nonce,
-        "scanned_at": datetime.now(UTC).isoformat(),
-        "device": "bench",
-    }
-    if action != "verify":
-        body["class_id"] = load.class_id
-    headers = {
-        "Authorization": f"Bearer {rng.choice(load.staff_tokens)}",
-        "Content-Type": "application/json",
-    }
-    return cr._encode("POST", "/api/v1/scans", host, port, headers, json.dumps(body).encode())
-
-
-def run_scan_load(load: ScanLoad) -> ScanResult:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(_generate(load))
-    return uvloop.run(_generate(load))
-
-
-async def _generate(load: ScanLoad) -> ScanResult:
-    url = urlsplit(load.base)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
-    result = ScanResult()
-    measured_start = load.start_at + load.warmup_s
-    deadline = measured_start + load.duration_s
-    buckets: Counter[int] = Counter()
-    rng = random.Random(load.seed)
-    used: list[str] = []
-    connect = cr._encode("GET", cr.PING_PATH, host, port, {}, None)
-
-    async def client() -> None:
-        conn: cr._RawHttp | None = None
-
-        async def send(request: bytes) -> tuple[int, bytes]:
-            nonlocal conn
-            async with asyncio.timeout(load.timeout_s):
-                if conn is None or not conn.reusable:
-                    _, conn = await asyncio.get_running_loop().create_connection(cr._RawHttp, host, port)
-                return await conn.exchange(request)
-
-        try:
-            await send(connect)
-            await asyncio.sleep(max(0.0, load.start_at - time.monotonic()))
-            while (started := time.monotonic()) < deadline:
-                request = _request(load, rng, host, port, used)
-                try:
-                    status, _ = await send(request)
-                    outcome = str(status)
-                except (TimeoutError, OSError, cr.ProtocolError) as exc:
-                    outcome = type(exc).__name__
-                    if conn is not None and conn.transport:
-                        conn.transport.close()
-                    conn = None
-                ended = time.monotonic()
-                if started < measured_start:
-                    continue
-                result.statuses[outcome] += 1
-                result.latencies.append(ended - started)
-                buckets[int((ended - measured_start) / BUCKET_S)] += 1
-                result.last_end = max(result.last_end, ended)
-        finally:
-            if conn is not None and conn.transport:
-                conn.transport.close()
-
-    await asyncio.gather(*(client() for _ in range(load.concurrency)))
-    result.measured_start = measured_start
-    result.buckets = [buckets[i] for i in range(max(buckets, default=-1) + 1)]
-    return result
-
-
-async def run_phase(
-    pool: ProcessPoolExecutor, server_pid: int, **spec: Any
-) -> tuple[ScanResult, float, dict[str, float]]:
-    """One generator process; returns its result, the median requests/s of whole windows and the
-    CPU cores each party used during the measured seconds (warm-up excluded)."""
-    start_at = time.monotonic() + 1.0
-    load = ScanLoad(start_at=start_at, seed=random.randrange(2**32), **spec)
-    running = asyncio.get_running_loop().run_in_executor(pool, run_scan_load, load)
-    measured_start = start_at + load.warmup_s
-    await asyncio.sleep(max(0.0, measured_start - time.monotonic()))
-    before = cr.cpu_snapshot(server_pid)
-    await asyncio.sleep(max(0.0, measured_start + load.duration_s - time.monotonic()))
-    after = cr.cpu_snapshot(server_pid)
-    result: ScanResult = await running
-    wall = after["wall"] - before["wall"]
-    cores = {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
-    windows = [n / BUCKET_S for n in result.buckets[: int(load.duration_s / BUCKET_S)]]
-    elapsed = max(1e-9, result.last_end - result.measured_start)
-    rps = statistics.median(windows) if windows else sum(result.statuses.values()) / elapsed
-    return result, rps, cores
-
-
-# ---------------------------------------------------------------------------------------------
-# Data: trainees with claimed vouchers (through the API), an institution, scanners, a class.
-
-
-async def load_data(env: dict[str, str], base: str, trainees: int, scanners: int) -> dict[str, Any]:
-    from models.database import close_db, init_db
-    from peixunquan.app import build_services
-    from peixunquan.config import load_config, load_secret
-    from peixunquan.demo import load_regions
-    from peixunquan.redis_client import connect_redis
-    from vouchers.identity.bureau_auth import create_bureau_user
-
-    config = load_secret(load_config(env=env))
-    await init_db(config.database.url)
-    svc = build_services(config, connect_redis(config.redis.url))
-    try:
-        await load_regions()
-        await create_bureau_user(cr.BUREAU_USER, cr.BUREAU_PASSWORD, cr.REGION, display_name="压测")
-        tokens = await cr.create_trainees(svc, trainees)
-    finally:
-        await svc.redis.aclose()
-        await close_db()
-
-    async with aiohttp.ClientSession() as http:
-
-        async def call(method: str, path: str, body: Any = None, token: str | None = None, ok=(200, 201)) -> Any:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            async with http.request(method, f"{base}{path}", json=body, headers=headers) as response:
-                if response.status not in ok:
-                    raise RuntimeError(f"{method} {path}: {response.status} {await response.text()}")
-                return await response.json()
-
-        batch_id = await cr.publish_batch(http, base, "压测：扫码批次", trainees)
-        semaphore = asyncio.Semaphore(32)
-
-        async def claim(token: str) -> str:
-            async with semaphore:
-                return (await call("POST", "/api/v1/claims", {"batch_id": batch_id}, token))["code"]
-
-        codes = await asyncio.gather(*(claim(t) for t in tokens))
-        bureau = (
-            await call("POST", "/api/v1/admin/login", {"username": cr.BUREAU_USER, "password": cr.BUREAU_PASSWORD})
-        )["token"]
-        await call(
-            "POST",
-            "/api/v1/admin/institutions",
-            {
-                "code": "3202001",
-                "name": "压测职业培训学校",
-                "region": cr.REGION,
-                "address": "无锡市",
-                "phone": "0510-1234567",
-                "kind": "民办职业培训学校",
-                "commissioner": {
-                    "name": "压测专员",
-                    "id_number": cr.bench_id_number(trainees + 1),
-                    "username": "bench-commissioner",
-                    "password": STAFF_PASSWORD,
-                },
-            },
-            bureau,
-        )
-
-        async def staff_login(username: str) -> str:
-            answer = await call("POST", "/api/v1/institution/login", {"username": username, "password": STAFF_PASSWORD})
-            return answer["token"]
-
-        commissioner = await staff_login("bench-commissioner")
-        staff_tokens = []
-        for i in range(scanners):
-            body = {"username": f"bench-scanner-{i}", "password": STAFF_PASSWORD}
-            await call("POST", "/api/v1/institution/staff", body, commissioner)
-            staff_tokens.append(await staff_login(f"bench-scanner-{i}"))
-        site = await call(
-            "POST",
-            "/api/v1/institution/sites",
-            {"name": "教学楼", "latitude": 31.5747, "longitude": 120.2889, "datum": "gcj02", "radius_m": 200},
-            commissioner,
-        )
-        today = datetime.now(UTC).date()
-        klass = await call(
-            "POST",
-            "/api/v1/institution/classes",
-            {
-                "name": "压测电工班",
-                "project_type": "就业技能培训",
-                "occupation": "电工",
-                "start_date": (today - timedelta(days=1)).isoformat(),
-                "end_date": (today + timedelta(days=30)).isoformat(),
-                "site_ids": [site["id"]],
-                "capacity": trainees,
-            },
-            commissioner,
-        )
-        now = datetime.now(UTC)
-        await call(
-            "POST",
-            f"/api/v1/institution/classes/{klass['id']}/lessons",
-            {
-                "starts_at": now.isoformat(),
-                "ends_at": (now + timedelta(hours=2)).isoformat(),
-                "checkin_opens_at": (now - timedelta(minutes=5)).isoformat(),
-                "checkin_closes_at": (now + timedelta(hours=1)).isoformat(),
-            },
-            commissioner,
-        )
-    return {"codes": codes, "staff_tokens": staff_tokens, "class_id": klass["id"]}
-
-
-def sign_all(keys_dir: str, codes: Sequence[str]) -> list[str]:
-    """Fresh payloads, signed with the server's own key files (what each trainee's phone shows)."""
-    from vouchers.qr import codes as qr
-    from vouchers.qr.keys import QrKeyRing
-
-    ring = QrKeyRing.load(keys_dir, generate=False)
-    return [qr.sign(ring, qr.VOUCHER, code).payload for code in codes]
-
-
-async def enrol_all(
-    base: str, keys_dir: str, codes: Sequence[str], staff_tokens: Sequence[str], class_id: int
-) -> Counter[str]:
-    from vouchers.qr import codes as qr
-    from vouchers.qr.keys import QrKeyRing
-
-    ring = QrKeyRing.load(keys_dir, generate=False)
-    results: Counter[str] = Counter()
-    semaphore = asyncio.Semaphore(32)
-    async with aiohttp.ClientSession() as http:
-
-        async def enrol(i: int, code: str) -> None:
+        def encode(user: int, rng: random.Random) -> bytes:
+            action = {"verify": "verify", "checkin": "checkin"}.get(self.kind) or rng.choice(("enrol", "checkin"))
+            if self.kind == "repeat" and used and rng.random() < 1 / 3:
+                nonce = rng.choice(used)  # a client retrying: must get the first answer, write nothing
+            else:
+                nonce = f"{rng.getrandbits(96):024x}"
+                if self.kind == "repeat":
+                    used.append(nonce)
             body = {
-                "payload": "",
-                "action": "enrol",
-                "class_id": class_id,
-                "nonce": f"setup-{i:08d}",
+                "payload": rng.choice(self.payloads),
+                "action": action,
+                "nonce": nonce,
                 "scanned_at": datetime.now(UTC).isoformat(),
-                "device": "bench-setup",
+                "device": "bench",
             }
-            headers = {"Authorization": f"Bearer {staff_tokens[i % len(staff_tokens)]}"}
-            async with semaphore:
-                body["payload"] = qr.sign(ring, qr.VOUCHER, code).payload  # signed when shown, as on a phone
-                async with http.post(f"{base}/api/v1/scans", json=body, headers=headers) as response:
-                    answer = await response.json()
-                    results[answer.get("reason") or answer.get("result", str(response.status))] += 1
+            if action != "verify":
+                body["class_id"] = self.class_id
+            headers = {"Authorization": f"Bearer {self.staff_tokens[user]}", "Content-Type": "application/json"}
+            return encode_request("POST", "/api/v1/scans", host, port, headers, json.dumps(body).encode())
 
-        await asyncio.gather(*(enrol(i, c) for i, c in enumerate(codes)))
-    return results
+        return encode
 
 
-async def count_xacts(database_url: str) -> int:
-    import asyncpg
-
-    await asyncio.sleep(1.1)  # let the server's backends publish their counters
-    conn = await asyncpg.connect(urlunsplit(urlsplit(database_url)._replace(query="")))
-    try:
-        sql = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
-        return int(await conn.fetchval(sql))
-    finally:
-        await conn.close()
+def status_outcome(status: int, payload: bytes) -> tuple[str, str | None]:
+    return str(status), None
 
 
-async def count_rows(database_url: str) -> dict[str, int]:
-    import asyncpg
-
-    conn = await asyncpg.connect(urlunsplit(urlsplit(database_url)._replace(query="")))
-    try:
-        queries = {
-            "enrolments": "SELECT count(*) FROM (SELECT voucher_id FROM enrolment WHERE annulled_at IS NULL "
-            "GROUP BY voucher_id HAVING count(*) > 1) d",
-            "attendance": "SELECT count(*) FROM (SELECT lesson_id, voucher_id FROM attendance "
-            "GROUP BY lesson_id, voucher_id HAVING count(*) > 1) d",
-            "scan_nonces": "SELECT count(*) FROM (SELECT staff_id, nonce FROM scan_record "
-            "GROUP BY staff_id, nonce HAVING count(*) > 1) d",
-            "class_counter": "SELECT count(*) FROM training_class c WHERE c.enrolled <> "
-            "(SELECT count(*) FROM enrolment e WHERE e.training_class_id = c.id AND e.annulled_at IS NULL)",
-            "enrolled_history": "SELECT count(*) FROM (SELECT voucher_id FROM voucher_history "
-            "WHERE action = 'enrolled' GROUP BY voucher_id HAVING count(*) > 1) d",
-        }
-        return {name: int(await conn.fetchval(sql)) for name, sql in queries.items()}
-    finally:
-        await conn.close()
+def window_rate(phase: Phase, duration_s: float) -> float:
+    """The median requests/s of the phase's whole windows."""
+    windows = [n / BUCKET_S for n in phase.buckets[: int(duration_s / BUCKET_S)]]
+    return statistics.median(windows) if windows else phase.rps
 
 
-# ---------------------------------------------------------------------------------------------
-
-
-async def bench(args: argparse.Namespace, env: dict[str, str], server: subprocess.Popen[bytes]) -> dict[str, Any]:
-    base = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
+async def bench(args: argparse.Namespace, env: dict[str, str], server: Server) -> dict[str, Any]:
+    base = base_url(env)
     async with aiohttp.ClientSession() as http:
-        await cr.wait_healthy(http, base, server)
+        await wait_healthy(http, base, server)
     log(f"server up (pid {server.pid}); loading {args.trainees} trainees with claimed vouchers")
     data = await load_data(env, base, args.trainees + args.repeat_vouchers, args.scanners)
-    codes = data["codes"][: args.trainees]
-    repeat_codes = data["codes"][args.trainees :]
+    codes = data.codes[: args.trainees]
+    repeat_codes = data.codes[args.trainees :]
     keys_dir = env["PXQ_INSTITUTIONS_QR_KEYS_DIR"]
     log(f"enrolling {len(codes)} vouchers")
-    enrolled = await enrol_all(base, keys_dir, codes, data["staff_tokens"], data["class_id"])
+    enrolled = await enrol_all(base, keys_dir, codes, data.staff_tokens, data.class_id)
     if enrolled.get("ok") != len(codes):
         raise RuntimeError(f"setup enrolment: {dict(enrolled)}")
 
     common = {
         "base": base,
-        "staff_tokens": data["staff_tokens"],
-        "class_id": data["class_id"],
+        "outcome": status_outcome,
+        "connect_path": PING_PATH,
         "concurrency": args.concurrency,
         "warmup_s": 1.0,
         "duration_s": args.seconds,
+        "failure_prefix": "",  # the figures name a failed request by its exception alone
+        "hold_gc": False,  # the published scan figures were measured with the generator's GC on
+        "cpu_over_duration": True,
     }
     ctx = multiprocessing.get_context("spawn")
     # Interleaved: bare, verify, checkin, ... bare again, so each scan phase has a bare phase on
@@ -415,31 +150,33 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
     for _ in range(args.cycles):
         plan += [("verify", codes), ("checkin", codes), ("bare", [])]
     plan.append(("repeat", repeat_codes))
-    runs: dict[str, list[tuple[ScanResult, float]]] = {"bare": [], "verify": [], "checkin": [], "repeat": []}
+    runs: dict[str, list[tuple[Phase, float]]] = {"bare": [], "verify": [], "checkin": [], "repeat": []}
     cpu: dict[str, list[dict[str, float]]] = {kind: [] for kind in runs}
     server_us: dict[str, list[int]] = {kind: [] for kind in runs}
     db_xacts: dict[str, list[float]] = {kind: [] for kind in runs}
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        await asyncio.wrap_future(pool.submit(cr.warm_process))
+        await asyncio.wrap_future(pool.submit(warm_process))
         for kind, chosen in plan:
             log(f"{kind} {len(runs[kind]) + 1}: {args.seconds:g} s x{args.concurrency} clients")
-            payloads = sign_all(keys_dir, chosen) if chosen else []  # fresh for this phase (30 s steps)
+            requests: Requests = FixedRequests("GET", PING_PATH, [{}])
+            if kind != "bare":  # payloads fresh for this phase (30 s steps)
+                requests = ScanRequests(kind, data.staff_tokens, sign_all(keys_dir, chosen), data.class_id)
             xacts_before = await count_xacts(env["PXQ_DATABASE_URL"])
-            result, rate, cores = await run_phase(pool, server.pid, kind=kind, payloads=payloads, **common)
-            runs[kind].append((result, rate))
-            cpu[kind].append(cores)
+            phase = await run_phase(pool, 1, server.pid, requests=requests, **common)
+            rate = window_rate(phase, args.seconds)
+            runs[kind].append((phase, rate))
+            cpu[kind].append(phase.cpu)
             # The server's CPU per request: steadier than the rate on a noisy machine, as it does
             # not depend on how much of the CPU the server got.
             if rate:
-                server_us[kind].append(round(cores["server"] / rate * 1e6))
-            requests = sum(result.statuses.values())
-            if kind != "bare" and requests:
+                server_us[kind].append(round(phase.cpu["server"] / rate * 1e6))
+            if kind != "bare" and phase.completed:
                 # Statements (each its own transaction) per request, warm-up included: roughly,
                 # as PostgreSQL publishes its counters about once a second.
                 xacts = await count_xacts(env["PXQ_DATABASE_URL"]) - xacts_before
-                db_xacts[kind].append(round(xacts / requests, 2))
+                db_xacts[kind].append(round(xacts / phase.completed, 2))
 
-    duplicates = await count_rows(env["PXQ_DATABASE_URL"])
+    duplicates = await count_duplicates(env["PXQ_DATABASE_URL"])
     bare_rates = [rate for _, rate in runs["bare"]]
 
     def ratios(kind: str) -> list[float]:
@@ -449,30 +186,28 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: subproces
     def median_cores(kind: str) -> dict[str, float]:
         return {party: round(statistics.median(c[party] for c in cpu[kind]), 2) for party in cpu[kind][0]}
 
-    bare_rps = statistics.median(bare_rates)
-    verify_rps = statistics.median(rate for _, rate in runs["verify"])
-    checkin_rps = statistics.median(rate for _, rate in runs["checkin"])
     repeat, repeat_rps = runs["repeat"][0]
-    scan_latencies = sorted(x for kind in ("verify", "checkin") for result, _ in runs[kind] for x in result.latencies)
+    scan_phases = [phase for kind in ("verify", "checkin") for phase, _ in runs[kind]]
+    scan_latencies = sorted(x for phase in scan_phases for values in phase.latencies.values() for x in values)
     unexpected: dict[str, Counter[str]] = {kind: Counter() for kind in runs}
     for kind, kind_runs in runs.items():
-        for result, _ in kind_runs:
-            unexpected[kind].update({k: n for k, n in result.statuses.items() if k != "200"})
+        for phase, _ in kind_runs:
+            unexpected[kind].update({k: n for k, n in phase.outcomes.items() if k != "200"})
     return {
-        "bare_rps": round(bare_rps),
-        "verify_rps": round(verify_rps),
-        "checkin_rps": round(checkin_rps),
+        "bare_rps": round(statistics.median(bare_rates)),
+        "verify_rps": round(statistics.median(rate for _, rate in runs["verify"])),
+        "checkin_rps": round(statistics.median(rate for _, rate in runs["checkin"])),
         "verify_ratio": round(statistics.median(ratios("verify")), 3),
         "checkin_ratio": round(statistics.median(ratios("checkin")), 3),
-        "p99_ms": cr.percentile_ms(scan_latencies, 0.99),
-        "p50_ms": cr.percentile_ms(scan_latencies, 0.50),
+        "p99_ms": percentile_ms(scan_latencies, 0.99),
+        "p50_ms": percentile_ms(scan_latencies, 0.50),
         "duplicate_rows": sum(duplicates.values()),
         "duplicates": duplicates,
         "verify_ratios": [round(r, 3) for r in ratios("verify")],
         "checkin_ratios": [round(r, 3) for r in ratios("checkin")],
         "bare_rates": [round(r) for r in bare_rates],
         "repeat_rps": round(repeat_rps),
-        "repeat_requests": sum(repeat.statuses.values()),
+        "repeat_requests": repeat.completed,
         "unexpected_statuses": {k: dict(v) for k, v in unexpected.items() if v},
         "trainees": len(codes),
         "scanners": args.scanners,
@@ -505,45 +240,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    env = dict(os.environ)
-    env.setdefault("PXQ_DATABASE_URL", DEFAULT_DATABASE_URL)
-    env.setdefault("PXQ_REDIS_URL", DEFAULT_REDIS_URL)
-    cr.check_targets(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
-
+    exit_on_sigterm()
+    env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
+    check_targets("scans", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
     with tempfile.TemporaryDirectory(prefix="pxq-bench-scans-") as tmp:
-        secret_file = Path(tmp) / "secret.key"
-        secret_file.write_text(os.urandom(32).hex() + "\n", encoding="ascii")
-        secret_file.chmod(0o600)
-        env.update(
-            PXQ_SERVER_PORT=str(cr.free_port()),
-            PXQ_SECURITY_SECRET_KEY_FILE=str(secret_file),
-            PXQ_INSTITUTIONS_QR_KEYS_DIR=str(Path(tmp) / "qr-keys"),
-        )
-        env["PXQ_SERVER_PUBLIC_URL"] = f"http://127.0.0.1:{env['PXQ_SERVER_PORT']}"
-        # As in production (and bench/claim_rush.py): no worker loop inside the server, so the
-        # figures are the scan path's, not the delivery of setup's enrolment notices.
-        env["PXQ_WORKER_EMBEDDED"] = "false"
-        log(f"resetting {urlsplit(env['PXQ_DATABASE_URL']).path} and Redis {env['PXQ_REDIS_URL'].rsplit('/', 1)[-1]}")
-        asyncio.run(cr.reset_stores(env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"]))
-        subprocess.run(cr.cli("migrate"), cwd=ROOT, env=env, stdout=sys.stderr, check=True)
-        server_log_path = Path(tmp) / "server.log"
-        with server_log_path.open("w") as server_log:
-            server = cr.start_server(env, server_log)
-            try:
-                figures = asyncio.run(bench(args, env, server))
-            except BaseException:
-                log("failed; server log tail:\n" + "".join(server_log_path.read_text().splitlines(True)[-30:]))
-                raise
-            finally:
-                cr.stop_server(server)
-        problems = [line for line in server_log_path.read_text().splitlines() if cr._log_level(line) in cr.BAD_LEVELS]
-        figures["server_log_problems"] = dict(Counter(cr._log_level(line) for line in problems))
-        if problems:
-            log(f"server logged {len(problems)} warnings/errors, first:\n{problems[0]}")
-
-    figures["postgres_via"] = "unix socket" if "host=/" in env["PXQ_DATABASE_URL"] else "tcp"
-    print(json.dumps(figures, ensure_ascii=False, separators=(",", ":")), flush=True)
+        prepare_server_env(env, Path(tmp))
+        # The server's QR keys, read back here to sign what the trainees' phones would show.
+        env["PXQ_INSTITUTIONS_QR_KEYS_DIR"] = str(Path(tmp) / "qr-keys")
+        reset_and_migrate(env, log)
+        figures = run_with_server(env, Path(tmp), log, lambda server: bench(args, env, server))
+    figures["postgres_via"] = postgres_via(env["PXQ_DATABASE_URL"])
+    print_figures(figures)
     return 0 if figures["duplicate_rows"] == 0 and not figures["unexpected_statuses"] else 1
 
 
