@@ -4,9 +4,9 @@ pending claim of a class.
 Approval settles the voucher (history row; deduction and targeted vouchers are written off
 automatically, Wuxi's targeted+deduction model), records the payee, adds the certificate to
 the trainee's lifelong archive and queues the notices to the trainee and the institution (the
-Alipay pass follows through the card-pack sync), all in one transaction under the claim's and the voucher's row locks, so a
-double click or two reviewers at once settle once. A rejection keeps the voucher completed so
-the institution can correct and submit again.
+Alipay pass follows through the card-pack sync), all in one transaction under the claim's and
+the voucher's row locks, so a double click or two reviewers at once settle once. A rejection keeps
+the voucher completed so the institution can correct and submit again.
 """
 
 from __future__ import annotations
