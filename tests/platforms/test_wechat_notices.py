@@ -147,3 +147,15 @@ async def test_concurrent_consent_reports_are_all_counted(wechat: WechatEnv):
     _, _, account = await _claimed(wechat)
     await asyncio.gather(*(record_consents(account, {TEMPLATE: "accept"}) for _ in range(5)))
     assert (await SubscriptionConsent.get(account_id=account.id, template_id=TEMPLATE)).remaining == 5
+
+
+async def test_an_enrolment_notice_reaches_the_trainee(wechat: WechatEnv):
+    """The institution enrolled the trainee (`voucher_enrolled`): the trainee is told so and what to do."""
+    token, claimed, account = await _claimed(wechat)
+    await _consent(wechat, token, account)
+    row = outbox_row("voucher_enrolled", utcnow(), person_id=account.person_id, voucher_id=claimed.voucher_id)
+    await row.save()
+    await send_wechat_notice(row, wechat.clients.miniapp, TEMPLATE)
+    [sent] = wechat.sandbox.sent_to(account.subject)
+    assert sent["data"]["phrase2"]["value"] == "已报名"
+    assert sent["data"]["thing4"]["value"] == "请按时上课，签到时出示培训券二维码"

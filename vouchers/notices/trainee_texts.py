@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader
 KINDS = (
     "voucher_claimed",
     "voucher_issued",
+    "voucher_enrolled",
     "voucher_revoked",
     "voucher_expiring",
     "voucher_expired",
