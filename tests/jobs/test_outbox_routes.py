@@ -41,14 +41,17 @@ def written_kinds() -> tuple[set[str], list[str]]:
             module_name = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
             if module_name == FACTORY:
                 continue
+            module = importlib.import_module(module_name)
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 argument = _kind_argument(node) if isinstance(node, ast.Call) else None
                 if argument is None:
                     continue
                 if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                     kinds.add(argument.value)
-                elif isinstance(argument, ast.Name) and hasattr(importlib.import_module(module_name), argument.id):
-                    kinds.add(getattr(importlib.import_module(module_name), argument.id))
+                elif isinstance(argument, ast.Name) and hasattr(
+                    module := importlib.import_module(module_name), argument.id
+                ):
+                    kinds.add(getattr(module, argument.id))
                 else:
                     unresolved.append(f"{module_name}:{node.lineno}")
     return kinds, unresolved
