@@ -13,6 +13,10 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
 APP_LABEL = "models"
+# How long a SQLite write waits for another process's write to finish before it gives up with
+# "database is locked". A roster chunk of 1,000 rows holds the lock for about a second; the
+# server's writes for milliseconds. `?busy_timeout=<ms>` on the URL overrides it.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
@@ -25,6 +29,10 @@ def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
             url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
         connection = expand_db_url(url)
         connection["credentials"]["reset"] = _keep_session_state
+    elif scheme == "sqlite":
+        connection = expand_db_url(url)
+        connection["engine"] = "models.sqlite_backend"  # transactions take the write lock first
+        connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
     return {
         "connections": {"default": connection},
         "apps": {
