@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from models import Batch, BatchStatus, Voucher, VoucherHistory, VoucherStatus
-from vouchers.batches.import_report import ImportReport
+from vouchers.batches.import_report import PROBLEMS_SHOWN, ImportReport
 from vouchers.batches.spec import NoNul
 from vouchers.claiming.wallet import effective_status, remaining_days
 
@@ -108,8 +108,9 @@ class ImportReportOut(BaseModel):
     total: int
     created: int
     unchanged: int
-    rejected: int
-    problems: list[RowProblemOut]
+    rejected: int  # every refused row
+    problems: list[RowProblemOut] = Field(description=f"the first {PROBLEMS_SHOWN} refused rows, by line")
+    problems_not_shown: int = Field(description="refused rows beyond those listed")
 
     @classmethod
     def of(cls, r: ImportReport) -> ImportReportOut:
@@ -117,8 +118,9 @@ class ImportReportOut(BaseModel):
             total=r.total,
             created=r.created,
             unchanged=r.unchanged,
-            rejected=len(r.problems),
+            rejected=r.rejected,
             problems=[RowProblemOut(line=p.line, code=p.code, message=p.message) for p in r.problems],
+            problems_not_shown=r.problems_not_shown,
         )
 
 

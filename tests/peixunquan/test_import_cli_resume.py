@@ -77,7 +77,7 @@ def test_an_interrupted_import_run_again_finishes_without_duplicates(tmp_path: P
             " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
         )
     first = run_cli(tmp_path, "import-roster", str(roster), "--batch", str(batch_id), timeout=180)
-    assert first.returncode == 1
+    assert first.returncode == 4  # interrupted: run it again
     assert "导入中断" in first.stderr and "已写入 1000 / 2000 行" in first.stderr
     assert "重新运行" in first.stderr  # what to do next
     assert _count(db, "SELECT count(*) FROM voucher WHERE batch_id = ?", batch_id) == 1000

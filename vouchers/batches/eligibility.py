@@ -39,5 +39,5 @@ async def import_eligibility(svc: Services, user: BureauUser, batch_id: int, row
     ]
     await EligibilityEntry.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     report.created = len(new)
-    report.unchanged = len(rows) - len(report.problems) - len(new)
+    report.unchanged = len(rows) - report.rejected - len(new)
     return report

@@ -73,7 +73,6 @@ async def import_roster(
         await _import_chunk(svc, batch, good[start : start + CHUNK], report, actor)
         if progress:
             progress(min(start + CHUNK, len(good)), len(good))
-    report.problems.sort(key=lambda p: p.line)
     return report
 
 
