@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from pathlib import Path
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from tortoise import connections
