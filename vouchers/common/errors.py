@@ -63,6 +63,9 @@ class ServiceBusy(DomainError):
 
 InvalidIdNumber = define_error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
 PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
+# An upload that is no roster at all (a workbook, an image, another table): refused whole, with
+# what a roster looks like, instead of one "bad row" per line of it.
+NotARoster = define_error("not_a_roster", "文件不是人员名单", 422, InvalidInput)
 BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
 TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
 OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)

@@ -79,7 +79,7 @@ async def test_utf8_bom_csv_creates_claimed_vouchers_that_the_trainee_sees(clien
     a, b = id_number(), id_number(region="320281")
     body = _csv([("张三", a, "13800000001", "电工一班"), ("李四", b, "", "电工二班")])
     report = await _report(await _upload(client, token, batch["id"], "\ufeff".encode() + body.encode("utf-8")))
-    assert report == {"total": 2, "created": 2, "unchanged": 0, "rejected": 0, "problems": []}
+    assert report == {"total": 2, "created": 2, "unchanged": 0, "rejected": 0, "problems": [], "problems_not_shown": 0}
 
     user = await BureauUser.get(username="wuxi")
     vouchers = await _assert_roster_vouchers(batch["id"], user, 2)
@@ -269,14 +269,10 @@ async def test_other_region_cannot_import_and_unknown_batch_is_404(client, svc):
         (b"   \r\n", CSV),
         (b"", JSON),
         (b'[{"name": ', JSON),
-        (b'{"rows": 5}', JSON),
-        (b'"just a string"', JSON),
         (b"[" * 100_000, JSON),
-        ("姓名,手机号\n张三,13800000000\n".encode(), CSV),  # no ID number column
         (b"name,id_number\n" + b"x" * 200_000 + b",1\n", CSV),  # a field over the CSV size limit
-        (b"\xff\xfe\x00\x00garbage\x80\x81", CSV),
     ],
-)
+)  # files that are no roster at all: test_roster_not_a_roster.py
 async def test_unreadable_file_is_invalid_input(client, svc, data, content_type):
     batch, token = await _targeted(client, svc)
     response = await _upload(client, token, batch["id"], data, content_type)
