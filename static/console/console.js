@@ -5,6 +5,7 @@
 const API = "/api/v1";
 const TOKEN_KEY = "pxq.bureau.token";
 const ROSTER_CHUNK = 5000; // rows per request: the progress bar moves once per chunk
+const PROBLEMS_SHOWN = 100; // refused rows listed, as the server's report; the rest are counted
 const STATUS = { draft: "草稿", published: "已发布", closed: "已关闭" };
 const CLAIM_STATUS = { pending: "待审核", approved: "已通过", rejected: "已驳回", failed: "考核未通过" };
 const VALUE_MODE = { face_value: "面值券", deduction: "抵用券", checkin_only: "签到专用券" };
@@ -220,7 +221,8 @@ async function importRoster(event) {
     return notify("名单文件无法读取：" + e.message, true);
   }
   const total = chunks.reduce((n, c) => n + c.rows, 0);
-  const report = { total: 0, created: 0, unchanged: 0, problems: [] };
+  const report = { total: 0, created: 0, unchanged: 0, rejected: 0, problems: [] };
+  let listing = true; // the listed rows are the file's first refused rows, so stop at the first cut
   $("roster-progress").hidden = false;
   $("roster-report").hidden = true;
   $("roster-bar").max = Math.max(1, total);
@@ -230,13 +232,21 @@ async function importRoster(event) {
     $("roster-count").textContent = `已处理 ${done} / ${total} 行`;
     const result = await call("POST", `/admin/batches/${batchId}/roster`, chunk.body, chunk.contentType);
     if (result.status !== 200) {
-      notify(`第 ${done + 1} 行起的名单导入失败：${failed(result)}`, true);
-      break;
+      const notARoster = result.data.error && result.data.error.code === "not_a_roster";
+      notify(notARoster ? `名单导入失败：${failed(result)}` : `第 ${done + 1} 行起的名单导入失败：${failed(result)}`, true);
+      if (done > 0) break; // show what the earlier chunks did
+      $("roster-progress").hidden = true;
+      return;
     }
     report.total += result.data.total;
     report.created += result.data.created;
     report.unchanged += result.data.unchanged;
-    for (const p of result.data.problems) report.problems.push({ ...p, line: p.line + done });
+    report.rejected += result.data.rejected;
+    for (const p of result.data.problems) {
+      if (listing && report.problems.length < PROBLEMS_SHOWN) report.problems.push({ ...p, line: p.line + done });
+      else listing = false;
+    }
+    if (result.data.problems_not_shown > 0) listing = false;
     done += chunk.rows;
   }
   $("roster-bar").value = done;
@@ -247,7 +257,7 @@ async function importRoster(event) {
 function showRosterReport(report) {
   $("roster-report").hidden = false;
   $("roster-summary").textContent =
-    `共 ${report.total} 行：新发放 ${report.created}，已存在 ${report.unchanged}，未通过 ${report.problems.length}`;
+    `共 ${report.total} 行：新发放 ${report.created}，已存在 ${report.unchanged}，未通过 ${report.rejected}`;
   $("roster-problems").replaceChildren(...report.problems.map((p) => {
     const tr = document.createElement("tr");
     cell(tr, p.line);
@@ -255,6 +265,10 @@ function showRosterReport(report) {
     cell(tr, p.message);
     return tr;
   }));
+  const more = report.rejected - report.problems.length;
+  $("roster-more").hidden = more === 0;
+  $("roster-more").textContent =
+    more ? `另有 ${more} 行未通过，未逐行列出（只列出前 ${report.problems.length} 行）。请改正后重新导入，已导入的人员会跳过。` : "";
 }
 
 // --- settlement review ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ the statistics dashboard's charts (inline SVG, no CDN)."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 
 from models import SettlementClaim, Voucher
@@ -82,6 +83,52 @@ async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, sv
     problems = await page.locator("#roster-problems tr").all_inner_texts()
     assert [p.split("\t")[:2] for p in problems] == [["7", "invalid_id_number"], ["5003", "invalid_phone"]]
     assert await Voucher.filter(batch_id=batch["id"]).count() == 5998
+    assert failures == []
+
+
+async def _targeted_roster_tab(client, svc, browser, failures: list[str]):
+    await regions()
+    token = await bureau(svc)
+    batch = await published_batch(
+        client, token, title="定向券", distribution="targeted", value_mode="deduction", face_value_fen=None
+    )
+    page = await _login(browser, client, failures)
+    await page.click("nav [data-tab=roster]")
+    await page.select_option("#roster-batch", str(batch["id"]))
+    return page, batch
+
+
+async def test_roster_upload_of_garbage_says_it_is_not_a_roster(client, svc, browser):
+    failures: list[str] = []
+    page, batch = await _targeted_roster_tab(client, svc, browser, failures)
+    garbage = random.Random(17).randbytes(10 * 1024 * 1024)
+    await page.set_input_files("#roster-file", files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": garbage}])
+    await page.click("#roster-form button[type=submit]")
+    await expect(page.locator("#notice")).to_contain_text("文件不是人员名单", timeout=60_000)
+    await expect(page.locator("#notice")).to_contain_text("身份证号")
+    await expect(page.locator("#roster-report")).to_be_hidden()
+    await expect(page.locator("#roster-progress")).to_be_hidden()
+    assert await Voucher.filter(batch_id=batch["id"]).count() == 0
+    assert failures == []
+
+
+async def test_roster_upload_with_many_bad_rows_lists_the_first_hundred_and_counts_the_rest(client, svc, browser):
+    failures: list[str] = []
+    page, batch = await _targeted_roster_tab(client, svc, browser, failures)
+    lines = ["姓名,身份证号"] + [f"某某,{n:018d}" for n in range(12_000)]  # three chunks of bad rows
+    lines[7000] = f"李四,{id_number()}"  # data row 7000, in the second chunk, is good
+    await page.set_input_files(
+        "#roster-file",
+        files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": ("\n".join(lines) + "\n").encode()}],
+    )
+    await page.click("#roster-form button[type=submit]")
+    await expect(page.locator("#roster-summary")).to_have_text(
+        "共 12000 行：新发放 1，已存在 0，未通过 11999", timeout=60_000
+    )
+    problems = await page.locator("#roster-problems tr").all_inner_texts()
+    assert [int(p.split("\t")[0]) for p in problems] == list(range(1, 101))
+    await expect(page.locator("#roster-more")).to_contain_text("另有 11899 行未通过，未逐行列出")
+    assert await Voucher.filter(batch_id=batch["id"]).count() == 1
     assert failures == []
 
 
