@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -61,3 +62,27 @@ def test_import_roster_refuses_a_missing_batch_or_file(tmp_path: Path):
     assert no_file.returncode == 1 and "cannot import" in no_file.stderr
     usage = run_cli(tmp_path, "import-roster", str(roster))
     assert usage.returncode == 2 and "--batch" in usage.stderr
+
+
+def test_import_roster_refuses_garbage_and_caps_its_report(tmp_path: Path):
+    assert run_cli(tmp_path, "migrate").returncode == 0
+    assert run_cli(tmp_path, "demo").returncode == 0
+    db = tmp_path / "x.sqlite3"
+    batch_id = _targeted_batch(db)
+    garbage = tmp_path / "roster.csv"
+    garbage.write_bytes(random.Random(17).randbytes(10 * 1024 * 1024))
+    refused = run_cli(tmp_path, "import-roster", str(garbage), "--batch", str(batch_id))
+    assert refused.returncode == 1
+    assert "not_a_roster: 文件不是人员名单" in refused.stderr and "身份证号" in refused.stderr
+    assert refused.stdout == ""
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,身份证号\n" + "".join(f"某某,{n:018d}\n" for n in range(2500)) + f"李四,{id_number()}\n")
+    done = run_cli(tmp_path, "import-roster", str(bad), "--batch", str(batch_id), timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "共 2501 行：新发放 1，已存在 0，未通过 2500" in done.stdout
+    listed = [line for line in done.stdout.splitlines() if line.startswith("第 ")]
+    assert listed[0].startswith("第 1 行\tinvalid_id_number") and listed[-1].startswith("第 100 行\t")
+    assert len(listed) == 100
+    assert "另有 2400 行未通过，未逐行列出" in done.stdout
+    assert _vouchers(db, batch_id) == 1
