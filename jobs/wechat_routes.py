@@ -9,12 +9,13 @@ from typing import Any
 from jobs.delivery import Attempt, Route
 from jobs.institution_routes import Recipients
 from jobs.routes import PersonNotifier
-from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding, Voucher
+from models import AccountChannel, ChannelAccount, OutboxMessage, Voucher
 from platforms.wechat.staff_notice import send_staff_notice
 from platforms.wechat.subscribe_notice import send_wechat_notice
 from vouchers.common.clock import local_date, utcnow
-from vouchers.common.outbox import outbox_row
+from vouchers.common.outbox import outbox_row, recipient_key
 from vouchers.institutions.notices import notice_text
+from vouchers.institutions.recipients import bound_staff_ids, staff_recipient
 from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
 
 STAFF_NOTICE = "staff_notice"
@@ -79,21 +80,16 @@ def staff_notice_data(notice: OutboxMessage) -> dict[str, str]:
 
 def staff_recipients(app_id: str) -> Recipients:
     async def rows(notice: OutboxMessage) -> list[OutboxMessage]:
-        staff_ids = await Staff.filter(
-            institution_id=int(notice.payload["institution_id"]), active=True, removed_at__isnull=True
-        ).values_list("id", flat=True)
-        bound = await StaffBinding.filter(staff_id__in=list(staff_ids), app_id=app_id).values_list(
-            "staff_id", flat=True
-        )
+        bound = await bound_staff_ids(int(notice.payload["institution_id"]), app_id)
         data = staff_notice_data(notice)
         return [
             outbox_row(
                 STAFF_NOTICE,
                 utcnow(),
                 payload={"staff_id": staff_id, "data": data},
-                dedupe_key=f"{notice.id}:staff:{staff_id}",
+                dedupe_key=recipient_key(notice, staff_recipient(staff_id)),
             )
-            for staff_id in sorted(set(bound))
+            for staff_id in bound
         ]
 
     return rows
