@@ -49,7 +49,13 @@ async def my_vouchers(ctx: BotContext, msg: Inbound) -> str:
         log.warning("unionid lookup failed: %s", exc)
         return render_text("busy")
     if vouchers is None:
-        return render_text("verify_first", verify_page=ctx.config.wechat.verify_page)
+        # A tappable link: WeChat opens the mini program's page, or `href` where it cannot.
+        return render_text(
+            "verify_first",
+            miniapp_id=ctx.config.wechat.app_id,
+            verify_page=ctx.config.wechat.verify_page,
+            h5_url=f"{ctx.config.server.public_url.rstrip('/')}/h5/wallet",
+        )
     return render_text("vouchers", vouchers=vouchers, statuses=STATUS_TEXT)
 
 

@@ -10,9 +10,10 @@ from channels.webhook import WebhookSender
 from jobs.delivery import Attempt, Route
 from models import OutboxMessage
 from vouchers.common.clock import utcnow
-from vouchers.common.outbox import outbox_row
+from vouchers.common.outbox import outbox_row, recipient_key, release_dead
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
+from vouchers.institutions.recipients import WEBHOOK
 from vouchers.institutions.webhooks import webhook_for
 from vouchers.notices.digests import DIGEST
 from vouchers.settlement.review import SETTLEMENT_NOTICE
@@ -35,7 +36,7 @@ def webhook_recipient(keys: PersonalDataKeys) -> Recipients:
                 WEBHOOK_NOTICE,
                 utcnow(),
                 payload={"institution_id": institution_id, "event": event},
-                dedupe_key=f"{notice.id}:webhook",
+                dedupe_key=recipient_key(notice, WEBHOOK),
             )
         ]
 
@@ -46,6 +47,9 @@ def fan_out_route(recipients: list[Recipients]) -> Route:
     async def route(notice: OutboxMessage) -> list[Attempt]:
         async def fan_out(_key: str) -> str:
             children = [row for make in recipients for row in await make(notice)]
+            # A recipient whose earlier row of this notice died gets this one; one already
+            # reached (or being reached) is skipped by the unique key.
+            await release_dead(None, [c.dedupe_key for c in children if c.dedupe_key])
             await OutboxMessage.bulk_create(children, ignore_conflicts=True)
             return f"fanout:{len(children)}"
 

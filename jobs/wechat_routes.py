@@ -9,12 +9,14 @@ from typing import Any
 from jobs.delivery import Attempt, Route
 from jobs.institution_routes import Recipients
 from jobs.routes import PersonNotifier
-from models import AccountChannel, ChannelAccount, OutboxMessage, Staff, StaffBinding, Voucher
+from models import AccountChannel, ChannelAccount, OutboxMessage, Voucher
+from platforms.wechat.notice_links import NoticeLinks
 from platforms.wechat.staff_notice import send_staff_notice
 from platforms.wechat.subscribe_notice import send_wechat_notice
-from vouchers.common.clock import local_date, utcnow
-from vouchers.common.outbox import outbox_row
+from vouchers.common.clock import LOCAL_TZ, local_date, utcnow
+from vouchers.common.outbox import outbox_row, recipient_key
 from vouchers.institutions.notices import notice_text
+from vouchers.institutions.recipients import bound_staff_ids, staff_recipient
 from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
 
 STAFF_NOTICE = "staff_notice"
@@ -39,9 +41,10 @@ def miniapp_notifier(client: Any, template_id: str) -> PersonNotifier:
     return notifier
 
 
-def official_notifier(client: Any, template_id: str) -> PersonNotifier:
+def official_notifier(client: Any, template_id: str, links: NoticeLinks) -> PersonNotifier:
     """A trainee who follows the Official Account: the follower is the same person as a verified
-    account of theirs through the UnionID."""
+    account of theirs through the UnionID. The template has the mini program's subscribe fields
+    (WeChat shows only keywords since May 2023), and a tap opens the voucher."""
 
     async def notifier(message: OutboxMessage) -> Attempt | None:
         if message.person_id is None or message.voucher_id is None:
@@ -58,12 +61,15 @@ def official_notifier(client: Any, template_id: str) -> PersonNotifier:
         async def send(key: str) -> str:
             voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
             data = {
-                "first": f"您的培训券{WHAT_HAPPENED.get(message.kind, '有更新')}",
-                "keyword1": voucher.batch.title,
-                "keyword2": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
-                "remark": HINTS.get(message.kind, ""),
+                "thing1": thing(voucher.batch.title),
+                "phrase2": WHAT_HAPPENED.get(message.kind, "有更新"),
+                "time3": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
+                "thing4": thing(HINTS.get(message.kind, "请在小程序中查看")),
             }
-            return await client.send_template(follower.subject, template_id, data, client_msg_id=key)
+            page = links.voucher_page(voucher.code)
+            return await client.send_template(
+                follower.subject, template_id, data, client_msg_id=key, url=links.wallet_url, miniprogram=page
+            )
 
         return Attempt("wechat_official", send, template_id)
 
@@ -71,29 +77,33 @@ def official_notifier(client: Any, template_id: str) -> PersonNotifier:
 
 
 def staff_notice_data(notice: OutboxMessage) -> dict[str, str]:
-    """The template message a staff member reads: the notice's title and text
-    (`templates/notices/<kind>.txt`), cut to what a template field holds."""
+    """The template message a staff member reads: what happened and the start of the notice's
+    text (`templates/notices/<kind>.txt`) in one-line fields of 20 characters, and when."""
     title, body = notice_text(notice.kind, notice.payload)
-    return {"first": title, "keyword1": body[:200], "remark": ""}
+    return {
+        "thing1": thing(title),
+        "thing2": thing(" ".join(body.split())),
+        "time3": (notice.created_at or utcnow()).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+    }
 
 
-def staff_recipients(app_id: str) -> Recipients:
+def thing(text: str) -> str:
+    """A `thing` keyword holds one line of at most 20 characters."""
+    return text if len(text) <= 20 else text[:19] + "…"
+
+
+def staff_recipients(app_id: str, links: NoticeLinks) -> Recipients:
     async def rows(notice: OutboxMessage) -> list[OutboxMessage]:
-        staff_ids = await Staff.filter(
-            institution_id=int(notice.payload["institution_id"]), active=True, removed_at__isnull=True
-        ).values_list("id", flat=True)
-        bound = await StaffBinding.filter(staff_id__in=list(staff_ids), app_id=app_id).values_list(
-            "staff_id", flat=True
-        )
+        bound = await bound_staff_ids(int(notice.payload["institution_id"]), app_id)
         data = staff_notice_data(notice)
         return [
             outbox_row(
                 STAFF_NOTICE,
                 utcnow(),
-                payload={"staff_id": staff_id, "data": data},
-                dedupe_key=f"{notice.id}:staff:{staff_id}",
+                payload={"staff_id": staff_id, "data": data, "url": links.institution_url},
+                dedupe_key=recipient_key(notice, staff_recipient(staff_id)),
             )
-            for staff_id in sorted(set(bound))
+            for staff_id in bound
         ]
 
     return rows

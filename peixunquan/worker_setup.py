@@ -28,6 +28,7 @@ from jobs.worker import Job, heartbeat, run_worker, sweeps
 from peixunquan.alipay_setup import alipay_settings
 from peixunquan.config import Config
 from peixunquan.wechat_setup import worker_clients
+from platforms.wechat.notice_links import NoticeLinks
 from vouchers.services import Services
 
 
@@ -35,15 +36,16 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
     w = config.worker
     wechat = worker_clients(config, http, svc.redis)
     official_template = config.wechat_official.staff_template_id
+    links = NoticeLinks(config.wechat.app_id, config.server.public_url)
     alipay = AlipayClient(http, alipay_settings(config)[0])
     # Best first: the WeChat mini program, Alipay (both need a subscribe consent), then the
     # Official Account the trainee follows.
     person_notifiers = [
         miniapp_notifier(wechat.miniapp, config.wechat.voucher_template_id),
         alipay_notifier(alipay, config.alipay.voucher_template_id),
-        official_notifier(wechat.official, config.wechat_official.trainee_template_id),
+        official_notifier(wechat.official, config.wechat_official.trainee_template_id, links),
     ]
-    extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
+    extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id, links)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
     extra |= card_pack_routes(alipay, svc.qr)  # the passes' QR codes, signed with the scan call's keys
     deliverer = Deliverer(

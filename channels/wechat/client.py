@@ -102,8 +102,15 @@ class WechatClient:
     # --- Official Account -------------------------------------------------------------------
 
     async def send_template(
-        self, openid: str, template_id: str, data: dict[str, str], client_msg_id: str, url: str | None = None
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        client_msg_id: str,
+        url: str | None = None,
+        miniprogram: dict[str, str] | None = None,
     ) -> str:
+        """A template message; a tap opens `miniprogram` ({appid, pagepath}), else `url`."""
         body: dict[str, Any] = {
             "touser": openid,
             "template_id": template_id,
@@ -114,6 +121,8 @@ class WechatClient:
         }
         if url:
             body["url"] = url
+        if miniprogram:
+            body["miniprogram"] = miniprogram
         result = await self._with_token("/cgi-bin/message/template/send", body)
         return str(result.get("msgid", ""))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -283,15 +284,62 @@ async def template_send(request: web.Request) -> web.Response:
     body = await _json(request) or {}
     if (app_id, str(body.get("touser"))) not in state.users:
         return _err(40003, "invalid openid")
-    bad = _check_data(body.get("data"))
+    template = OFFICIAL_TEMPLATES.get(str(body.get("template_id")))
+    if template is None:
+        return _err(40037, "invalid template_id")
+    bad = _check_template_data(template, body.get("data"))
     if bad:
         return _err(47003, f"argument invalid! {bad} is invalid")
+    if (refused := _check_links(state, app_id, body)) is not None:
+        return refused
     client_msg_id = body.get("client_msg_id")
     if client_msg_id:
         for earlier in state.sent:
             if earlier["app_id"] == app_id and earlier.get("client_msg_id") == client_msg_id:
                 return _ok(msgid=earlier["msgid"])  # idempotent repeat: no second message
     return _record(state, "template", app_id, body)
+
+
+# The Official Account's templates, as chosen from WeChat's category template library: keyword
+# -> type. Since May 2023 WeChat shows only these keywords (no first/remark, one line each).
+OFFICIAL_TEMPLATES: dict[str, dict[str, str]] = {
+    "sandbox-staff-notice": {"thing1": "thing", "thing2": "thing", "time3": "time"},
+    "sandbox-trainee-notice": {"thing1": "thing", "phrase2": "phrase", "time3": "time", "thing4": "thing"},
+}
+_VALUE_RULES = {  # keyword type -> what WeChat accepts
+    "thing": re.compile(r".{1,20}"),
+    "phrase": re.compile(r"[\u4e00-\u9fff]{1,5}"),
+    "character_string": re.compile(r"[\x21-\x7e]{1,32}"),
+    "number": re.compile(r"\d{1,32}"),
+    "amount": re.compile(r"[¥￥]?\d{1,10}(\.\d{1,2})?元?"),
+    "time": re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?|\d{4}年\d{1,2}月\d{1,2}日( \d{2}:\d{2})?"),
+}
+
+
+def _check_template_data(template: dict[str, str], data: Any) -> str | None:
+    """The first field WeChat would refuse: one the template does not have, or a value its
+    keyword type does not allow (47003 names it)."""
+    if not isinstance(data, dict) or not data:
+        return "data"
+    for name, item in data.items():
+        if name not in template:
+            return f"data.{name}"
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(value, str) or not _VALUE_RULES[template[name]].fullmatch(value):
+            return f"data.{name}.value"
+    return None
+
+
+def _check_links(state: SandboxState, app_id: str, body: dict[str, Any]) -> web.Response | None:
+    url, mini = body.get("url"), body.get("miniprogram")
+    if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+        return _err(47003, "argument invalid! url is invalid")
+    if mini is not None:
+        if not isinstance(mini, dict) or mini.get("appid") not in state.apps or mini.get("appid") == app_id:
+            return _err(40166, "invalid weapp appid")  # not a mini program linked to the account
+        if not isinstance(mini.get("pagepath"), str) or not mini["pagepath"]:
+            return _err(40165, "invalid weapp pagepath")
+    return None
 
 
 async def custom_send(request: web.Request) -> web.Response:

@@ -2,9 +2,9 @@
 message, to every follower bound to the staff member (vouchers.institutions.staff_binding).
 
 Payload contract of `kind = "staff_notice"` rows: {"staff_id": int, "data": {field: text},
-"url": optional link}. Returns the msgids (comma separated) or raises a `channels.errors`
-error. `client_msg_id` is derived from the row, so a retry after a lost answer is dropped by
-WeChat instead of notifying twice.
+"url": optional link, "miniprogram": optional {appid, pagepath}}. Returns the msgids (comma
+separated) or raises a `channels.errors` error. `client_msg_id` is derived from the row, so a
+retry after a lost answer is dropped by WeChat instead of notifying twice.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ class TemplateSender(Protocol):
     app_id: str
 
     async def send_template(
-        self, openid: str, template_id: str, data: dict[str, str], client_msg_id: str, url: str | None = None
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, str],
+        client_msg_id: str,
+        url: str | None = None,
+        miniprogram: dict[str, str] | None = None,
     ) -> str: ...
 
 
@@ -40,6 +46,7 @@ async def send_staff_notice(message: OutboxMessage, client: TemplateSender, temp
             {str(k): str(v) for k, v in data.items()},
             client_msg_id=f"pxq-outbox-{message.id}-{binding.id}",
             url=payload.get("url"),
+            miniprogram=payload.get("miniprogram"),
         )
         if not await WechatDelivery.filter(msg_id=msg_id).exists():
             await WechatDelivery.create(msg_id=msg_id, outbox_id=message.id)

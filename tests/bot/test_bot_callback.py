@@ -52,7 +52,15 @@ async def test_plaintext_unverified_follower_is_told_how_to_verify(wechat: Wecha
     response = await wechat.post_plain(text_xml(follower, "我的培训券"))
     reply = parse_message(await response.text())
     assert reply.source == "gh_sandbox" and reply.target == follower
-    assert "人脸核身" in reply.content and wechat.config.wechat.verify_page in reply.content
+    assert "人脸核身" in reply.content
+    # A link the follower can tap: it opens the mini program's verify page, or the H5 page
+    # where the WeChat client cannot open a mini program.
+    cfg = wechat.config
+    link = (
+        f'<a data-miniprogram-appid="{cfg.wechat.app_id}" data-miniprogram-path="{cfg.wechat.verify_page}"'
+        f' href="{cfg.server.public_url}/h5/wallet">'
+    )
+    assert link in reply.content
 
 
 async def test_a_verified_mini_program_user_sees_his_vouchers_on_the_official_account(wechat: WechatEnv):

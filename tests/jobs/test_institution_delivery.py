@@ -72,5 +72,5 @@ async def test_staff_bound_on_the_official_account_get_the_notice_text(client, s
     trainees = [{"voucher_code": "ABC", "holder_name": "王*明", "class_name": "电工班", "last_day": "2026-12-01"}]
     notice = outbox_row(DIGEST, utcnow(), payload={"institution_id": 1, "date": "2026-11-24", "trainees": trainees})
     data = staff_notice_data(notice)
-    assert data["first"] == "学员培训券即将到期"
-    assert "王*明（电工班，券号 ABC，有效期至 2026-12-01）" in data["keyword1"]
+    assert data["thing1"] == "学员培训券即将到期"
+    assert data["thing2"] == "以下 1 名学员的培训券将在 2026…"  # a keyword holds 20 characters

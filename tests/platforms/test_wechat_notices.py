@@ -159,3 +159,38 @@ async def test_an_enrolment_notice_reaches_the_trainee(wechat: WechatEnv):
     [sent] = wechat.sandbox.sent_to(account.subject)
     assert sent["data"]["phrase2"]["value"] == "已报名"
     assert sent["data"]["thing4"]["value"] == "请按时上课，签到时出示培训券二维码"
+
+
+async def test_an_institution_notice_reaches_bound_staff_in_the_template_format(wechat: WechatEnv):
+    """The morning digest reaches a staff member bound to the Official Account: only the
+    template's keywords (first/remark are no longer shown), each within its length, and a tap
+    opens the institution portal (institutions have no mini program)."""
+    from jobs.delivery import Deliverer
+    from jobs.institution_routes import institution_routes
+    from jobs.wechat_routes import STAFF_NOTICE, staff_notice_route, staff_recipients
+    from models import Staff
+    from platforms.wechat.notice_links import NoticeLinks
+    from tests.support.institutions import setup_institution
+    from vouchers.notices.digests import DIGEST
+
+    await regions()
+    env = await setup_institution(wechat.client, await bureau(wechat.svc))
+    staff = await Staff.filter(institution_id=env["institution"]["id"]).first()
+    oa = wechat.config.wechat_official
+    follower = wechat.follower("staff-a")
+    assert await bind_staff_by_scene(f"staff:{await issue_staff_bind_token(staff.id)}", oa.app_id, follower)
+    trainees = [{"voucher_code": "ABC", "holder_name": "王*明", "class_name": "电工班", "last_day": "2026-12-01"}]
+    payload = {"institution_id": staff.institution_id, "date": "2026-11-24", "trainees": trainees}
+    await outbox_row(DIGEST, utcnow(), payload=payload, dedupe_key="digest-test").save()
+    links = NoticeLinks(wechat.config.wechat.app_id, wechat.config.server.public_url)
+    routes = institution_routes(wechat.svc.keys, None, staff=[staff_recipients(oa.app_id, links)])
+    routes[STAFF_NOTICE] = staff_notice_route(wechat.clients.official, oa.staff_template_id)
+    deliverer = Deliverer(wechat.svc.redis, routes, per_second=lambda _c: 0)
+    await deliverer.run()
+    await deliverer.run()
+    [sent] = wechat.sandbox.sent_to(follower)
+    fields = {k: v["value"] for k, v in sent["data"].items()}
+    assert set(fields) == {"thing1", "thing2", "time3"}
+    assert fields["thing1"] == "学员培训券即将到期"
+    assert fields["thing2"].startswith("以下 1 名学员的培训券") and len(fields["thing2"]) <= 20
+    assert sent["url"] == f"{wechat.config.server.public_url}/institution/scan"

@@ -109,6 +109,10 @@ LessonNotFound = define_error("lesson_not_found", "找不到该课次", 404, Not
 class ScanRefused(Conflict):
     """A scan or check-in that cannot go ahead; the code is one of the scan call's closed list."""
 
+    # The voucher a refused code names, where known without reading it (a stale code's signature
+    # held): for the institution's notice, never for the answer.
+    voucher_code: str | None = None
+
 
 QrInvalid = define_error("qr_invalid", "二维码无效（不是本系统的券码或已被篡改）", 409, ScanRefused)
 QrStale = define_error("qr_stale", "二维码已过期（可能是截图），请让学员刷新后重新出示", 409, ScanRefused)

@@ -1,11 +1,25 @@
-"""Queue a message for the worker, in the caller's transaction (nothing is sent here)."""
+"""Queue a message for the worker, in the caller's transaction (nothing is sent here).
+
+Dedupe keys are of two sorts. Most name one event (`voucher_revoked:<id>`): the event is told
+once, however often the use case or a sweep runs. A throttle key names a window instead
+(`institution_anomaly:<institution>:<kind>:<subject>:<hour>`): many events, one notice. A
+throttle key must not swallow a notice that its recipients never got, so `queue_unless_reached`
+lets the next event through when the key's holder died, or was delivered to fewer recipients
+than there are now (an institution that set its webhook since). Per-recipient rows carry
+`recipient_key(notice key, recipient)`, so a recipient already told is not told twice.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from models import OutboxMessage
+from models.enums import OutboxStatus
+
+# A row in one of these is delivered or on its way: its dedupe key holds.
+REACHING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
 
 
 def outbox_row(
@@ -25,3 +39,44 @@ def outbox_row(
         dedupe_key=dedupe_key,
         next_attempt_at=at,
     )
+
+
+def recipient_key(notice: OutboxMessage, recipient: str) -> str:
+    """The dedupe key of `notice`'s row for one recipient ("webhook", "staff:3")."""
+    return f"{notice.dedupe_key or notice.id}:{recipient}"
+
+
+async def queue_unless_reached(conn: Any, row: OutboxMessage, recipients: Iterable[str]) -> bool:
+    """Queue `row` (which has a throttle key) unless the key's holder is still pending, or was
+    delivered to each of `recipients` (the recipients there are now). -> whether it was queued."""
+    key = row.dedupe_key
+    assert key is not None
+    holder = await OutboxMessage.filter(dedupe_key=key).using_db(conn).first()
+    if holder is not None:
+        if holder.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            return False  # it reaches whoever the recipients are when it is sent
+        if holder.status == OutboxStatus.SENT:
+            wanted = {recipient_key(holder, r) for r in recipients}
+            reached = OutboxMessage.filter(dedupe_key__in=list(wanted), status__in=REACHING)
+            if await reached.using_db(conn).count() == len(wanted):
+                return False  # each current recipient was told (or is being told)
+        await release_keys(conn, [holder])
+    await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=conn)  # a concurrent twin: one wins
+    return True
+
+
+async def release_dead(conn: Any, keys: list[str]) -> None:
+    """Free the keys of dead rows, so a new row may take them: a dead notice blocks nothing."""
+    if keys:
+        dead = OutboxMessage.filter(dedupe_key__in=keys, status=OutboxStatus.DEAD)
+        await release_keys(conn, await dead.using_db(conn))
+
+
+async def release_keys(conn: Any, rows: list[OutboxMessage]) -> None:
+    """The rows keep their key, suffixed with their id (unique still, and nothing is deleted)."""
+    for row in rows:
+        await (
+            OutboxMessage.filter(id=row.id, dedupe_key=row.dedupe_key)
+            .using_db(conn)
+            .update(dedupe_key=f"{row.dedupe_key}~{row.id}")
+        )

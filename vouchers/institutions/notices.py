@@ -4,8 +4,10 @@ The rows are addressed to the institution (`payload.institution_id`); the worker
 to its staff bound to the Official Account. Kinds:
 
 - `institution_enrolment`: a trainee enrolled with a voucher;
-- `institution_anomaly`: outside the fence, stale or forged QR codes (at most one row per
-  institution, kind of anomaly and hour, so a flood of forged codes is one notice);
+- `institution_anomaly`: outside the fence, stale or forged QR codes. At most one notice per
+  institution, kind of anomaly, subject and hour reaches each recipient, so a flood of forged
+  codes is one notice (`queue_anomaly`). The subject is the voucher, else the class, else the
+  scanning staff member (a forged code names nothing);
 - `institution_daily_summary`: per class and local day, enrolled and checked in.
 """
 
@@ -21,7 +23,8 @@ from tortoise.functions import Count
 
 from models import Attendance, Lesson, OutboxMessage, TrainingClass
 from vouchers.common.clock import LOCAL_TZ, end_of_local_day
-from vouchers.common.outbox import outbox_row
+from vouchers.common.outbox import outbox_row, queue_unless_reached
+from vouchers.institutions.recipients import current_recipients
 
 ENROLMENT = "institution_enrolment"
 ANOMALY = "institution_anomaly"
@@ -54,13 +57,27 @@ def enrolment_notice(
 
 def anomaly_notice(institution_id: int, anomaly: str, at: datetime, detail: dict[str, Any]) -> OutboxMessage:
     hour = at.astimezone(LOCAL_TZ).strftime("%Y%m%d%H")
-    subject = detail.get("voucher_code") or detail.get("class_id") or "-"
     return outbox_row(
         ANOMALY,
         at,
         payload={"institution_id": institution_id, "anomaly": anomaly, **detail},
-        dedupe_key=f"{ANOMALY}:{institution_id}:{anomaly}:{subject}:{hour}",
+        dedupe_key=f"{ANOMALY}:{institution_id}:{anomaly}:{_subject(detail)}:{hour}",
     )
+
+
+def _subject(detail: dict[str, Any]) -> str:
+    """What the anomaly is about: two anomalies about different things never share a key."""
+    for prefix, field in (("v", "voucher_code"), ("c", "class_id"), ("s", "staff_id")):
+        if detail.get(field) is not None:
+            return f"{prefix}{detail[field]}"
+    raise ValueError("an anomaly names its voucher, class or staff member")
+
+
+async def queue_anomaly(conn: Any, institution_id: int, anomaly: str, at: datetime, detail: dict[str, Any]) -> bool:
+    """Queue the anomaly notice in the caller's transaction, unless this hour's notice about the
+    same thing is pending or already reached every current recipient. -> whether it was queued."""
+    row = anomaly_notice(institution_id, anomaly, at, detail)
+    return await queue_unless_reached(conn, row, await current_recipients(institution_id, conn))
 
 
 async def queue_daily_summaries(day: date, at: datetime) -> int:

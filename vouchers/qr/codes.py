@@ -70,8 +70,8 @@ def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None, *, 
             subject = check_payload(
                 text, ring.public_keys, step_s=ring.step_s, tolerance_steps=ring.tolerance_steps, now=now
             )
-        except QrStaleError:
-            raise errors.QrStale() from None
+        except QrStaleError as exc:
+            raise _stale(exc.subject) from None
         except QrCheckError:
             raise errors.QrInvalid() from None
         if len(ring.verified) >= VERIFIED_CACHE_SIZE:
@@ -80,7 +80,7 @@ def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None, *, 
     elif subject.kind not in STATIC_KINDS and (
         abs(int((time.time() if now is None else now) // ring.step_s) - subject.step) > ring.tolerance_steps
     ):
-        raise errors.QrStale()
+        raise _stale(subject)
     if subject.kind == CARD_PASS and kind == VOUCHER:
         if static_ok:
             return subject
@@ -88,6 +88,14 @@ def read(ring: QrKeyRing, payload: str, kind: str, now: float | None = None, *, 
     if subject.kind != kind:
         raise errors.QrInvalid("这不是培训券二维码" if kind == VOUCHER else "这不是培训班签到码")
     return subject
+
+
+def _stale(subject: QrSubject | None) -> errors.ScanRefused:
+    """QrStale, naming the voucher of a genuine voucher code (told to the institution, never
+    answered: a screenshot is not proof of holding the voucher)."""
+    stale = errors.QrStale()
+    stale.voucher_code = subject.ident if subject is not None and subject.kind == VOUCHER else None
+    return stale
 
 
 def _image(payload: str, factory=None) -> qrcode.QRCode:

@@ -48,9 +48,11 @@ class QrInvalidError(QrCheckError):
 
 
 class QrStaleError(QrCheckError):
-    """Genuine, but older (or newer) than the allowed steps: a screenshot."""
+    """Genuine, but older (or newer) than the allowed steps: a screenshot. The signature held, so
+    `subject` (what the code names) is known."""
 
     code = "qr_stale"
+    subject: QrSubject | None = None
 
 
 @dataclass(frozen=True)
@@ -100,5 +102,7 @@ def check_payload(
         return QrSubject(kind, ident, step, key_id)
     current = int((time.time() if now is None else now) // step_s)
     if abs(current - step) > tolerance_steps:
-        raise QrStaleError("outside the allowed time steps")
+        stale = QrStaleError("outside the allowed time steps")
+        stale.subject = QrSubject(kind, ident, step, key_id)
+        raise stale
     return QrSubject(kind, ident, step, key_id)

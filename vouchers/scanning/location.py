@@ -12,10 +12,10 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import ChannelAccount, Enrolment, LocationCheckin, OutboxMessage, TeachingSite, TrainingClass, Voucher
+from models import ChannelAccount, Enrolment, LocationCheckin, TeachingSite, TrainingClass, Voucher
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
-from vouchers.institutions.notices import anomaly_notice
+from vouchers.institutions.notices import queue_anomaly
 from vouchers.institutions.spec import LocationCheckinSpec
 from vouchers.qr import codes as qr
 from vouchers.scanning.checkin import attend, current_lesson
@@ -74,13 +74,13 @@ async def location_checkin(svc: Services, account: ChannelAccount, spec: Locatio
     if not inside:
         async with in_transaction() as conn:
             await LocationCheckin.create(**attempt, using_db=conn)
-            notice = anomaly_notice(
+            await queue_anomaly(
+                conn,
                 training_class.institution_id,
                 "outside_fence",
                 now,
                 {"class_id": training_class.id, "voucher_code": voucher.code, "distance_m": round(distance)},
             )
-            await OutboxMessage.bulk_create([notice], ignore_conflicts=True, using_db=conn)
         raise errors.OutsideFence(
             f"您距离教学点“{site.name}”约 {distance:.0f} 米，超出签到范围（{allowed:.0f} 米）",
             distance_m=round(distance),

@@ -17,7 +17,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import OutboxMessage, ScanRecord
+from models import ScanRecord
 from models.database import is_postgres
 from models.sql.scan import insert_first_checkin
 from models.sql.scan_rows import ReadChanged, ScannedVoucher, Scanner, ScanRow
@@ -25,7 +25,7 @@ from vouchers.claiming.wallet import effective_status
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
 from vouchers.common.tokens import TokenClaims
-from vouchers.institutions.notices import anomaly_notice
+from vouchers.institutions.notices import queue_anomaly
 from vouchers.institutions.spec import ScanAction, ScanSpec
 from vouchers.institutions.staff_auth import staff_for_claims
 from vouchers.qr import codes as qr
@@ -131,9 +131,12 @@ async def _refused(
     return await _record(svc, staff, spec, voucher, now, Const(outcome), anomaly=_anomaly(exc), seen=seen)
 
 
-def _anomaly(exc: errors.DomainError) -> str | None:
-    """Stale and forged codes are told to the institution: someone may be passing codes on."""
-    return exc.code if exc.code in ("qr_stale", "qr_invalid") else None
+def _anomaly(exc: errors.ScanRefused) -> dict[str, Any] | None:
+    """Stale and forged codes are told to the institution: someone may be passing codes on. A
+    stale code names its voucher even when the scan did not read it."""
+    if exc.code not in ("qr_stale", "qr_invalid"):
+        return None
+    return {"anomaly": exc.code} | ({"voucher_code": exc.voucher_code} if exc.voucher_code else {})
 
 
 async def _record(
@@ -143,7 +146,7 @@ async def _record(
     voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
-    anomaly: str | None = None,
+    anomaly: dict[str, Any] | None = None,
     seen: str | None = None,
 ) -> ScanReply:
     """Run the action's writes and the scan record in one transaction. A concurrent scan with
@@ -190,7 +193,7 @@ async def _replay_or(
     voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
-    anomaly: str | None,
+    anomaly: dict[str, Any] | None,
 ) -> ScanReply:
     """The first answer of this nonce; if that scan's transaction rolled back after all, this
     scan is written on its own."""
@@ -283,7 +286,7 @@ async def _write(
     voucher: ScannedVoucher | None,
     now: datetime,
     write: Write,
-    anomaly: str | None,
+    anomaly: dict[str, Any] | None,
 ) -> ScanReply:
     outcome = await write(conn)
     answer = _answer(svc, spec, voucher, now, outcome)
@@ -294,20 +297,14 @@ async def _write(
         link.scan_id = record.id
         await link.save(using_db=conn, update_fields=["scan_id"])
     if anomaly:
-        detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device}
+        detail: dict[str, Any] = {"staff_id": staff.id, "device": spec.device, **anomaly}
         if voucher is not None:
             detail["voucher_code"] = voucher.code
-        await _queue_once(conn, anomaly_notice(staff.institution_id, anomaly, now, detail))
+        await queue_anomaly(conn, staff.institution_id, detail.pop("anomaly"), now, detail)
     return _answered(answer, outcome, record.id, now)
 
 
 _NOT_COLUMNS = ("created_at", "seen", "token_version")  # set by the ORM, or checks on the insert
-
-
-async def _queue_once(conn: Any, row: OutboxMessage) -> None:
-    """Insert unless a row with the same dedupe key exists (ON CONFLICT DO NOTHING), so a
-    concurrent duplicate never aborts the scan's transaction."""
-    await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=conn)
 
 
 def replay(record: ScanRecord) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import pytest
 from jobs.delivery import Deliverer
 from jobs.routes import build_routes
 from jobs.wechat_routes import miniapp_notifier, official_notifier
-from models import AccountChannel, ChannelAccount, OutboxMessage, OutboxStatus, SubscriptionConsent
+from models import AccountChannel, ChannelAccount, OutboxMessage, OutboxStatus, SubscriptionConsent, Voucher
+from platforms.wechat.notice_links import NoticeLinks
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.wechat import WechatEnv, make_env
 from vouchers.identity.sessions import open_session
@@ -21,12 +22,16 @@ async def wechat(aiohttp_client, aiohttp_server, config, svc) -> WechatEnv:
     return await make_env(aiohttp_client, aiohttp_server, config, svc)
 
 
+def _links(wechat: WechatEnv) -> NoticeLinks:
+    return NoticeLinks(wechat.config.wechat.app_id, wechat.config.server.public_url)
+
+
 async def _deliver(wechat: WechatEnv) -> None:
     clients = wechat.clients
     routes = build_routes(
         [
             miniapp_notifier(clients.miniapp, TEMPLATE),
-            official_notifier(clients.official, wechat.config.wechat_official.trainee_template_id),
+            official_notifier(clients.official, wechat.config.wechat_official.trainee_template_id, _links(wechat)),
         ]
     )
     await Deliverer(wechat.svc.redis, routes, per_second=lambda _c: 0).run()
@@ -66,7 +71,21 @@ async def test_without_consent_a_follower_gets_it_through_the_official_account(w
     row = await OutboxMessage.get(kind="voucher_claimed")
     assert (row.status, row.channel) == (OutboxStatus.SENT, "wechat_official")
     [sent] = wechat.sandbox.sent_to(follower)
-    assert sent["kind"] == "template" and sent["data"]["first"]["value"] == "您的培训券领取成功"
+    assert sent["kind"] == "template"
+    # Only the template's keywords (WeChat no longer shows first/remark), and a tap opens the
+    # voucher in the mini program, or the H5 wallet where the client cannot open one.
+    assert {k: v["value"] for k, v in sent["data"].items()} == {
+        "thing1": "2026年无锡市职业培训券",
+        "phrase2": "领取成功",
+        "time3": sent["data"]["time3"]["value"],
+        "thing4": "请在有效期内到培训机构报名",
+    }
+    code = (await Voucher.get(person_id=account.person_id)).code
+    assert sent["miniprogram"] == {
+        "appid": wechat.config.wechat.app_id,
+        "pagepath": f"pages/vouchers/detail?code={code}",
+    }
+    assert sent["url"] == f"{wechat.config.server.public_url}/h5/wallet"
 
 
 async def test_nobody_to_reach_is_dead_with_the_reason(wechat: WechatEnv) -> None:

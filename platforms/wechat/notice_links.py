@@ -1,0 +1,26 @@
+"""Where a tap on a notice leads. An Official Account template message opens the mini program
+(`miniprogram: {appid, pagepath}`) and falls back to `url` where the WeChat client cannot open
+one; institutions have no mini program, so theirs opens the institution portal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vouchers.notices.subscribe_sender import PAGE as VOUCHER_PAGE
+
+
+@dataclass(frozen=True)
+class NoticeLinks:
+    miniapp_id: str  # [wechat] app_id: the e-social-security-card mini program
+    public_url: str  # [server] public_url: where our H5 pages are
+
+    def voucher_page(self, code: str) -> dict[str, str]:
+        return {"appid": self.miniapp_id, "pagepath": f"{VOUCHER_PAGE}?code={code}"}
+
+    @property
+    def wallet_url(self) -> str:
+        return f"{self.public_url.rstrip('/')}/h5/wallet"
+
+    @property
+    def institution_url(self) -> str:
+        return f"{self.public_url.rstrip('/')}/institution/scan"
