@@ -242,8 +242,8 @@ class SandboxAlipay:
             raise _failed("CERTIFY_ID_NOT_EXIST", "认证ID不存在")
         passed = certification.scanned and (certification.cert_name, certification.cert_no) in self.identities
         answer: dict[str, Any] = {"passed": "T" if passed else "F"}
-        if not passed:
-            answer["fail_reason"] = "用户未完成认证" if not certification.scanned else "人脸比对不通过"
+        if certification.scanned and not passed:  # not scanned yet: "F" without a reason
+            answer["fail_reason"] = "人脸比对不通过"
         return answer
 
     def _template_add(self, biz: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
