@@ -74,8 +74,7 @@ class WechatConfig:
     verify_page: str = "pages/verify/index"
     # Subscribe-message template for voucher notices (issued, revoked, expiring).
     voucher_template_id: str = "sandbox-voucher-notice"
-    # Where the mounted sandbox keeps what WeChat would remember across restarts.
-    sandbox_state_file: str = "var/sandbox/wechat.json"
+    sandbox_state_file: str = "var/sandbox/wechat.json"  # the mounted sandbox's memory across restarts
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,7 @@ class AlipayConfig:
     timeout_s: int = 10
     # Subscribe-message template for voucher notices (keyword1..4: batch, event, date, hint).
     voucher_template_id: str = "sandbox-voucher-notice"
-    # Where the mounted sandbox keeps what Alipay would remember across restarts.
-    sandbox_state_file: str = "var/sandbox/alipay.json"
+    sandbox_state_file: str = "var/sandbox/alipay.json"  # the mounted sandbox's memory across restarts
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ async def _persist(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         return await handler(request)
     finally:
-        if request.method != "GET":
+        if not request.path.endswith("/sandbox/sent"):  # the login (a GET) uses up its code
             request.app[STATE].save()
 
 
