@@ -23,12 +23,17 @@ from vouchers.common.clock import utcnow
 from vouchers.qr.keys import QrKeyRing
 
 MERCHANT = "人力资源和社会保障局"
+TEMPLATE_UNKNOWN = "TEMPLATE_NOT_EXIST"  # alipay.pass.instance.add's sub_code for an unknown tpl_id
 
 
 async def send_pass_template(message: OutboxMessage, client: AlipayClient) -> str:
     template = await AlipayPassTemplate.get(batch_id=message.payload["batch_id"])
     if template.tpl_id:
         return template.tpl_id  # delivered before; the row was retried after the answer was lost
+    return await _create_template(template, client)
+
+
+async def _create_template(template: AlipayPassTemplate, client: AlipayClient) -> str:
     batch = await Batch.get(id=template.batch_id).prefetch_related("region")
     # unique_id makes template.add idempotent on Alipay's side too.
     tpl_id = await client.pass_template_add(f"pxq-batch-{batch.id}", template_content(f"{batch.region.name}{MERCHANT}"))
@@ -41,9 +46,18 @@ async def send_pass_add(message: OutboxMessage, client: AlipayClient, ring: QrKe
     template = await AlipayPassTemplate.get_or_none(batch_id=card.voucher.batch_id)
     if template is None or not template.tpl_id:
         raise errors.Retryable("the batch's pass template is not created yet")
+    if card.state is PassState.CLOSED:
+        return card.serial_number  # closed before it was added (authorisation cancelled): nothing to show
     key_id = ring.signing_key_id
     fields = pass_fields(card.voucher, card.voucher.batch, client.settings.app_id, ring, card.id)
-    serial = await client.pass_instance_add(template.tpl_id, fields, card.account.subject)
+    try:
+        serial = await client.pass_instance_add(template.tpl_id, fields, card.account.subject)
+    except errors.Permanent as exc:
+        if exc.code != TEMPLATE_UNKNOWN:
+            raise
+        # Alipay no longer knows the template (deleted, or a sandbox reset): create it again, once.
+        tpl_id = await _create_template(template, client)
+        serial = await client.pass_instance_add(tpl_id, fields, card.account.subject)
     await AlipayPass.filter(id=card.id).update(added_at=card.added_at or utcnow(), key_id=key_id)
     return serial
 

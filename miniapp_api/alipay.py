@@ -11,9 +11,9 @@ from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import AccountChannel, ChannelAccount
 from peixunquan.appkeys import ALIPAY, CONFIG, SERVICES
-from platforms.alipay.card_pack import add_to_card_pack
 from platforms.alipay.face_verification import confirm_alipay_verification, start_alipay_verification
 from platforms.alipay.login import alipay_login
+from platforms.alipay.pass_delivery_state import ask_for_card_pass
 from vouchers.batches.spec import NoNul
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
@@ -110,13 +110,16 @@ class CardPackRequest(Strict):
 
 class CardPackOut(BaseModel):
     serial_number: str
-    state: str  # what the card pack was last asked to show: active, used, closed
+    # Where the pass really is: pending (queued for Alipay), active, used, closed (in the card
+    # pack), failed (Alipay refused it: queued again by this request).
+    state: Literal["pending", "active", "used", "closed", "failed"]
+    message: str  # the same, for the trainee
 
 
 @endpoint(
     "POST",
     "/api/v1/alipay/card-pack",
-    summary="Put one of my vouchers in my Alipay card pack (delivered in the background)",
+    summary="Put one of my vouchers in my Alipay card pack (delivered in the background); where it is now",
     tag=TAG,
     auth="trainee",
     body=CardPackRequest,
@@ -124,8 +127,8 @@ class CardPackOut(BaseModel):
     status=202,
 )
 async def add_card(request: web.Request, account: ChannelAccount, body: CardPackRequest) -> CardPackOut:
-    card = await add_to_card_pack(account, body.voucher_code, utcnow())
-    return CardPackOut(serial_number=card.serial_number, state=card.state.value)
+    delivery = await ask_for_card_pass(account, body.voucher_code, utcnow())
+    return CardPackOut(serial_number=delivery.serial_number, state=delivery.state, message=delivery.message)
 
 
 TemplateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -19,8 +19,9 @@ from vouchers.common.personal_data import mask_id_number
 from vouchers.notices.consent import record_consents
 
 TAG = "wechat"
-# wx.login codes are 32 letters and digits; anything else is refused before WeChat is asked.
-Code = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z]+$")]
+# wx.login codes are 32 letters and digits (the sandbox's also "sandbox<user>.<anything>");
+# anything else is refused before WeChat is asked.
+Code = Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")]
 TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

@@ -53,6 +53,7 @@ def alipay_settings(config: Config) -> tuple[AlipaySettings, SandboxAlipay | Non
             app_public_key=keys.public_of(keys.private_key_pkcs1(private_path.read_text(encoding="ascii"))),
             private_key=sandbox_private,
             notify_url=config.server.public_url.rstrip("/") + NOTIFY_PATH,
+            state_file=section.sandbox_state_file,
         )
     settings = AlipaySettings(
         app_id=section.app_id,

@@ -74,6 +74,7 @@ class WechatConfig:
     verify_page: str = "pages/verify/index"
     # Subscribe-message template for voucher notices (issued, revoked, expiring).
     voucher_template_id: str = "sandbox-voucher-notice"
+    sandbox_state_file: str = "var/sandbox/wechat.json"  # the mounted sandbox's memory across restarts
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class AlipayConfig:
     timeout_s: int = 10
     # Subscribe-message template for voucher notices (keyword1..4: batch, event, date, hint).
     voucher_template_id: str = "sandbox-voucher-notice"
+    sandbox_state_file: str = "var/sandbox/alipay.json"  # the mounted sandbox's memory across restarts
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ def setup_wechat(app: web.Application, config: Config) -> None:
             {
                 config.wechat.app_id: config.wechat.secret,
                 config.wechat_official.app_id: config.wechat_official.secret,
-            }
+            },
+            state_file=config.wechat.sandbox_state_file,
         )
         app[WECHAT_SANDBOX] = sandbox
         app.add_subapp(SANDBOX_PREFIX, sandbox)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,7 +16,15 @@ from tortoise import Tortoise, connections
 
 from models.database import init_db, is_postgres, migrate
 from peixunquan.app import create_app
-from peixunquan.config import AlipayConfig, Config, DatabaseConfig, InstitutionsConfig, RedisConfig, WorkerConfig
+from peixunquan.config import (
+    AlipayConfig,
+    Config,
+    DatabaseConfig,
+    InstitutionsConfig,
+    RedisConfig,
+    WechatConfig,
+    WorkerConfig,
+)
 from peixunquan.redis_client import connect_redis
 from peixunquan.runtime import build_services
 from vouchers.services import Services
@@ -148,12 +157,14 @@ def alipay_config(tmp_path_factory: pytest.TempPathFactory) -> AlipayConfig:
 
 @pytest.fixture
 def config(database_url: str, tmp_path: Path, alipay_config: AlipayConfig) -> Config:
+    # The mounted sandboxes keep their state in this test's own directory.
     return Config(
         database=DatabaseConfig(url=database_url, pool_max=30),
         redis=RedisConfig(url=_redis_url()),
         worker=WorkerConfig(embedded=False),  # tests drive the worker's steps themselves
         institutions=InstitutionsConfig(qr_keys_dir=str(tmp_path / "qr-keys")),
-        alipay=alipay_config,
+        wechat=WechatConfig(sandbox_state_file=str(tmp_path / "sandbox" / "wechat.json")),
+        alipay=replace(alipay_config, sandbox_state_file=str(tmp_path / "sandbox" / "alipay.json")),
         secret=secrets.token_bytes(32),
     )
 

@@ -1,81 +1,63 @@
 """WeChat on this machine: an aiohttp app with WeChat's paths, request checks and error codes.
 
 It serves `make run` (mounted under /_sandbox/wechat of the same server) and the tests (its own
-test server). Users are made up: a login code `sandbox<user>` (letters and digits) logs `<user>` in; the openid is
-per app and the unionid per user, as on WeChat, so the mini program and the Official Account
-see the same unionid. What WeChat's client side would do (the face scan, the consent pop-up)
-is simulated by the `/sandbox/...` routes. Every message sent is kept in `state.sent`.
+test server). Users are made up: a login code `sandbox<user>` or `sandbox<user>.<anything>`
+(`<user>` letters and digits) logs `<user>` in, once per code; the openid is per app and the
+unionid per user, as on WeChat, so the mini program and the Official Account see the same
+unionid. What WeChat's client side would do (the face scan, the consent pop-up, following the
+Official Account) is simulated by the `/sandbox/...` routes. Every message sent is kept in
+`state.sent`. With a state file (as `make run` has), everything WeChat would remember survives a
+restart: users, followers, tokens, verifications, consents, used codes and messages sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from channels import sandbox_identities
+from channels.sandbox_file import SandboxFile
 from channels.wechat.client import cert_hash
+from channels.wechat.sandbox_phone import list_sent, simulate_facial_verify, simulate_follow, simulate_subscribe
+from channels.wechat.sandbox_state import (
+    FAILING_IDENTITY,
+    PASSING_IDENTITIES,
+    STATE,
+    TOKEN_TTL_S,
+    VERIFY_TTL_S,
+    SandboxState,
+)
+from channels.wechat.sandbox_state import err as _err
+from channels.wechat.sandbox_state import ok as _ok
+from channels.wechat.sandbox_state import read_json as _json
 
-# Test identities (made-up, valid check digits). Face verification passes for these...
-PASSING_IDENTITIES: dict[str, str] = {
-    "320202199003070012": "王小明",
-    "32020219850512002X": "李红",
-}
-# ...and fails (the face does not match) for this one, and for anyone not listed.
-FAILING_IDENTITY = ("450102199201010030", "赵失败")
-
-TOKEN_TTL_S = 7200
-VERIFY_TTL_S = 3600
-
-
-@dataclass
-class SandboxState:
-    apps: dict[str, str]  # app id -> secret
-    tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (app id, expires at)
-    current_token: dict[str, str] = field(default_factory=dict)  # app id -> token
-    token_fetches: list[dict[str, Any]] = field(default_factory=list)
-    used_codes: set[str] = field(default_factory=set)
-    users: dict[tuple[str, str], str] = field(default_factory=dict)  # (app id, openid) -> user
-    verifications: dict[str, dict[str, Any]] = field(default_factory=dict)  # verify_id -> what was asked
-    consents: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (app, openid, template) -> left
-    long_term: set[tuple[str, str, str]] = field(default_factory=set)
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)  # paths, in order
-    delays: dict[str, float] = field(default_factory=dict)  # route name -> seconds to stall (tests)
-    # An outage, for failure tests: each message send takes the next mode, before anything is
-    # sent: "500" (HTTP 500), "busy" (errcode -1) or "stall" (no answer for 30 s: a timeout).
-    outage: list[str] = field(default_factory=list)
-
-    def openid(self, app_id: str, user: str) -> str:
-        digest = hashlib.sha256(f"{app_id}/{user}".encode()).hexdigest()[:27]
-        openid = f"o{digest}"
-        self.users[(app_id, openid)] = user
-        return openid
-
-    @staticmethod
-    def unionid(user: str) -> str:
-        return "u" + hashlib.sha256(f"union/{user}".encode()).hexdigest()[:27]
-
-    def expire_tokens(self) -> None:
-        """Make every issued token invalid now (tests of the 42001 path)."""
-        self.tokens = {t: (app, 0.0) for t, (app, _) in self.tokens.items()}
-
-    def sent_to(self, openid: str) -> list[dict[str, Any]]:
-        return [m for m in self.sent if m["touser"] == openid]
+__all__ = ["FAILING_IDENTITY", "PASSING_IDENTITIES", "STATE", "SandboxState", "create_sandbox", "sandbox_user"]
 
 
-STATE = web.AppKey("wechat_sandbox_state", SandboxState)
+@web.middleware
+async def _persist(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every call that may have changed the state saves it before its answer goes out."""
+    try:
+        return await handler(request)
+    finally:
+        if not request.path.endswith("/sandbox/sent"):  # the login (a GET) uses up its code
+            request.app[STATE].save()
 
 
-def create_sandbox(apps: dict[str, str]) -> web.Application:
-    app = web.Application()
-    app[STATE] = SandboxState(apps=dict(apps))
+def create_sandbox(apps: dict[str, str], state_file: str | None = None) -> web.Application:
+    """`apps`: app id -> secret, the mini program's first (the sandbox calls' default app).
+    `state_file`: a JSON file that keeps the state across restarts (none: memory only)."""
+    app = web.Application(middlewares=[_persist])
+    state = SandboxState(apps=dict(apps))
+    if state_file:
+        state.file = SandboxFile(state_file)
+        state.restore(state.file.load())
+    app[STATE] = state
     r = app.router
     r.add_get("/sns/jscode2session", jscode2session)
     r.add_post("/cgi-bin/stable_token", stable_token)
@@ -87,24 +69,9 @@ def create_sandbox(apps: dict[str, str]) -> web.Application:
     r.add_get("/cgi-bin/user/info", user_info)
     r.add_post("/sandbox/facial-verify", simulate_facial_verify)
     r.add_post("/sandbox/subscribe", simulate_subscribe)
+    r.add_post("/sandbox/follow", simulate_follow)
     r.add_get("/sandbox/sent", list_sent)
     return app
-
-
-def _err(code: int, msg: str) -> web.Response:
-    return web.json_response({"errcode": code, "errmsg": msg})
-
-
-def _ok(**data: Any) -> web.Response:
-    return web.json_response({"errcode": 0, "errmsg": "ok", **data})
-
-
-async def _json(request: web.Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _app_for_token(request: web.Request) -> str | web.Response:
@@ -132,12 +99,12 @@ async def jscode2session(request: web.Request) -> web.Response:
     if state.apps[q["appid"]] != q.get("secret"):
         return _err(40125, "invalid appsecret")
     code = q.get("js_code", "")
-    if not code.startswith("sandbox") or not code.isalnum() or len(code) > 64 or code == "sandbox":
+    user = sandbox_user(code)
+    if user is None:
         return _err(40029, "invalid code")
     if code in state.used_codes:
         return _err(40163, "code been used")
     state.used_codes.add(code)
-    user = code.removeprefix("sandbox")
     if user == "blocked":
         return _err(40226, "high risk user, login blocked")
     return web.json_response(
@@ -147,6 +114,17 @@ async def jscode2session(request: web.Request) -> web.Response:
             "unionid": state.unionid(user),
         }
     )
+
+
+def sandbox_user(code: str) -> str | None:
+    """The test user a login code `sandbox<user>` or `sandbox<user>.<anything>` names: codes
+    are single-use, so `.<anything>` gives as many codes for one user as a test needs."""
+    if not code.startswith("sandbox") or len(code) > 64:
+        return None
+    user, _, rest = code.removeprefix("sandbox").partition(".")
+    if not user.isascii() or not user.isalnum() or not all(c.isalnum() or c in "._-" for c in rest):
+        return None
+    return user
 
 
 async def stable_token(request: web.Request) -> web.Response:
@@ -192,21 +170,11 @@ async def getverifyid(request: web.Request) -> web.Response:
         "openid": body["openid"],
         "out_seq_no": body["out_seq_no"],
         "cert_hash": cert_hash(str(cert.get("cert_name", "")), str(cert.get("cert_no", ""))),
-        "passes": PASSING_IDENTITIES.get(str(cert.get("cert_no"))) == cert.get("cert_name"),
+        "passes": sandbox_identities.passes(str(cert.get("cert_name")), str(cert.get("cert_no"))),
         "created": time.time(),
         "scanned": False,
     }
     return _ok(verify_id=verify_id, expires_in=VERIFY_TTL_S)
-
-
-async def simulate_facial_verify(request: web.Request) -> web.Response:
-    """What wx.requestFacialVerify does on the phone: the person shows their face."""
-    body = await _json(request) or {}
-    entry = request.app[STATE].verifications.get(str(body.get("verify_id")))
-    if entry is None:
-        return _err(40097, "invalid verify_id")
-    entry["scanned"] = True
-    return _ok()
 
 
 async def queryverifyinfo(request: web.Request) -> web.Response:
@@ -226,17 +194,6 @@ async def queryverifyinfo(request: web.Request) -> web.Response:
     if not entry["scanned"]:
         return _ok(verify_ret=10001)  # not done yet
     return _ok(verify_ret=10000 if entry["passes"] else 10002)
-
-
-async def simulate_subscribe(request: web.Request) -> web.Response:
-    """What wx.requestSubscribeMessage does when the user taps 允许 (accept) for a template."""
-    body = await _json(request) or {}
-    key = (str(body.get("app_id")), str(body.get("openid")), str(body.get("template_id")))
-    if body.get("long_term"):
-        request.app[STATE].long_term.add(key)
-    else:
-        request.app[STATE].consents[key] = request.app[STATE].consents.get(key, 0) + int(body.get("count", 1))
-    return _ok()
 
 
 def _check_data(data: Any) -> str | None:
@@ -369,10 +326,6 @@ def _record(state: SandboxState, kind: str, app_id: str, body: dict[str, Any]) -
     msgid = int(time.time() * 1000) * 1000 + len(state.sent)
     state.sent.append({"kind": kind, "app_id": app_id, "msgid": msgid, **body})
     return _ok(msgid=msgid)
-
-
-async def list_sent(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STATE].sent)
 
 
 async def user_info(request: web.Request) -> web.Response:

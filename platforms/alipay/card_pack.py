@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
@@ -128,6 +129,25 @@ async def sync_card_pack(now: datetime, ring: QrKeyRing, limit: int = 200) -> in
     # After the state moves above, so a pass just used or closed is not signed again.
     written += await _resign_passes(ring, now, limit)
     return written
+
+
+async def close_passes_of(account_ids: list[int], now: datetime, conn: BaseDBAsyncClient) -> int:
+    """Close the live passes of these Alipay accounts, in the caller's transaction: a pass
+    already in the card pack gets an update row, one still queued is simply never added."""
+    live = AlipayPass.filter(account_id__in=account_ids).exclude(state=PassState.CLOSED).using_db(conn)
+    cards = await live.values_list("id", "voucher_id", "voucher__person_id", "added_at")
+    for pass_id, voucher_id, person_id, added_at in cards:
+        await AlipayPass.filter(id=pass_id).using_db(conn).update(state=PassState.CLOSED)
+        if added_at is not None:
+            await outbox_row(
+                PASS_UPDATE,
+                now,
+                person_id=person_id,
+                voucher_id=voucher_id,
+                payload={"status": "CLOSED"},
+                dedupe_key=f"{PASS_UPDATE}:{pass_id}:{PassState.CLOSED.value}",
+            ).save(using_db=conn)
+    return len(cards)
 
 
 async def _vouchers_without_pass(now: datetime, limit: int) -> list[tuple[int, int]]:

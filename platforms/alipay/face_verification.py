@@ -23,6 +23,7 @@ PROVIDER = "alipay"
 
 class CertifyVerdict(Protocol):
     passed: bool
+    fail_reason: str | None
 
 
 class AlipayCertify(Protocol):
@@ -64,7 +65,10 @@ async def start_alipay_verification(
 async def confirm_alipay_verification(
     svc: Services, alipay: AlipayCertify, account: ChannelAccount, verification_id: str
 ) -> Person:
-    """Raises `VerificationFailed` when Alipay says not passed (the attempt is then closed)."""
+    """Binds the person when Alipay says passed. `passed` "F" means "failed or not done yet"
+    (Alipay's own wording): without a `fail_reason` the person has not finished the face scan,
+    so `VerificationPending` leaves the certification open for a confirm after the scan, as
+    WeChat's 10001 does. With a reason it failed: `VerificationFailed`, the attempt is closed."""
     _require_alipay(account)
     verification = await pending_verification(account, verification_id)
     if verification.provider != PROVIDER or not verification.provider_ref:
@@ -73,6 +77,8 @@ async def confirm_alipay_verification(
         verdict = await alipay.certify_query(verification.provider_ref)
     except channel_errors.ChannelError:
         raise errors.AlipayUnavailable() from None
+    if not verdict.passed and not verdict.fail_reason:
+        raise errors.VerificationPending()
     return await finish_verification(
         svc.keys, account, verification, passed=verdict.passed, provider_ref=verification.provider_ref
     )

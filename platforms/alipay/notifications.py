@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import AccountChannel, AlipayNotification, ChannelAccount
+from platforms.alipay.card_pack import close_passes_of
 from vouchers.common.clock import utcnow
 from vouchers.services import Services
 
@@ -38,6 +39,8 @@ async def handle_notification(svc: Services, params: dict[str, str], app_id: str
                 accounts = ChannelAccount.filter(channel=AccountChannel.ALIPAY, app_id=app_id, subject__in=subjects)
                 unbound = list(await accounts.using_db(conn).values_list("id", flat=True))
                 await accounts.using_db(conn).update(person_id=None, bound_at=None)
+                # The user withdrew our access: their card pack shows none of our passes any more.
+                await close_passes_of(unbound, utcnow(), conn)
     except IntegrityError:
         return False
     for account_id in unbound:  # after commit, so no request re-caches the bound account

@@ -76,17 +76,22 @@ async def _confirm(alipay: AlipayEnv, token: str, verification_id: str):
     return await alipay.http.post(f"/api/v1/alipay/face-verifications/{verification_id}/confirm", headers=auth(token))
 
 
-async def test_confirm_before_the_face_scan_fails_and_binds_nothing(alipay: AlipayEnv) -> None:
+async def test_confirm_before_the_face_scan_is_pending_and_the_scan_can_still_pass(alipay: AlipayEnv) -> None:
+    """Issue 17 item 8: a trainee who taps 确认 too early is told to finish the scan, not failed
+    for good; the same certification passes once the face is scanned."""
     token = await alipay.login()
     alipay.sandbox.identities.add((NAME, ID_NUMBER))
     started = await _start(alipay, token)
-    answer = await _confirm(alipay, token, started["verification_id"])
-    assert answer.status == 403
-    assert (await answer.json())["error"]["code"] == "verification_failed"
+    early = await _confirm(alipay, token, started["verification_id"])
+    assert early.status == 409
+    error = (await early.json())["error"]
+    assert error["code"] == "verification_pending" and "完成" in error["message"]
     assert (await ChannelAccount.get(channel=AccountChannel.ALIPAY)).person_id is None
-    # the attempt is closed: confirming again does not ask Alipay a second time
-    again = await _confirm(alipay, token, started["verification_id"])
-    assert (await again.json())["error"]["code"] == "verification_finished"
+    async with alipay.http.session.get(started["certify_url"]) as page:
+        assert "通过" in await page.text()
+    confirmed = await _confirm(alipay, token, started["verification_id"])
+    assert confirmed.status == 200, await confirmed.text()
+    assert (await ChannelAccount.get(channel=AccountChannel.ALIPAY)).person_id is not None
 
 
 async def test_a_face_that_does_not_match_fails(alipay: AlipayEnv) -> None:

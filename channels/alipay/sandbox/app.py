@@ -17,9 +17,13 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 from aiohttp import web
 
+from channels import sandbox_identities
 from channels.alipay.client import GATEWAY_TZ
 from channels.alipay.passes import render
+from channels.alipay.sandbox import state
+from channels.alipay.sandbox.state import Certification
 from channels.alipay.signing import Signer, Verifier, render_response
+from channels.sandbox_file import SandboxFile
 
 PREFIX = "/_sandbox/alipay"
 SANDBOX = web.AppKey("alipay_sandbox", "SandboxAlipay")
@@ -29,12 +33,8 @@ MAX_SKEW = timedelta(minutes=15)
 AUTH_CODE_PREFIX = "sandbox-"
 
 
-# Made-up people whose face "matches" in the sandbox (valid check digits, nobody real).
-TEST_IDENTITIES = {
-    ("张三", "110101199003070011"),
-    ("李四", "32020219850512002X"),
-    ("王五", "500101199208150034"),
-}
+# Made-up people whose face "matches", the same as in the WeChat sandbox (channels/sandbox_identities.py).
+TEST_IDENTITIES = {(name, number) for number, name in sandbox_identities.PASSING.items()}
 
 
 class Refusal(Exception):
@@ -49,14 +49,6 @@ def _invalid(sub_code: str, sub_msg: str) -> Refusal:
 
 def _failed(sub_code: str, sub_msg: str) -> Refusal:
     return Refusal("40004", "Business Failed", sub_code, sub_msg)
-
-
-@dataclass
-class Certification:
-    outer_order_no: str
-    cert_name: str
-    cert_no: str
-    scanned: bool = False
 
 
 @dataclass
@@ -79,10 +71,19 @@ class SandboxAlipay:
     unsubscribed: set[str] = field(default_factory=set)
     # Apps created before Alipay's open_id get only user_id from oauth.token.
     gives_open_id: bool = True
+    # A JSON file that keeps what Alipay would remember across restarts ("": memory only).
+    state_file: str = ""
 
     def __post_init__(self) -> None:
         self.signer = Signer(self.private_key)
         self.verifier = Verifier(self.app_public_key)
+        self.file = SandboxFile(self.state_file) if self.state_file else None
+        if self.file is not None:
+            state.restore(self, self.file.load())
+
+    def save(self) -> None:
+        if self.file is not None:
+            self.file.save(state.snapshot(self))
 
     # -- test users ------------------------------------------------------------------------------
 
@@ -242,8 +243,8 @@ class SandboxAlipay:
             raise _failed("CERTIFY_ID_NOT_EXIST", "认证ID不存在")
         passed = certification.scanned and (certification.cert_name, certification.cert_no) in self.identities
         answer: dict[str, Any] = {"passed": "T" if passed else "F"}
-        if not passed:
-            answer["fail_reason"] = "用户未完成认证" if not certification.scanned else "人脸比对不通过"
+        if certification.scanned and not passed:  # not scanned yet: "F" without a reason
+            answer["fail_reason"] = "人脸比对不通过"
         return answer
 
     def _template_add(self, biz: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -349,8 +350,18 @@ async def _cancel_authorisation(request: web.Request) -> web.Response:
     return web.json_response({"notify_status": status, "notify_answer": text})
 
 
+@web.middleware
+async def _persist(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every gateway call (the certify page too) saves the state before its answer goes out."""
+    try:
+        return await handler(request)
+    finally:
+        if request.path.endswith("/gateway.do"):
+            request.app[SANDBOX].save()
+
+
 def sandbox_app(sandbox: SandboxAlipay) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[_persist])
     app[SANDBOX] = sandbox
     app.router.add_route("*", "/gateway.do", sandbox.gateway)
     app.router.add_get("/record", _record)
