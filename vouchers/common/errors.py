@@ -63,6 +63,7 @@ class ServiceBusy(DomainError):
 
 InvalidIdNumber = define_error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
 PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
+UnreadableBody = define_error("unreadable_body", "请求内容无法读取（压缩数据或分块编码无效）", 400)
 BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
 TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
 OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
