@@ -90,6 +90,7 @@ TargetedOnly = define_error("targeted_only", "定向券由培训机构报送名�
 GroupRequired = define_error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)
 DuplicateRow = define_error("duplicate_row", "文件中重复的身份证号", 422, InvalidInput)
 NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
+InvalidName = define_error("invalid_name", "姓名只能包含汉字、字母、间隔号“·”和空格", 422, InvalidInput)
 InvalidPhone = define_error("invalid_phone", "手机号应为11位数字", 422, InvalidInput)
 FieldTooLong = define_error("field_too_long", "字段内容过长", 422, InvalidInput)
 InvalidJson = define_error("invalid_json", "请求体不是有效的 JSON", 400, InvalidInput)
