@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from infra.bounded_body import BodyTooLarge, BodyUnreadable, read_bounded
 from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.common import errors
 from vouchers.identity.bureau_auth import user_for_token
@@ -128,18 +129,17 @@ def _invalid(exc: ValidationError) -> errors.InvalidInput:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
+    """The decoded body, refused as soon as it passes `limit` (see infra.bounded_body): a declared
+    length over the limit is refused before reading, and a compressed body is counted as it
+    expands, not by its Content-Length."""
     if request.content_length is not None and request.content_length > limit:
         raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节")
-    if request.content_length is not None:
-        return await request.read()  # the declared length is within the limit and aiohttp enforces it
-    chunks = []
-    size = 0
-    async for chunk in request.content.iter_chunked(65_536):
-        size += len(chunk)
-        if size > limit:
-            raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_bounded(request.content, limit)
+    except BodyTooLarge:
+        raise errors.PayloadTooLarge(f"请求内容不能超过 {limit} 字节") from None
+    except BodyUnreadable:
+        raise errors.UnreadableBody() from None
 
 
 def json_response(result: Any, status: int = 200) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from models import BureauUser
 from peixunquan.appkeys import SERVICES
 from vouchers.common.clock import local_date, utcnow
 from vouchers.reporting.export import export_csv, export_scope
+from vouchers.reporting.export_xlsx import export_xlsx
 from vouchers.reporting.statistics import Period, RegionFigures, region_statistics
 
 TAG = "statistics"
@@ -114,3 +116,41 @@ async def export_vouchers(request: web.Request, user: BureauUser, query: ExportQ
             return response
     await response.write_eof()
     return response
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE_CHUNK = 1 << 20
+
+
+@endpoint(
+    "GET",
+    "/api/v1/admin/exports/vouchers.xlsx",
+    summary="Vouchers of my regions as XLSX (ID numbers as text), the same rows as the CSV",
+    tag=TAG,
+    auth="bureau",
+    query=ExportQuery,
+)
+async def export_vouchers_xlsx(request: web.Request, user: BureauUser, query: ExportQuery) -> web.StreamResponse:
+    scope = await export_scope(user, query.region)
+    period = None if query.all_time else Period(query.year, query.month)
+    name = f"vouchers-{query.region or user.region_id}-{'all' if period is None else query.year}.xlsx"
+    path = await export_xlsx(request.app[SERVICES].keys, scope, period)
+    try:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": XLSX,
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            }
+        )
+        await response.prepare(request)
+        with path.open("rb") as file:
+            while chunk := await asyncio.to_thread(file.read, FILE_CHUNK):
+                try:
+                    await response.write(chunk)
+                except ConnectionResetError:
+                    return response  # the client went away
+        await response.write_eof()
+        return response
+    finally:
+        path.unlink(missing_ok=True)  # it holds decrypted ID numbers

@@ -18,6 +18,7 @@ from models import Batch, BatchStatus, DistributionMode
 from peixunquan.alipay_setup import setup_alipay
 from peixunquan.appkeys import CONFIG, HTTP, SERVICES
 from peixunquan.config import Config
+from peixunquan.logs import quiet_client_mistakes
 from peixunquan.redis_client import connect_redis
 from peixunquan.runtime import build_services, open_database
 from peixunquan.wechat_setup import setup_wechat
@@ -30,10 +31,13 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Config, *, services: Services | None = None, manage_db: bool = True) -> web.Application:
     """`services` and `manage_db=False` let tests hand in what they already set up."""
+    # aiohttp's own reads (request.read/post/json, as the sandboxes use) stop at the JSON limit,
+    # counted on the decoded body; uploads read through `read_body` with their larger limit.
     app = web.Application(
-        middlewares=[latency_middleware, error_middleware], client_max_size=config.server.max_upload_bytes
+        middlewares=[latency_middleware, error_middleware], client_max_size=config.server.max_body_bytes
     )
     app[CONFIG] = config
+    quiet_client_mistakes()
     app[SERVICES] = services or build_services(config, connect_redis(config.redis.url))
     if manage_db:
         app.cleanup_ctx.append(_database)

@@ -65,7 +65,7 @@ async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, sv
     numbers = [id_number("320281", date(1990, 1, 1) + timedelta(days=n // 1000), n) for n in range(6000)]
     numbers[6] = bad_check_digit(numbers[6])  # data row 7
     lines = ["姓名,身份证号,手机号"] + [f"李四,{n},13800000000" for n in numbers]
-    lines[5003] = f'"王,五",{numbers[5002]},123'  # data row 5003, in the second chunk: bad phone
+    lines[5003] = f'"王 五",{numbers[5002]},123'  # data row 5003, in the second chunk (quoted): bad phone
     failures: list[str] = []
     page = await _login(browser, client, failures)
     await page.click("nav [data-tab=roster]")

@@ -3,8 +3,10 @@ error with a stable code and a Chinese message, never a 5xx."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import zlib
 from typing import Any
 
 import pytest
@@ -243,6 +245,17 @@ async def test_body_over_max_body_bytes_is_413(client, svc, config):
             headers={**target["headers"], "Content-Type": "application/json"},
         )
         await _assert_4xx(response, status=413, code="payload_too_large")
+
+        # The limit holds for the decoded body: a small compressed one expands past it.
+        for encoding, packed in (("gzip", gzip.compress(big)), ("deflate", zlib.compress(big))):
+            assert len(packed) < limit
+            response = await client.request(
+                target["method"],
+                target["path"],
+                data=packed,
+                headers={**target["headers"], "Content-Type": "application/json", "Content-Encoding": encoding},
+            )
+            await _assert_4xx(response, status=413, code="payload_too_large")
 
 
 @pytest.mark.parametrize("content_type", ["text/csv", "application/json", "application/octet-stream"])

@@ -66,6 +66,7 @@ PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
 # An upload that is no roster at all (a workbook, an image, another table): refused whole, with
 # what a roster looks like, instead of one "bad row" per line of it.
 NotARoster = define_error("not_a_roster", "文件不是人员名单", 422, InvalidInput)
+UnreadableBody = define_error("unreadable_body", "请求内容无法读取（压缩数据或分块编码无效）", 400)
 BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
 TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
 OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
@@ -92,6 +93,7 @@ TargetedOnly = define_error("targeted_only", "定向券由培训机构报送名�
 GroupRequired = define_error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)
 DuplicateRow = define_error("duplicate_row", "文件中重复的身份证号", 422, InvalidInput)
 NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
+InvalidName = define_error("invalid_name", "姓名只能包含汉字、字母、间隔号“·”和空格", 422, InvalidInput)
 InvalidPhone = define_error("invalid_phone", "手机号应为11位数字", 422, InvalidInput)
 FieldTooLong = define_error("field_too_long", "字段内容过长", 422, InvalidInput)
 InvalidJson = define_error("invalid_json", "请求体不是有效的 JSON", 400, InvalidInput)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from vouchers.common import errors
+from vouchers.common.person_name import person_name
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -57,10 +58,8 @@ def mask_id_number(id_number: str) -> str:
 
 
 def normalize_name(raw: str) -> str:
-    name = " ".join(raw.split())
-    if not 1 <= len(name) <= 50:
-        raise errors.InvalidInput("姓名应为1至50个字符")
-    return name
+    """Every name we store (rosters, face verification, commissioners) follows one rule."""
+    return person_name(raw)
 
 
 class PersonalDataKeys:

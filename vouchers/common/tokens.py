@@ -79,7 +79,13 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    """Strict: only the spelling `_b64` produces. A lax decoder skips stray characters (`T!!`),
+    padding (`T=`) and the unused low bits of the last character, so one token had many
+    accepted spellings; re-encoding and comparing leaves exactly one."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError("bad base64") from exc
+    if _b64(raw) != text:
+        raise ValueError("not the canonical base64 spelling")
+    return raw

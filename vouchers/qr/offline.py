@@ -68,7 +68,13 @@ def b32(raw: bytes) -> str:
 
 
 def unb32(text: str) -> bytes:
-    return base64.b32decode(text + "=" * (-len(text) % 8))
+    """Strict: only the spelling `b32` produces. 103 characters carry a 64-byte signature with 3
+    bits to spare, which a lax decode ignores (8 last characters would verify); re-encoding and
+    comparing leaves exactly one. Raises binascii.Error (a ValueError)."""
+    raw = base64.b32decode(text + "=" * (-len(text) % 8))
+    if b32(raw) != text:
+        raise binascii.Error("not the canonical base32 spelling")
+    return raw
 
 
 def check_payload(

@@ -1,6 +1,7 @@
-"""The bureau's voucher export as CSV, produced in chunks so a province-sized export never sits
-in memory: keyset pagination on the voucher id (each chunk one indexed range query), each chunk
-rendered and handed to the caller before the next is read.
+"""The bureau's voucher export as CSV (and the rows of its XLSX form, `export_xlsx`), produced in
+chunks so a province-sized export never sits in memory: keyset pagination on the voucher id (each
+chunk one indexed range query), each chunk rendered and handed to the caller before the next is
+read.
 
 The export covers the batches of one region of the user's (and the regions below it). ID numbers
 and names are decrypted only for those rows, which are the user's own by construction; nothing is
@@ -9,15 +10,15 @@ decrypted for a region the user does not cover (the request is refused).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import datetime, timedelta
 
 from models import Batch, BureauUser, Region, Voucher
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ, local_date
 from vouchers.common.personal_data import PersonalDataKeys
+from vouchers.common.spreadsheets import CsvRows
 from vouchers.identity.bureau_auth import ensure_covers
 from vouchers.reporting.statistics import Period
 
@@ -41,11 +42,6 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (CSV injection) is quoted as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def export_scope(user: BureauUser, region_code: str | None) -> dict[int, tuple[str, str]]:
     """Batch id -> (title, region code) of the batches the export covers; refuses other regions."""
     root = await Region.get_or_none(code=region_code) if region_code else user.region
@@ -56,18 +52,15 @@ async def export_scope(user: BureauUser, region_code: str | None) -> dict[int, t
     return {batch_id: (title, region) for batch_id, title, region in rows}
 
 
-async def export_csv(
+async def export_rows(
     keys: PersonalDataKeys, scope: dict[int, tuple[str, str]], period: Period | None
-) -> AsyncIterator[bytes]:
-    """UTF-8 CSV with a BOM (Excel on Chinese Windows reads it right), one chunk of rows at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    yield ("\ufeff" + buffer.getvalue()).encode()
+) -> AsyncIterator[list[list[str]]]:
+    """The export's rows, one chunk at a time, header first. Cells are as stored: the writers
+    (`vouchers.common.spreadsheets`) make them inert."""
+    yield [HEADER]
     if not scope:
         return
-    batch_ids = list(scope)
-    query = Voucher.filter(batch_id__in=batch_ids)
+    query = Voucher.filter(batch_id__in=list(scope))
     if period is not None:
         start, end = period.bounds()
         query = query.filter(claimed_at__gte=start, claimed_at__lt=end)
@@ -76,17 +69,16 @@ async def export_csv(
         rows = await query.filter(id__gt=last_id).order_by("id").limit(CHUNK).values_list(*_FIELDS)
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
+        chunk = []
         for _id, code, batch_id, status, group, claimed, used, valid_until, id_cipher, name_cipher in rows:
             title, region = scope[batch_id]
-            writer.writerow(
+            chunk.append(
                 [
                     code,
-                    _cell(title),
+                    title,
                     region,
                     status,
-                    _cell(group or ""),
+                    group or "",
                     keys.decrypt(name_cipher, b"name"),
                     keys.decrypt(id_cipher, b"id"),
                     _local(claimed),
@@ -95,6 +87,18 @@ async def export_csv(
                 ]
             )
         last_id = rows[-1][0]
-        yield buffer.getvalue().encode()
+        yield chunk
         if len(rows) < CHUNK:
             return
+
+
+async def export_csv(
+    keys: PersonalDataKeys, scope: dict[int, tuple[str, str]], period: Period | None
+) -> AsyncIterator[bytes]:
+    """UTF-8 CSV with a BOM (Excel on Chinese Windows reads it right), one chunk of rows at a time."""
+    sheet = CsvRows()
+    bom = "\ufeff"
+    async with aclosing(export_rows(keys, scope, period)) as chunks:
+        async for rows in chunks:
+            yield (bom + sheet.render(rows)).encode()
+            bom = ""
