@@ -272,6 +272,17 @@ def _coerce(key: str, default: Any, value: Any, *, from_env: bool) -> Any:
         elif isinstance(value, bool):
             return value
         raise ConfigError(key, "must be true or false")
+    if kind is float:  # a share: 0.8, or 1 written as an integer
+        try:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float | str)
+                or (isinstance(value, str) and not from_env)
+            ):
+                raise ValueError
+            return float(value)
+        except ValueError:
+            raise ConfigError(key, "must be a number") from None
     if kind is int:
         if from_env:
             try:
@@ -318,6 +329,8 @@ def _rule(prefix: str, values: dict[str, Any], env: dict[str, str], base: Policy
     for key in ("max_uses_per_year", "max_claims_per_voucher_type_per_year"):
         if getattr(rule, key) < 0:
             raise ConfigError(f"{prefix}.{key}", "must be 0 (no limit) or more")
+    if not 0 <= rule.min_attendance_share <= 1:
+        raise ConfigError(f"{prefix}.min_attendance_share", "must be a share between 0 and 1 (0.8 is 80 %)")
     return rule
 
 

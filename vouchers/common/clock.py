@@ -19,6 +19,11 @@ def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
 
 
+def start_of_local_day(day: date) -> datetime:
+    """The instant a local date begins: 00:00 local time, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+
+
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
