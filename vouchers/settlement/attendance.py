@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from models import Attendance, Lesson, TrainingClass
-from vouchers.common.clock import end_of_local_day, start_of_local_day
+from vouchers.common.clock import local_days
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ def percent(share: float) -> str:
 
 
 def class_window(training_class: TrainingClass) -> tuple[datetime, datetime]:
-    """From 00:00 of the first day to 24:00 of the last, as UTC instants."""
-    return start_of_local_day(training_class.start_date), end_of_local_day(training_class.end_date)
+    return local_days(training_class.start_date, training_class.end_date)
 
 
 async def attendance_share(voucher_id: int, training_class: TrainingClass, conn: Any = None) -> AttendanceShare:
