@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.factories import auth, bureau, id_number, published_batch, regions
+from tests.support.factories import auth, bureau, id_number, published_batch, regions, trainee
 from tests.support.institutions import (
     API,
     claimed_voucher,
@@ -122,3 +122,22 @@ async def class_over(class_id: int) -> None:
     for row in await Attendance.filter(lesson__training_class_id=class_id):
         row.checked_in_at -= back
         await row.save(update_fields=["checked_in_at"])
+
+
+async def two_vouchers_env(client, svc) -> dict:
+    """Two published Wuxi electrician batches (600 and 500 yuan), an institution with a class, a
+    1,200 yuan subsidy standard, and one trainee who claimed a voucher of each batch."""
+    await regions()
+    token = await bureau(svc)
+    first = await published_batch(client, token, title="600元电工券", face_value_fen=60_000)
+    second = await published_batch(client, token, title="500元电工券", face_value_fen=50_000)
+    env = await setup_institution(client, token)
+    r = await client.put(f"{API}/admin/settlement/standards", json=STANDARD, headers=auth(token))
+    assert r.status == 200, await r.text()
+    _, session = await trainee(svc)
+    codes = []
+    for batch in (first, second):
+        r = await client.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+        assert r.status == 201, await r.text()
+        codes.append((await r.json())["code"])
+    return env | {"bureau": token, "session": session, "codes": codes}

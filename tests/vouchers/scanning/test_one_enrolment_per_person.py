@@ -7,37 +7,16 @@ from __future__ import annotations
 import asyncio
 
 from models import Enrolment, ScanRecord, SettlementClaim, TrainingClass, Voucher
-from tests.support.factories import auth, bureau, published_batch, regions
-from tests.support.institutions import API, post_scan, scan_body, scanner, setup_institution, voucher_payload
-from tests.support.settlement import STANDARD, passed, submit
+from tests.support.factories import auth
+from tests.support.institutions import API, post_scan, scan_body, scanner, voucher_payload
+from tests.support.settlement import passed, submit, two_vouchers_env
 from vouchers.scanning.scan import REASONS
 
 SECOND_ENROLMENT = "该学员已用另一张培训券报名此培训班"
 
 
-async def _trainee_with_two_vouchers(client, svc) -> dict:
-    """Two published Wuxi electrician batches (600 and 500 yuan), an institution with a class, a
-    1,200 yuan subsidy standard, and one trainee who claimed a voucher of each batch."""
-    from tests.support.factories import trainee
-
-    await regions()
-    token = await bureau(svc)
-    first = await published_batch(client, token, title="600元电工券", face_value_fen=60_000)
-    second = await published_batch(client, token, title="500元电工券", face_value_fen=50_000)
-    env = await setup_institution(client, token)
-    r = await client.put(f"{API}/admin/settlement/standards", json=STANDARD, headers=auth(token))
-    assert r.status == 200, await r.text()
-    _, session = await trainee(svc)
-    codes = []
-    for batch in (first, second):
-        r = await client.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(session))
-        assert r.status == 201, await r.text()
-        codes.append((await r.json())["code"])
-    return env | {"bureau": token, "session": session, "codes": codes}
-
-
 async def test_one_person_two_vouchers_one_class_one_enrolment_one_claim(client, svc):
-    env = await _trainee_with_two_vouchers(client, svc)
+    env = await two_vouchers_env(client, svc)
     class_id = env["class"]["id"]
     first, second = [await voucher_payload(client, env["session"], code) for code in env["codes"]]
 
@@ -63,7 +42,7 @@ async def test_one_person_two_vouchers_one_class_one_enrolment_one_claim(client,
 
 
 async def test_two_scans_at_once_with_two_vouchers_of_one_person_enrol_once(client, svc):
-    env = await _trainee_with_two_vouchers(client, svc)
+    env = await two_vouchers_env(client, svc)
     class_id = env["class"]["id"]
     _, other = await scanner(client, env["commissioner"], "second-desk")
     payloads = [await voucher_payload(client, env["session"], code) for code in env["codes"]]
@@ -83,7 +62,7 @@ async def test_two_scans_at_once_with_two_vouchers_of_one_person_enrol_once(clie
 
 
 async def test_after_an_annulled_enrolment_the_other_voucher_may_enrol(client, svc):
-    env = await _trainee_with_two_vouchers(client, svc)
+    env = await two_vouchers_env(client, svc)
     class_id = env["class"]["id"]
     first, second = [await voucher_payload(client, env["session"], code) for code in env["codes"]]
     ok = await post_scan(client, env["scanner"], scan_body(first, "enrol", class_id))
