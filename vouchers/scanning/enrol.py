@@ -61,8 +61,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
     if voucher.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
         # Read after the scan arrived, so the locked check below would say the same.
         raise errors.AlreadyEnrolled()
-    if await _in_class(voucher.person_id, training_class.id):
-        raise errors.AlreadyInClass()
+    await _check_in_class(voucher, training_class.id)
     rule = svc.policy.for_region(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:
@@ -71,8 +70,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         if locked.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
             raise errors.AlreadyEnrolled()
         check_current(locked, now)
-        if await _in_class(locked.person_id, training_class.id, conn):
-            raise errors.AlreadyInClass()
+        await _check_in_class(locked, training_class.id, conn)
         klass = await TrainingClass.select_for_update().using_db(conn).get(id=training_class.id)
         if klass.enrolled >= klass.capacity:
             raise errors.ClassFull()
@@ -107,13 +105,17 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
     return write
 
 
-async def _in_class(person_id: int, class_id: int, conn: Any = None) -> bool:
-    """The person is enrolled (not annulled) in the class, with any of their vouchers."""
-    return (
-        await Enrolment.filter(person_id=person_id, training_class_id=class_id, annulled_at=None)
+async def _check_in_class(voucher: Voucher | ScannedVoucher, class_id: int, conn: Any = None) -> None:
+    """Refuse a person enrolled (not annulled) in the class already: with this voucher (a repeat
+    scan, read before that enrolment committed), or with another of theirs."""
+    found = (
+        await Enrolment.filter(person_id=voucher.person_id, training_class_id=class_id, annulled_at=None)
         .using_db(conn)
-        .exists()
+        .first()
+        .values_list("voucher_id", flat=True)
     )
+    if found is not None:
+        raise errors.AlreadyEnrolled() if found == voucher.id else errors.AlreadyInClass()
 
 
 async def _enrolment(voucher: Voucher, class_id: int, now: datetime, conn: Any) -> Enrolment:

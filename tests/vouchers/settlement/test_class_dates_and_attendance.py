@@ -10,9 +10,11 @@ import pytest
 from models import Attendance, Lesson, SettlementClaim, Voucher
 from peixunquan.config import ConfigError, load_config
 from tests.support.factories import auth
-from tests.support.institutions import API, lesson, voucher_payload
-from tests.support.settlement import passed, settlement_env, submit
+from tests.support.institutions import API, SITE, lesson, post_scan, scan_body, voucher_payload
+from tests.support.settlement import class_over, passed, settlement_env, submit
+from vouchers.common.clock import utcnow
 from vouchers.common.policy import Policy, PolicyRule
+from vouchers.scanning.coordinates import gcj02_to_wgs84
 
 
 def _at(day: str, hour: int = 9) -> str:
@@ -80,8 +82,6 @@ async def test_a_row_below_the_regional_attendance_share_is_refused_and_shares_a
     a, b = env["trainees"]
     # A second lesson, open now too: only trainee a checks in at it.
     second = await lesson(client, env["commissioner"], env["class"]["id"])
-    from tests.support.institutions import post_scan, scan_body
-
     payload = await voucher_payload(client, a["session"], a["code"])
     answer = await post_scan(
         client, env["scanner"], scan_body(payload, "checkin", env["class"]["id"], lesson_id=second["id"])
@@ -117,3 +117,27 @@ def test_the_share_is_configured_per_region_and_checked(tmp_path):
         path.write_text(f"[policy]\nmin_attendance_share = {bad}\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=r"policy\.min_attendance_share"):
             load_config(path, env={})
+
+
+async def test_no_check_in_at_a_lesson_outside_the_class_dates(client, svc):
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    await class_over(env["class"]["id"])  # it ended yesterday
+    # A lesson open now, after the end, as one could be added before lessons were checked.
+    now = utcnow()
+    await Lesson.create(
+        training_class_id=env["class"]["id"],
+        starts_at=now + timedelta(minutes=10),
+        ends_at=now + timedelta(hours=2),
+        checkin_opens_at=now - timedelta(minutes=20),
+        checkin_closes_at=now + timedelta(minutes=40),
+    )
+    payload = await voucher_payload(client, t["session"], t["code"])
+    answer = await post_scan(client, env["scanner"], scan_body(payload, "checkin", env["class"]["id"]))
+    assert (answer["result"], answer["reason"]) == ("error", "no_lesson_now")
+    r = await client.get(f"{API}/institution/classes/{env['class']['id']}/qr", headers=auth(env["scanner"]))
+    wgs = gcj02_to_wgs84(SITE["latitude"], SITE["longitude"])
+    body = {"payload": (await r.json())["payload"], "latitude": wgs[0], "longitude": wgs[1], "accuracy": 20.0}
+    r = await client.post(f"{API}/checkins/location", json=body | {"coord_type": "wgs84"}, headers=auth(t["session"]))
+    assert r.status == 409 and (await r.json())["error"]["code"] == "no_lesson_now"
+    assert await Attendance.filter(lesson__starts_at__gte=now).count() == 0
