@@ -272,26 +272,15 @@ def _coerce(key: str, default: Any, value: Any, *, from_env: bool) -> Any:
         elif isinstance(value, bool):
             return value
         raise ConfigError(key, "must be true or false")
-    if kind is float:  # a share: 0.8, or 1 written as an integer
-        try:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float | str)
-                or (isinstance(value, str) and not from_env)
-            ):
-                raise ValueError
-            return float(value)
-        except ValueError:
-            raise ConfigError(key, "must be a number") from None
-    if kind is int:
+    if kind is int or kind is float:  # a float: a share such as 0.8, or an integer such as 1
         if from_env:
             try:
-                return int(value)
+                return kind(value)
             except ValueError:
-                raise ConfigError(key, "must be an integer") from None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(key, "must be an integer")
+                raise ConfigError(key, "must be a number" if kind is float else "must be an integer") from None
+        if isinstance(value, int | kind) and not isinstance(value, bool):
+            return kind(value)
+        raise ConfigError(key, "must be a number" if kind is float else "must be an integer")
     if not isinstance(value, str):
         raise ConfigError(key, "must be a string")
     return value
