@@ -177,7 +177,7 @@ class Enrolment(Model):
 
     `person_id` is the voucher's holder, copied (a voucher is never transferred) so the database
     can hold a person to one active enrolment per class whatever voucher they bring: the partial
-    unique index `enrolment_one_per_person` (migration 0007_one_enrolment_per_person, raw SQL as
+    unique index `enrolment_one_per_person` (migration 0011_one_enrolment_per_person, raw SQL as
     Tortoise builds no partial unique index on SQLite). NULL only on a duplicate enrolled before it."""
 
     id = fields.BigIntField(primary_key=True)

@@ -66,7 +66,7 @@ class SettlementClaim(Model):
 
     `person_id` is the voucher's holder: a person has at most one open (pending or approved)
     claim per class, whatever voucher, held by the partial unique index `settlement_claim_one_per_
-    person` (migration 0007_one_enrolment_per_person). NULL only on claims filed before it."""
+    person` (migration 0011_one_enrolment_per_person). NULL only on claims filed before it."""
 
     id = fields.BigIntField(primary_key=True)
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(

@@ -1,4 +1,4 @@
-"""Migration 0007_one_enrolment_per_person on a database holding what issue 17's bug wrote: one
+"""Migration 0011_one_enrolment_per_person on a database holding what issue 17's bug wrote: one
 person enrolled twice in a class, with two pending claims. The upgrade succeeds, the earlier
 rows get their holder (inside the new unique indexes), the later duplicates keep none, and from
 then on a second active enrolment or open claim of the person in the class is refused. Runs on

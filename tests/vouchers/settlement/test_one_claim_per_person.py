@@ -1,6 +1,6 @@
 """Issue 17 item 1, the database's side: one active enrolment and one open subsidy claim per
 person and class, whatever voucher, held by partial unique indexes (migration
-0007_one_enrolment_per_person) under any path around the use cases' checks; and a completion
+0011_one_enrolment_per_person) under any path around the use cases' checks; and a completion
 file refuses a second claim for a person enrolled twice before the guard existed."""
 
 from __future__ import annotations
