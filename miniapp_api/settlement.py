@@ -36,6 +36,11 @@ class SubmittedRowOut(BaseModel):
     claim_id: int
     passed: bool
     subsidy_fen: int
+    # Lessons within the class's dates, those attended, and the share (the region's
+    # min_attendance_share refuses a row below it, with the required share in the message).
+    attended_lessons: int
+    lessons: int
+    attendance_share: float
 
 
 class CompletionReportOut(BaseModel):

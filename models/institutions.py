@@ -173,7 +173,12 @@ class ScanRecord(Model):
 
 
 class Enrolment(Model):
-    """A voucher bound to a class (用券). Annulment keeps the row and marks it."""
+    """A voucher bound to a class (用券). Annulment keeps the row and marks it.
+
+    `person_id` is the voucher's holder, copied (a voucher is never transferred) so the database
+    can hold a person to one active enrolment per class whatever voucher they bring: the partial
+    unique index `enrolment_one_per_person` (migration 0011_one_enrolment_per_person, raw SQL as
+    Tortoise builds no partial unique index on SQLite). NULL only on a duplicate enrolled before it."""
 
     id = fields.BigIntField(primary_key=True)
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
@@ -182,6 +187,7 @@ class Enrolment(Model):
     training_class: fields.ForeignKeyRelation[TrainingClass] = fields.ForeignKeyField(
         "models.TrainingClass", related_name="enrolments", on_delete=fields.RESTRICT
     )
+    person_id = fields.BigIntField(null=True)
     scan_id = fields.BigIntField(null=True)
     enrolled_at = fields.DatetimeField()
     annulled_at = fields.DatetimeField(null=True)

@@ -62,13 +62,18 @@ class SubsidyRatio(Model):
 
 class SettlementClaim(Model):
     """One trainee's assessment result submitted by the institution, and the bureau's decision.
-    A rejected claim stays, a new submission is a new row."""
+    A rejected claim stays, a new submission is a new row.
+
+    `person_id` is the voucher's holder: a person has at most one open (pending or approved)
+    claim per class, whatever voucher, held by the partial unique index `settlement_claim_one_per_
+    person` (migration 0011_one_enrolment_per_person). NULL only on claims filed before it."""
 
     id = fields.BigIntField(primary_key=True)
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="settlement_claims", on_delete=fields.RESTRICT
     )
     batch_id = fields.IntField(db_index=True)  # copied for statistics without a join
+    person_id = fields.BigIntField(null=True)
     training_class: fields.ForeignKeyRelation[TrainingClass] = fields.ForeignKeyField(
         "models.TrainingClass", related_name="settlement_claims", on_delete=fields.RESTRICT
     )

@@ -274,15 +274,15 @@ def _coerce(key: str, default: Any, value: Any, *, from_env: bool) -> Any:
         elif isinstance(value, bool):
             return value
         raise ConfigError(key, "must be true or false")
-    if kind is int:
+    if kind is int or kind is float:  # a float: a share such as 0.8, or an integer such as 1
         if from_env:
             try:
-                return int(value)
+                return kind(value)
             except ValueError:
-                raise ConfigError(key, "must be an integer") from None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(key, "must be an integer")
+                raise ConfigError(key, "must be a number" if kind is float else "must be an integer") from None
+        if isinstance(value, int | kind) and not isinstance(value, bool):
+            return kind(value)
+        raise ConfigError(key, "must be a number" if kind is float else "must be an integer")
     if not isinstance(value, str):
         raise ConfigError(key, "must be a string")
     return value
@@ -320,6 +320,8 @@ def _rule(prefix: str, values: dict[str, Any], env: dict[str, str], base: Policy
     for key in ("max_uses_per_year", "max_claims_per_voucher_type_per_year"):
         if getattr(rule, key) < 0:
             raise ConfigError(f"{prefix}.{key}", "must be 0 (no limit) or more")
+    if not 0 <= rule.min_attendance_share <= 1:
+        raise ConfigError(f"{prefix}.min_attendance_share", "must be a share between 0 and 1 (0.8 is 80 %)")
     return rule
 
 

@@ -50,7 +50,10 @@ async def load_demo_institution(svc: Services, var_dir: Path) -> list[str]:
     site = await TeachingSite.filter(institution_id=staff.institution_id).first()
     assert site is not None
     today = date.today()
-    if not await TrainingClass.exists(institution_id=staff.institution_id):
+    # A class running today: a demo database older than a class gets a new one, as lessons are
+    # only accepted within their class's dates.
+    running = TrainingClass.filter(institution_id=staff.institution_id, start_date__lte=today, end_date__gte=today)
+    if not await running.exists():
         await add_class(
             staff,
             ClassSpec(
@@ -63,7 +66,7 @@ async def load_demo_institution(svc: Services, var_dir: Path) -> list[str]:
                 capacity=50,
             ),
         )
-    klass = await TrainingClass.filter(institution_id=staff.institution_id).first()
+    klass = await running.order_by("-id").first()
     assert klass is not None
     start = datetime.combine(today, time(8, 0), LOCAL_TZ).astimezone(UTC)
     today_lessons = Lesson.filter(training_class_id=klass.id, starts_at__gte=start - timedelta(hours=8))

@@ -10,8 +10,9 @@ the enrolment, the lesson open now and any attendance at it), and their records 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, nullcontext
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from tortoise import connections
@@ -64,7 +65,9 @@ def held_connection() -> AbstractAsyncContextManager[Any]:
 _STATUSES = {s.value: s for s in VoucherStatus}  # VoucherStatus(x) is slow enough to show here
 
 # One row per key whose staff member exists; the voucher columns are NULL when the code names no
-# voucher. The class must be the scanning staff member's institution's.
+# voucher. The class must be the scanning staff member's institution's. A lesson dated outside its
+# class's dates (local dates; possible only for lessons added before they were checked) is never
+# open: check-in there answers no_lesson_now, and such a lesson counts nowhere.
 #
 # The keys come as one JSON parameter, not as arrays (see `models.sql.json_rows`).
 #
@@ -85,7 +88,7 @@ JOIN LATERAL (SELECT * FROM institution_staff WHERE id = i.staff_id LIMIT 1) s O
 LEFT JOIN LATERAL (SELECT *, xmin::text AS xv FROM voucher WHERE code = i.code LIMIT 1) v ON true
 LEFT JOIN LATERAL (SELECT *, xmin::text AS xv FROM person WHERE id = v.person_id LIMIT 1) p ON true
 LEFT JOIN LATERAL (
-    SELECT id FROM training_class
+    SELECT id, start_date, end_date FROM training_class
     WHERE id = i.class_id AND institution_id = s.institution_id AND v.id IS NOT NULL LIMIT 1
 ) c ON true
 LEFT JOIN LATERAL (
@@ -96,6 +99,8 @@ LEFT JOIN LATERAL (
     SELECT id FROM lesson
     WHERE training_class_id = c.id AND checkin_opens_at <= $2 AND checkin_closes_at > $2
       AND (i.lesson_id IS NULL OR id = i.lesson_id)
+      AND starts_at >= c.start_date::timestamp AT TIME ZONE 'Asia/Shanghai'
+      AND starts_at < (c.end_date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
     ORDER BY checkin_opens_at DESC LIMIT 1
 ) l ON true
 LEFT JOIN LATERAL (
@@ -185,7 +190,15 @@ async def _orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> Sc
     if not read.class_found:
         return read
     read.enrolled = await Enrolment.exists(voucher_id=voucher.id, training_class_id=key.class_id, annulled_at=None)
-    lessons = Lesson.filter(training_class_id=key.class_id, checkin_opens_at__lte=now, checkin_closes_at__gt=now)
+    klass = await TrainingClass.get(id=key.class_id)
+    first, last = _class_days(klass.start_date, klass.end_date)
+    lessons = Lesson.filter(
+        training_class_id=key.class_id,
+        checkin_opens_at__lte=now,
+        checkin_closes_at__gt=now,
+        starts_at__gte=first,
+        starts_at__lt=last,
+    )
     if key.lesson_id is not None:
         lessons = lessons.filter(id=key.lesson_id)
     lesson = await lessons.order_by("-checkin_opens_at").first()
@@ -195,6 +208,15 @@ async def _orm_scan_read(key: ScanKey, institution_id: int, now: datetime) -> Sc
         if row is not None:
             read.attendance = {"id": row.id, "checked_in_at": row.checked_in_at, "annulled_at": row.annulled_at}
     return read
+
+
+_LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # class dates are local dates (vouchers.common.clock)
+
+
+def _class_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """00:00 of the first date to 24:00 of the last, in UTC (SQLite compares them as text)."""
+    start = datetime.combine(first, time(0), _LOCAL_TZ)
+    return start.astimezone(UTC), datetime.combine(last + timedelta(days=1), time(0), _LOCAL_TZ).astimezone(UTC)
 
 
 # Scans with a nonce already used by the same staff member are left out (ON CONFLICT): their

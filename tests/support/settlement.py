@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.factories import auth, bureau, id_number, published_batch, regions
+from tests.support.factories import auth, bureau, id_number, published_batch, regions, trainee
 from tests.support.institutions import (
     API,
     claimed_voucher,
@@ -44,7 +44,13 @@ async def settlement_env(client, svc, trainees: int = 2, **batch: Any) -> dict[s
     return env
 
 
-async def submit(client, env: dict[str, Any], rows: Any, content_type: str = "application/json") -> Any:
+async def submit(
+    client, env: dict[str, Any], rows: Any, content_type: str = "application/json", *, ended: bool = True
+) -> Any:
+    """Files results as the class's commissioner; with `ended` (results are filed after the
+    class's end date) the class is first made to have ended yesterday (`class_over`)."""
+    if ended:
+        await class_over(env["class"]["id"])
     if isinstance(rows, str):
         data: Any = rows.encode()
     else:
@@ -93,3 +99,45 @@ async def settlement_targets(client, svc, bureau_token: str) -> tuple[dict, dict
     }
     upload_targets = {("POST", f"{API}/institution/classes/{env['class']['id']}/completion"): commissioner}
     return json_targets, upload_targets
+
+
+async def class_over(class_id: int) -> None:
+    """The class took place earlier and ended yesterday (local time): its dates, lessons and
+    attendance move back together, so results may be filed. Nothing moves once it has ended."""
+    from datetime import timedelta
+
+    from models import Attendance, Lesson, TrainingClass
+    from vouchers.common.clock import local_date, utcnow
+
+    klass = await TrainingClass.get(id=class_id)
+    days = (klass.end_date - local_date(utcnow())).days + 1
+    if days <= 0:
+        return
+    back = timedelta(days=days)
+    await TrainingClass.filter(id=class_id).update(start_date=klass.start_date - back, end_date=klass.end_date - back)
+    for lesson in await Lesson.filter(training_class_id=class_id):
+        for name in ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at"):
+            setattr(lesson, name, getattr(lesson, name) - back)
+        await lesson.save(update_fields=["starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at"])
+    for row in await Attendance.filter(lesson__training_class_id=class_id):
+        row.checked_in_at -= back
+        await row.save(update_fields=["checked_in_at"])
+
+
+async def two_vouchers_env(client, svc) -> dict:
+    """Two published Wuxi electrician batches (600 and 500 yuan), an institution with a class, a
+    1,200 yuan subsidy standard, and one trainee who claimed a voucher of each batch."""
+    await regions()
+    token = await bureau(svc)
+    first = await published_batch(client, token, title="600元电工券", face_value_fen=60_000)
+    second = await published_batch(client, token, title="500元电工券", face_value_fen=50_000)
+    env = await setup_institution(client, token)
+    r = await client.put(f"{API}/admin/settlement/standards", json=STANDARD, headers=auth(token))
+    assert r.status == 200, await r.text()
+    _, session = await trainee(svc)
+    codes = []
+    for batch in (first, second):
+        r = await client.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+        assert r.status == 201, await r.text()
+        codes.append((await r.json())["code"])
+    return env | {"bureau": token, "session": session, "codes": codes}

@@ -19,6 +19,16 @@ def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
 
 
+def start_of_local_day(day: date) -> datetime:
+    """The instant a local date begins: 00:00 local time, as an aware UTC datetime."""
+    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+
+
+def local_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """From 00:00 of the first local date to 24:00 of the last (a class's dates), in UTC."""
+    return start_of_local_day(first), end_of_local_day(last)
+
+
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 

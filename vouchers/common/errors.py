@@ -134,6 +134,10 @@ ClassEnded = define_error("class_ended", "培训班已结束", 409, ScanRefused)
 ClassRequired = define_error("class_required", "请先选择培训班", 409, ScanRefused)
 ScanClassNotFound = define_error("class_not_found", "找不到该培训班（或不属于本机构）", 409, ScanRefused)
 AlreadyEnrolled = define_error("already_enrolled", "该培训券已用于报名", 409, ScanRefused)
+# The holder is in this class already with another voucher: one enrolment per person and class.
+AlreadyInClass = define_error(
+    "already_in_class", "该学员已用另一张培训券报名此培训班，同一人每个班只能报名一次", 409, ScanRefused
+)
 NotEnrolled = define_error("not_enrolled", "该学员未以此培训券报名该培训班", 409, ScanRefused)
 NoLessonNow = define_error("no_lesson_now", "当前不在该培训班的签到时间内", 409, ScanRefused)
 OutsideFence = define_error("outside_fence", "您不在教学点签到范围内", 409, ScanRefused)
@@ -157,6 +161,15 @@ AlipayIdentityRefused = define_error("alipay_identity_refused", "支付宝无法
 # Settlement and archive (issue 7). Completion rows are refused one by one with these codes.
 NotInClass = define_error("not_in_class", "该学员未以培训券报名此培训班", 409, Conflict)
 NoAttendance = define_error("no_attendance", "该学员在此培训班没有签到记录", 409, Conflict)
+# Issue 17: one claim per person and class; lessons and completion within the class's dates.
+PersonAlreadySubmitted = define_error(
+    "person_already_submitted", "该学员已用另一张培训券在此培训班提交结业，同一人每个班只能申请一次补贴", 409, Conflict
+)
+ClassNotEnded = define_error("class_not_ended", "培训班尚未结束，结业后才能提交结业和考核结果", 409, Conflict)
+AttendanceTooLow = define_error("attendance_too_low", "出勤率低于本地区要求，不能申报结业", 409, Conflict)
+LessonOutsideClass = define_error(
+    "lesson_outside_class", "课次日期须在培训班的开班日期和结束日期之间", 422, InvalidInput
+)
 AlreadySettled = define_error("already_settled", "该培训券已结算核销", 409, Conflict)
 AlreadySubmitted = define_error("already_submitted", "该培训券的结业结果已提交，正在审核", 409, Conflict)
 NoSubsidyStandard = define_error("no_subsidy_standard", "未找到适用的补贴标准，请联系人社部门", 409, Conflict)

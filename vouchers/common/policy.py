@@ -28,6 +28,9 @@ class PolicyRule:
     max_claims_per_voucher_type_per_year: int = 0
     # Chongqing: vouchers enrolled but not completed by the training deadline are voided.
     void_uncompleted_at_deadline: bool = False
+    # The share of a class's lessons a trainee attended before the institution may report them
+    # complete (e.g. 0.8). 0.0 keeps the rule of before: one attended lesson is enough.
+    min_attendance_share: float = 0.0
 
 
 @dataclass(frozen=True)

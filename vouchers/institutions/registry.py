@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from models import BureauUser, Institution, Lesson, Region, Staff, StaffRole, TeachingSite, TrainingClass
 from vouchers.common import errors
-from vouchers.common.clock import utcnow
+from vouchers.common.clock import local_days, utcnow
 from vouchers.common.personal_data import normalize_id_number, normalize_name
 from vouchers.identity.bureau_auth import ensure_covers
 from vouchers.institutions.spec import ClassSpec, InstitutionSpec, LessonSpec, SiteSpec, StaffSpec
@@ -170,6 +170,11 @@ async def get_class(actor: Staff, class_id: int) -> TrainingClass:
 async def add_lesson(actor: Staff, class_id: int, spec: LessonSpec) -> Lesson:
     ensure_commissioner(actor)
     training_class = await get_class(actor, class_id)
+    # A lesson outside the class's dates would be checked into and counted in the archive.
+    first, last = training_class.start_date, training_class.end_date
+    opens, closes = local_days(first, last)
+    if spec.starts_at < opens or spec.ends_at > closes:
+        raise errors.LessonOutsideClass(f"课次时间须在培训班的开班日期 {first} 至结束日期 {last} 之内")
     return await Lesson.create(training_class=training_class, **spec.model_dump())
 
 

@@ -12,13 +12,22 @@ from typing import Any
 from models import Attendance, Lesson, TrainingClass, Voucher, VoucherStatus
 from models.sql.scan_rows import Scanner, ScanRead
 from vouchers.common import errors
+from vouchers.common.clock import local_days
 from vouchers.institutions.spec import ScanSpec
 from vouchers.scanning.checks import check_current
 from vouchers.scanning.outcome import Const, Outcome, Write
 
 
 async def current_lesson(training_class: TrainingClass, now: datetime, lesson_id: int | None = None) -> Lesson:
-    query = Lesson.filter(training_class_id=training_class.id, checkin_opens_at__lte=now, checkin_closes_at__gt=now)
+    """The class's lesson open for check-in now; one dated outside the class's dates never is."""
+    first, last = local_days(training_class.start_date, training_class.end_date)
+    query = Lesson.filter(
+        training_class_id=training_class.id,
+        checkin_opens_at__lte=now,
+        checkin_closes_at__gt=now,
+        starts_at__gte=first,
+        starts_at__lt=last,
+    )
     if lesson_id is not None:
         query = query.filter(id=lesson_id)
     lesson = await query.order_by("-checkin_opens_at").first()

@@ -4,6 +4,10 @@ Region, project type, occupation, capacity and the regional policy (yearly limit
 occupation) are checked under row locks, taken in one order (person, voucher, class): two
 scanners enrolling the same trainee at once enrol once, and two enrolments of the same person's
 different vouchers cannot both slip past a yearly limit.
+
+A person is enrolled in a class once, whatever voucher they bring (`already_in_class`): checked
+under the person's lock, and held by the partial unique index over (person, class) of active
+enrolments, which a path around the lock would hit.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from models import Enrolment, Person, TrainingClass, Voucher, VoucherStatus
@@ -56,6 +61,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
     if voucher.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
         # Read after the scan arrived, so the locked check below would say the same.
         raise errors.AlreadyEnrolled()
+    await _check_in_class(voucher, training_class.id)
     rule = svc.policy.for_region(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:
@@ -64,6 +70,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         if locked.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
             raise errors.AlreadyEnrolled()
         check_current(locked, now)
+        await _check_in_class(locked, training_class.id, conn)
         klass = await TrainingClass.select_for_update().using_db(conn).get(id=training_class.id)
         if klass.enrolled >= klass.capacity:
             raise errors.ClassFull()
@@ -80,9 +87,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         voucher.used_occupation = locked.used_occupation = klass.occupation
         await locked.save(using_db=conn, update_fields=["status", "used_at", "used_occupation", "updated_at"])
         await TrainingClass.filter(id=klass.id).using_db(conn).update(enrolled=F("enrolled") + 1)
-        enrolment = await Enrolment.create(
-            voucher_id=locked.id, training_class_id=klass.id, enrolled_at=now, using_db=conn
-        )
+        enrolment = await _enrolment(locked, klass.id, now, conn)
         actor = Actor("institution", str(staff.id))
         detail = {"institution_id": staff.institution_id, "class_id": klass.id, "nonce": spec.nonce}
         await history_row(locked, "enrolled", actor, now, before, detail=detail).save(using_db=conn)
@@ -98,3 +103,30 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         return Outcome(message=f"用券成功：已报名 {klass.name}", class_id=klass.id, links=[enrolment])
 
     return write
+
+
+async def _check_in_class(voucher: Voucher | ScannedVoucher, class_id: int, conn: Any = None) -> None:
+    """Refuse a person enrolled (not annulled) in the class already: with this voucher (a repeat
+    scan, read before that enrolment committed), or with another of theirs."""
+    found = (
+        await Enrolment.filter(person_id=voucher.person_id, training_class_id=class_id, annulled_at=None)
+        .using_db(conn)
+        .first()
+        .values_list("voucher_id", flat=True)
+    )
+    if found is not None:
+        raise errors.AlreadyEnrolled() if found == voucher.id else errors.AlreadyInClass()
+
+
+async def _enrolment(voucher: Voucher, class_id: int, now: datetime, conn: Any) -> Enrolment:
+    try:
+        return await Enrolment.create(
+            voucher_id=voucher.id,
+            person_id=voucher.person_id,
+            training_class_id=class_id,
+            enrolled_at=now,
+            using_db=conn,
+        )
+    except IntegrityError:
+        # enrolment_one_per_person: enrolled meanwhile with another voucher, past the person's lock
+        raise errors.AlreadyInClass() from None

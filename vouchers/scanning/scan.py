@@ -57,6 +57,7 @@ REASONS = (
     "class_ended",
     "class_full",
     "already_enrolled",
+    "already_in_class",
     "yearly_limit",
     "occupation_limit",
     "not_enrolled",

@@ -1,13 +1,12 @@
 """The lifelong training archive (终身职业技能培训档案) of one person: vouchers, classes with
 their attendance, and every certificate from an approved assessment. The trainee reads their
-own; the bureau looks a person up by ID number."""
+own; the bureau looks a person up by ID number. Lessons dated outside their class's dates are
+not counted (issue 17)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from tortoise.functions import Count
 
 from models import Attendance, Certificate, ChannelAccount, Enrolment, Lesson, Person, Voucher
 from vouchers.claiming.wallet import effective_status
@@ -16,6 +15,7 @@ from vouchers.common.clock import utcnow
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number, normalize_id_number
 from vouchers.scanning.summary import mask_name
 from vouchers.services import Services
+from vouchers.settlement.attendance import class_window
 
 
 @dataclass
@@ -65,21 +65,22 @@ async def archive_of(keys: PersonalDataKeys, person: Person) -> Archive:
         .order_by("-enrolled_at")
         .prefetch_related("training_class__institution")
     )
-    class_ids = [e.training_class_id for e in enrolments]
-    lessons = dict(
-        await Lesson.filter(training_class_id__in=class_ids)
-        .group_by("training_class_id")
-        .annotate(n=Count("id"))
-        .values_list("training_class_id", "n")
-    )
-    attended: dict[tuple[int, int], int] = {}
-    for row in (
-        await Attendance.filter(voucher_id__in=list(by_id), annulled_at=None)
-        .group_by("voucher_id", "lesson__training_class_id")
-        .annotate(n=Count("id"))
-        .values("voucher_id", "lesson__training_class_id", "n")
+    # Only lessons dated within their class's dates count, and attendance at them.
+    windows = {e.training_class_id: class_window(e.training_class) for e in enrolments}
+    lessons: dict[int, int] = {}
+    counted: set[int] = set()
+    for lesson_id, class_id, starts_at in await Lesson.filter(training_class_id__in=list(windows)).values_list(
+        "id", "training_class_id", "starts_at"
     ):
-        attended[(row["voucher_id"], row["lesson__training_class_id"])] = row["n"]
+        start, end = windows[class_id]
+        if start <= starts_at < end:
+            lessons[class_id] = lessons.get(class_id, 0) + 1
+            counted.add(lesson_id)
+    attended: dict[tuple[int, int], int] = {}
+    for voucher_id, class_id in await Attendance.filter(
+        voucher_id__in=list(by_id), annulled_at=None, lesson_id__in=list(counted)
+    ).values_list("voucher_id", "lesson__training_class_id"):
+        attended[(voucher_id, class_id)] = attended.get((voucher_id, class_id), 0) + 1
     for e in enrolments:
         c = e.training_class
         archive.classes.append(

@@ -1,10 +1,14 @@
 """The institution submits a class's completion and assessment results (结业/考核).
 
-Each row is checked on its own and reported row by row: the voucher is enrolled in this class,
-attendance was recorded, it is not settled or already waiting for review. A good row marks the
-voucher completed (history row, notice to the trainee) and files a settlement claim: pending
-with the computed subsidy for a pass, `failed` (nothing to pay) otherwise. Each row is one
-transaction under the voucher's row lock, so two uploads of the same file file one claim.
+Results are filed once the class has ended (the day after its end date, local time). Each row
+is checked on its own and reported row by row: the voucher is enrolled in this class, attendance
+was recorded (at least the region's `min_attendance_share` of the lessons within the class's
+dates; the row reports the share attended), it is not settled or already waiting for review, and
+its holder has no open claim in this class with another voucher. A good row marks the voucher
+completed (history row, notice to the trainee) and files a settlement claim: pending with the
+computed subsidy for a pass, `failed` (nothing to pay) otherwise. Each row is one transaction
+under the holder's and the voucher's row locks, so two uploads of the same file file one claim;
+the partial unique index over (person, class) of open claims is the last guard.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import (
-    Attendance,
     ClaimStatus,
     Enrolment,
     Person,
@@ -28,12 +32,13 @@ from models import (
 )
 from vouchers.batches.import_report import RowProblem
 from vouchers.common import errors
-from vouchers.common.clock import utcnow
+from vouchers.common.clock import local_date, utcnow
 from vouchers.common.history import Actor, history_row
 from vouchers.common.outbox import outbox_row
 from vouchers.common.personal_data import normalize_id_number
 from vouchers.institutions.staff_auth import ensure_commissioner
 from vouchers.services import Services
+from vouchers.settlement.attendance import AttendanceShare, attendance_share, percent
 from vouchers.settlement.completion_file import CompletionRow
 from vouchers.settlement.subsidy import Subsidy, compute_subsidy
 
@@ -47,6 +52,9 @@ class SubmittedRow:
     claim_id: int
     passed: bool
     subsidy_fen: int
+    attended_lessons: int
+    lessons: int
+    attendance_share: float
 
 
 @dataclass
@@ -64,15 +72,18 @@ async def submit_completion(svc: Services, staff: Staff, class_id: int, rows: li
     training_class = await TrainingClass.get_or_none(id=class_id, institution_id=staff.institution_id)
     if training_class is None:
         raise errors.ClassNotFound()
+    if local_date(utcnow()) <= training_class.end_date:
+        raise errors.ClassNotEnded(f"培训班 {training_class.end_date} 结束，结束后才能提交结业和考核结果")
     report = CompletionReport(total=len(rows))
     seen: set[int] = set()
     for row in rows:
         try:
             voucher = await _voucher_of(svc, training_class, row)
-            if voucher.id in seen:
+            if voucher.person_id in seen:  # the same trainee, by either of two vouchers
                 raise errors.DuplicateRow("文件中重复的学员")
-            seen.add(voucher.id)
-            report.submitted.append(await _submit_row(staff, training_class, voucher, row))
+            seen.add(voucher.person_id)
+            required = svc.policy.for_region(voucher.batch.region.path).min_attendance_share
+            report.submitted.append(await _submit_row(staff, training_class, voucher, row, required))
         except errors.DomainError as problem:
             report.reject(row.line, problem)
     return report
@@ -93,7 +104,8 @@ async def _voucher_of(svc: Services, training_class: TrainingClass, row: Complet
     return await Voucher.get(id=enrolment.voucher_id).select_related("batch__region")
 
 
-async def _check(voucher: Voucher, training_class: TrainingClass, conn: Any = None) -> None:
+async def _check(voucher: Voucher, training_class: TrainingClass, required: float, conn: Any = None) -> AttendanceShare:
+    """The row's refusal, or the voucher's attendance in the class."""
     if voucher.status == VoucherStatus.SETTLED:
         raise errors.AlreadySettled()
     if voucher.status not in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
@@ -101,17 +113,24 @@ async def _check(voucher: Voucher, training_class: TrainingClass, conn: Any = No
     open_claim = await SettlementClaim.filter(voucher_id=voucher.id, status__in=_OPEN).using_db(conn).first()
     if open_claim is not None:
         raise errors.AlreadySettled() if open_claim.status == ClaimStatus.APPROVED else errors.AlreadySubmitted()
-    attended = (
-        await Attendance.filter(voucher_id=voucher.id, lesson__training_class_id=training_class.id, annulled_at=None)
+    if (
+        await SettlementClaim.filter(person_id=voucher.person_id, training_class_id=training_class.id, status__in=_OPEN)
         .using_db(conn)
         .exists()
-    )
-    if not attended:
+    ):
+        raise errors.PersonAlreadySubmitted()
+    attendance = await attendance_share(voucher.id, training_class, conn)
+    if not attendance.attended:
         raise errors.NoAttendance()
+    if attendance.below(required):
+        raise errors.AttendanceTooLow(
+            f"{attendance.text()}，低于本地区要求的 {percent(required)}，不能申报结业", required_share=required
+        )
+    return attendance
 
 
 async def _submit_row(
-    staff: Staff, training_class: TrainingClass, voucher: Voucher, row: CompletionRow
+    staff: Staff, training_class: TrainingClass, voucher: Voucher, row: CompletionRow, required: float
 ) -> SubmittedRow:
     passed = row.passed()
     if passed is None:
@@ -123,36 +142,66 @@ async def _submit_row(
         raise errors.FieldTooLong("证书类别、等级不超过32个字符，编号不超过64个字符")
     if passed and not (kind and number):
         raise errors.CertificateRequired()
-    await _check(voucher, training_class)  # refuse early, without locks
+    await _check(voucher, training_class, required)  # refuse early, without locks
     subsidy = (
         await compute_subsidy(voucher, training_class.project_type, training_class.occupation, level)
         if passed
         else Subsidy(0, 0, 0)
     )
     now = utcnow()
-    async with in_transaction() as conn:
-        locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
-        await _check(locked, training_class, conn)
-        if locked.status == VoucherStatus.ENROLLED:
-            await _complete(locked, staff, training_class, now, conn)
-        claim = await SettlementClaim.create(
-            voucher_id=locked.id,
-            batch_id=voucher.batch_id,
-            training_class_id=training_class.id,
-            institution_id=staff.institution_id,
-            passed=passed,
-            certificate_kind=kind,
-            certificate_number=number,
-            certificate_level=level,
-            standard_fen=subsidy.standard_fen,
-            ratio_permille=subsidy.ratio_permille,
-            subsidy_fen=subsidy.subsidy_fen,
-            status=ClaimStatus.PENDING if passed else ClaimStatus.FAILED,
-            submitted_by_id=staff.id,
-            submitted_at=now,
-            using_db=conn,
-        )
-    return SubmittedRow(row.line, voucher.code, claim.id, passed, subsidy.subsidy_fen)
+    try:
+        async with in_transaction() as conn:
+            # The holder first, as the scan's enrolment locks: one claim per person and class.
+            await Person.select_for_update().using_db(conn).get(id=voucher.person_id)
+            locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
+            attendance = await _check(locked, training_class, required, conn)
+            if locked.status == VoucherStatus.ENROLLED:
+                await _complete(locked, staff, training_class, now, conn)
+            claim = await _file(staff, training_class, locked, passed, (kind, number, level), subsidy, now, conn)
+    except IntegrityError:
+        # settlement_claim_one_per_person: filed meanwhile for the holder's other voucher
+        raise errors.PersonAlreadySubmitted() from None
+    return SubmittedRow(
+        row.line,
+        voucher.code,
+        claim.id,
+        passed,
+        subsidy.subsidy_fen,
+        attendance.attended,
+        attendance.lessons,
+        round(attendance.share, 3),
+    )
+
+
+async def _file(
+    staff: Staff,
+    training_class: TrainingClass,
+    voucher: Voucher,
+    passed: bool,
+    certificate: tuple[str | None, str | None, str | None],
+    subsidy: Subsidy,
+    now: datetime,
+    conn: Any,
+) -> SettlementClaim:
+    kind, number, level = certificate
+    return await SettlementClaim.create(
+        voucher_id=voucher.id,
+        person_id=voucher.person_id,
+        batch_id=voucher.batch_id,
+        training_class_id=training_class.id,
+        institution_id=staff.institution_id,
+        passed=passed,
+        certificate_kind=kind,
+        certificate_number=number,
+        certificate_level=level,
+        standard_fen=subsidy.standard_fen,
+        ratio_permille=subsidy.ratio_permille,
+        subsidy_fen=subsidy.subsidy_fen,
+        status=ClaimStatus.PENDING if passed else ClaimStatus.FAILED,
+        submitted_by_id=staff.id,
+        submitted_at=now,
+        using_db=conn,
+    )
 
 
 async def _complete(voucher: Voucher, staff: Staff, training_class: TrainingClass, now: datetime, conn: Any) -> None:

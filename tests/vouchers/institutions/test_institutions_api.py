@@ -159,7 +159,7 @@ async def test_sites_classes_and_lessons(client, svc):
     assert (await client.post(f"{API}/institution/classes", json=body, headers=auth(commissioner))).status == 422
     c = await training_class(client, commissioner, [s["id"]], capacity=2)
     assert c["capacity"] == 2 and c["enrolled"] == 0 and c["site_ids"] == [s["id"]]
-    start = datetime.fromisoformat("2026-06-01T09:00:00+08:00")
+    start = datetime.fromisoformat(f"{c['start_date']}T09:00:00+08:00")  # within the class's dates
     r = await client.post(
         f"{API}/institution/classes/{c['id']}/lessons",
         json={"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=3)).isoformat()},

@@ -167,8 +167,10 @@ async def test_regional_policy_one_use_per_occupation(client, svc, env):
         client, env["scanner"], scan_body(await voucher_payload(client, session, first), "enrol", env["class"]["id"])
     )
     assert ok["result"] == "ok"
+    # Another electricians' class: in the same one, one enrolment per person comes first.
+    other = await training_class(client, env["commissioner"], [env["site"]["id"]], name="电工培训二班")
     refused = await post_scan(
-        client, env["scanner"], scan_body(await voucher_payload(client, session, second), "enrol", env["class"]["id"])
+        client, env["scanner"], scan_body(await voucher_payload(client, session, second), "enrol", other["id"])
     )
     assert (refused["result"], refused["reason"]) == ("error", "occupation_limit")
 
@@ -228,8 +230,8 @@ async def test_checkin_outside_the_window_is_no_lesson_now(client, svc, env):
         client,
         env["commissioner"],
         klass["id"],
-        starts_at="2026-01-01T09:00:00+08:00",
-        ends_at="2026-01-01T11:00:00+08:00",
+        starts_at=f"{klass['start_date']}T09:00:00+08:00",  # the first day's lesson, long over
+        ends_at=f"{klass['start_date']}T11:00:00+08:00",
     )
     payload = await voucher_payload(client, env["session"], env["code"])
     await post_scan(client, env["scanner"], scan_body(payload, "enrol", klass["id"]))
