@@ -110,7 +110,8 @@ async function loadBatches() {
     tr.dataset.batch = b.id;
     cell(tr, b.id);
     cell(tr, b.title);
-    cell(tr, `${DISTRIBUTION[b.distribution]}·${VALUE_MODE[b.value_mode]}`);
+    const proof = b.requires_eligibility_list ? "·名单认定" : "";
+    cell(tr, `${DISTRIBUTION[b.distribution]}·${VALUE_MODE[b.value_mode]}${proof}`);
     cell(tr, b.quantity);
     cell(tr, b.remaining);
     cell(tr, STATUS[b.status] || b.status).className = "status";
@@ -139,6 +140,8 @@ async function createBatch(event) {
     distribution: f.distribution.value,
     project_types: list(f.project_types.value),
     eligible_groups: list(f.eligible_groups.value),
+    // "list": the group comes from the bureau's eligibility list, trainees cannot declare one.
+    requires_eligibility_list: f.group_proof.value === "list",
     validity_mode: "days_after_claim",
     valid_days: Number(f.valid_days.value),
     quantity: Number(f.quantity.value),
