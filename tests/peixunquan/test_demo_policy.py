@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import subprocess
+from datetime import date
 
 import pytest
 
@@ -130,3 +131,32 @@ async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run
     refused = await _enrol(client, scanner_token, session, codes[3], classes[3])
     assert (refused["result"], refused["reason"]) == ("error", "yearly_limit")
     assert refused["message"] == "该学员本年度用券次数已达上限"
+
+    # The use limit is a use-time rule. At claim time it refuses only a voucher that could be used
+    # this year alone; one valid into next year can still be used then.
+    year = date.today().year
+    this_year_only = await published_batch(
+        client,
+        chongqing,
+        title="重庆市电商券",
+        region="500000",
+        occupation=None,
+        voucher_type="电商券",
+        validity_mode="fixed_date",
+        valid_days=None,
+        valid_until_date=f"{year}-12-31",
+    )
+    r = await _claim(client, session, this_year_only["id"])
+    assert r.status == 409
+    assert (await r.json())["error"] == {"code": "yearly_limit", "message": "您本年度用券次数已达上限"}
+    into_next_year = await published_batch(
+        client,
+        chongqing,
+        title="重庆市家政券",
+        region="500000",
+        occupation=None,
+        voucher_type="家政券",
+        valid_days=400,
+    )
+    r = await _claim(client, session, into_next_year["id"])
+    assert r.status == 201, await r.text()

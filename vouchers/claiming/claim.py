@@ -152,7 +152,7 @@ async def _claim_in_transaction(
                 if entry is None:
                     raise errors.NotEligible()
                 voucher.eligible_group = entry.group
-            await policy.check_claim(rule, person_id, batch, now, conn)
+            await policy.check_claim(rule, person_id, batch, now, conn, voucher.valid_until)
         await _write(conn, voucher, account)
     return voucher
 

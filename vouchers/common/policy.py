@@ -48,7 +48,12 @@ def limits_claims(rule: PolicyRule) -> bool:
     return bool(rule.max_claims_per_voucher_type_per_year or rule.max_uses_per_year)
 
 
-async def check_claim(rule: PolicyRule, person_id: int, batch: Batch, now: datetime, conn: Any) -> None:
+async def check_claim(
+    rule: PolicyRule, person_id: int, batch: Batch, now: datetime, conn: Any, valid_until: datetime | None = None
+) -> None:
+    """Claim-time limits. The yearly use limit is a use-time rule (`check_use`); a claim is refused
+    for it only when the voucher would be valid this year alone (`valid_until`), so it could never
+    be used: one valid into next year may be used then."""
     from models import Voucher, VoucherStatus
 
     start, end = local_year_bounds(now)
@@ -66,7 +71,7 @@ async def check_claim(rule: PolicyRule, person_id: int, batch: Batch, now: datet
         )
         if same_type >= rule.max_claims_per_voucher_type_per_year:
             raise errors.TypeLimit()
-    if rule.max_uses_per_year:
+    if rule.max_uses_per_year and (valid_until is None or valid_until <= end):
         await _check_use_count(rule, person_id, start, end, conn)
 
 
