@@ -9,43 +9,13 @@ who meets it (the trainee claiming, the institution's scanner) with its code and
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
-import shlex
-import subprocess
 from datetime import date
 
 import pytest
 
-from peixunquan import PROJECT_ROOT
-from peixunquan.config import Config, load_config
-from tests.support.factories import PASSWORD, auth, id_number, published_batch, regions, trainee
-from tests.support.institutions import (
-    API,
-    institution,
-    post_scan,
-    scan_body,
-    scanner,
-    site,
-    training_class,
-    voucher_payload,
-)
-from vouchers.identity.bureau_auth import create_bureau_user, login
-
-
-def make_run_config() -> Config:
-    """The configuration `peixunquan serve` gets from `make run`, in a clean environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PXQ_")}
-    printed = subprocess.run(
-        ["make", "-n", "-s", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-    [serve] = [line for line in printed.splitlines() if re.search(r"peixunquan\s+serve\b", line)]
-    words = shlex.split(serve)
-    assignments = dict(w.split("=", 1) for w in words[: words.index(next(w for w in words if "=" not in w))])
-    path = assignments.get("PXQ_CONFIG")
-    if "--config" in words:
-        path = words[words.index("--config") + 1]
-    return load_config(PROJECT_ROOT / path if path else None, env={})
+from peixunquan.config import Config
+from tests.support.factories import id_number, published_batch, regions, trainee
+from tests.support.regional import bureau_of, claim, classes, enrol, make_run_config
 
 
 @pytest.fixture
@@ -53,58 +23,32 @@ def config(config: Config) -> Config:
     return dataclasses.replace(config, policy=make_run_config().policy)
 
 
-async def _bureau(svc, username: str, region: str) -> str:
-    await create_bureau_user(username, PASSWORD, region)
-    return (await login(svc, username, PASSWORD))[1]
-
-
-async def _claim(client, session: str, batch_id: int):
-    return await client.post(f"{API}/claims", json={"batch_id": batch_id}, headers=auth(session))
-
-
-async def _classes(client, bureau_token: str, region: str, occupations: list[str]) -> tuple[str, list[int]]:
-    """An institution of the region with one class per occupation: (scanner token, class ids)."""
-    inst, commissioner = await institution(client, bureau_token, region=region)
-    _, scanner_token = await scanner(client, commissioner, f"s{inst['code']}")
-    site_id = (await site(client, commissioner))["id"]
-    ids = [
-        (await training_class(client, commissioner, [site_id], name=f"{o}培训班{i}", occupation=o))["id"]
-        for i, o in enumerate(occupations)
-    ]
-    return scanner_token, ids
-
-
-async def _enrol(client, scanner_token: str, session: str, code: str, class_id: int) -> dict:
-    payload = await voucher_payload(client, session, code)
-    return await post_scan(client, scanner_token, scan_body(payload, "enrol", class_id))
-
-
 async def test_wuxi_one_use_per_occupation_a_year_under_make_run(client, svc):
     await regions()
-    wuxi = await _bureau(svc, "wuxi", "320200")
+    wuxi = await bureau_of(svc, "wuxi", "320200")
     first = await published_batch(client, wuxi, title="无锡电工券（一）")
     second = await published_batch(client, wuxi, title="无锡电工券（二）")
     any_trade = await published_batch(client, wuxi, title="无锡通用券", occupation=None)
-    scanner_token, (electric_a, electric_b, welding) = await _classes(client, wuxi, "320200", ["电工", "电工", "焊工"])
+    scanner_token, (electric_a, electric_b, welding) = await classes(client, wuxi, "320200", ["电工", "电工", "焊工"])
     _, session = await trainee(svc, id_number())
 
     codes = []
     for batch in (first, second, any_trade):
-        r = await _claim(client, session, batch["id"])
+        r = await claim(client, session, batch["id"])
         assert r.status == 201, await r.text()  # Wuxi limits uses, not claims
         codes.append((await r.json())["code"])
 
-    assert (await _enrol(client, scanner_token, session, codes[0], electric_a))["result"] == "ok"
-    refused = await _enrol(client, scanner_token, session, codes[1], electric_b)
+    assert (await enrol(client, scanner_token, session, codes[0], electric_a))["result"] == "ok"
+    refused = await enrol(client, scanner_token, session, codes[1], electric_b)
     assert (refused["result"], refused["reason"]) == ("error", "occupation_limit")
     assert refused["message"] == "该学员本年度已用券参加过同一工种培训"
     # Another occupation in the same year is a use of its own.
-    assert (await _enrol(client, scanner_token, session, codes[2], welding))["result"] == "ok"
+    assert (await enrol(client, scanner_token, session, codes[2], welding))["result"] == "ok"
 
 
 async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run(client, svc):
     await regions()
-    chongqing = await _bureau(svc, "chongqing", "500000")
+    chongqing = await bureau_of(svc, "chongqing", "500000")
     types = ["电工券", "焊工券", "育婴员券", "养老护理员券"]
     batches = [
         await published_batch(client, chongqing, title=f"重庆市{t}", region="500000", occupation=None, voucher_type=t)
@@ -113,22 +57,22 @@ async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run
     same_type = await published_batch(
         client, chongqing, title="重庆市电工券（第二批）", region="500000", occupation=None, voucher_type="电工券"
     )
-    scanner_token, classes = await _classes(client, chongqing, "500101", ["电工"] * 4)
+    scanner_token, class_ids = await classes(client, chongqing, "500101", ["电工"] * 4)
     _, session = await trainee(svc, id_number("500101"))
 
     codes = []
     for batch in batches:
-        r = await _claim(client, session, batch["id"])
+        r = await claim(client, session, batch["id"])
         assert r.status == 201, await r.text()
         codes.append((await r.json())["code"])
-    r = await _claim(client, session, same_type["id"])
+    r = await claim(client, session, same_type["id"])
     assert r.status == 409
     assert (await r.json())["error"] == {"code": "type_limit", "message": "同一类型培训券每人每年限领一次"}
 
     # Chongqing has no occupation rule: three 电工 classes in one year are fine, a fourth use is not.
-    for code, class_id in zip(codes[:3], classes[:3], strict=True):
-        assert (await _enrol(client, scanner_token, session, code, class_id))["result"] == "ok"
-    refused = await _enrol(client, scanner_token, session, codes[3], classes[3])
+    for code, class_id in zip(codes[:3], class_ids[:3], strict=True):
+        assert (await enrol(client, scanner_token, session, code, class_id))["result"] == "ok"
+    refused = await enrol(client, scanner_token, session, codes[3], class_ids[3])
     assert (refused["result"], refused["reason"]) == ("error", "yearly_limit")
     assert refused["message"] == "该学员本年度用券次数已达上限"
 
@@ -146,7 +90,7 @@ async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run
         valid_days=None,
         valid_until_date=f"{year}-12-31",
     )
-    r = await _claim(client, session, this_year_only["id"])
+    r = await claim(client, session, this_year_only["id"])
     assert r.status == 409
     assert (await r.json())["error"] == {"code": "yearly_limit", "message": "您本年度用券次数已达上限"}
     into_next_year = await published_batch(
@@ -158,5 +102,5 @@ async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run
         voucher_type="家政券",
         valid_days=400,
     )
-    r = await _claim(client, session, into_next_year["id"])
+    r = await claim(client, session, into_next_year["id"])
     assert r.status == 201, await r.text()
