@@ -71,5 +71,6 @@ async def _check(svc: Services, batch: Batch, person: Person | None, claimed: se
         raise errors.SoldOut()
     if batch.requires_eligibility_list and batch.id not in listed:
         raise errors.NotEligible()
-    rule = svc.policy.for_region(batch.region.path)
-    await policy.check_claim(rule, person.id, batch, now, None, valid_until_for(batch, now))
+    path = batch.region.path
+    rule, scope = svc.policy.for_region(path), svc.policy.scope_of(path)
+    await policy.check_claim(rule, person.id, batch, now, None, valid_until_for(batch, now), scope)

@@ -117,6 +117,7 @@ async def _claim_in_transaction(
     svc: Services, account: ChannelAccount, batch: Batch, person_id: int, group: str | None, now: datetime
 ) -> Voucher:
     rule = svc.policy.for_region(batch.region.path)
+    scope = svc.policy.scope_of(batch.region.path)
     voucher = Voucher(
         code=new_voucher_code(),
         batch=batch,
@@ -152,7 +153,7 @@ async def _claim_in_transaction(
                 if entry is None:
                     raise errors.NotEligible()
                 voucher.eligible_group = entry.group
-            await policy.check_claim(rule, person_id, batch, now, conn, voucher.valid_until)
+            await policy.check_claim(rule, person_id, batch, now, conn, voucher.valid_until, scope)
         await _write(conn, voucher, account)
     return voucher
 

@@ -57,6 +57,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         # Read after the scan arrived, so the locked check below would say the same.
         raise errors.AlreadyEnrolled()
     rule = svc.policy.for_region(voucher.batch.region.path)
+    scope = svc.policy.scope_of(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:
         await Person.select_for_update().using_db(conn).get(id=voucher.person_id)
@@ -68,7 +69,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         if klass.enrolled >= klass.capacity:
             raise errors.ClassFull()
         try:
-            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn)
+            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn, scope)
         except errors.YearlyLimit:
             raise errors.ScanYearlyLimit() from None
         except errors.OccupationLimit:
