@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from models import Batch, SettlementClaim, Voucher
+from models import Batch, EligibilityEntry, SettlementClaim, Voucher
 from tests.support.browser import new_page
 from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
 from tests.support.reporting import wuxi_2021
@@ -64,7 +64,19 @@ async def test_a_batch_is_created_with_groups_proven_by_the_bureau_list(client, 
     await expect(page.locator("#notice")).to_contain_text("已保存草稿")
     row = page.locator("#batch-rows tr", has_text="2026年无锡市失业人员培训券")
     await expect(row).to_contain_text("名单认定")
-    assert (await Batch.get(title="2026年无锡市失业人员培训券")).requires_eligibility_list is True
+    batch = await Batch.get(title="2026年无锡市失业人员培训券")
+    assert batch.requires_eligibility_list is True
+    await row.get_by_role("button", name="发布").click()
+    await expect(row.locator(".status")).to_have_text("已发布")
+
+    # The list itself goes in where rosters do.
+    await page.click("nav [data-tab=roster]")
+    await page.select_option("#roster-batch", str(batch.id))
+    csv = f"身份证号,人员类别\n{id_number()}\n{id_number()},失业人员\n".encode()
+    await page.set_input_files("#roster-file", files=[{"name": "资格名单.csv", "mimeType": "text/csv", "buffer": csv}])
+    await page.click("#roster-form button[type=submit]")
+    await expect(page.locator("#roster-summary")).to_have_text("共 2 行：新列入 2，已存在 0，未通过 0")
+    assert await EligibilityEntry.filter(batch_id=batch.id).count() == 2
     assert failures == []
 
 
