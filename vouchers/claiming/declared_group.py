@@ -59,6 +59,4 @@ async def _listed(person_id: int, group: str, now: datetime) -> bool:
     """Whether a bureau's eligibility list of this year names the person with this group."""
     start, end = local_year_bounds(now)
     person = await Person.get(id=person_id)
-    return await EligibilityEntry.exists(
-        id_hash=person.id_hash, group=group, created_at__gte=start, created_at__lt=end
-    )
+    return await EligibilityEntry.exists(id_hash=person.id_hash, group=group, created_at__gte=start, created_at__lt=end)
