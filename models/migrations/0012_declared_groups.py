@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 class Migration(migrations.Migration):
     # The head of the chain when this was written; the name was assigned to keep the parallel
     # branches of issue 17 apart, and the chain is re-linked when they are merged.
-    dependencies = [("models", "0010_scan_record_without_locks")]
+    dependencies = [("models", "0011_one_enrolment_per_person")]
 
     initial = False
 
