@@ -34,11 +34,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Embedded defaults: SQLite under var/, in-process Redis. Set PXQ_CONFIG for anything else.
+# The demo runs on config.example.toml: the embedded defaults (SQLite under var/, in-process
+# Redis) plus the example regional rules of Wuxi and Chongqing, the regions of the demo data.
+# `PXQ_CONFIG=my.toml make run` runs on another file (a copy of the example, say).
+RUN_CONFIG := $(or $(PXQ_CONFIG),config.example.toml)
+
 run: $(VENV)/.installed
-	$(BIN)/peixunquan migrate
-	$(BIN)/peixunquan demo
-	$(BIN)/peixunquan serve
+	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan migrate
+	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan demo
+	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4

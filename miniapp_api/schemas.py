@@ -130,7 +130,12 @@ class RevokeRequest(Strict):
 
 class ClaimRequest(Strict):
     batch_id: int = Field(ge=1, le=2_000_000_000)
-    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul] | None = None
+    group: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul] | None = Field(
+        None,
+        description="The group the trainee declares (one of the batch's eligible groups). Leave it out where the batch "
+        "has requires_eligibility_list: the bureau's list decides (else group_not_declarable). A group other than the "
+        "one declared earlier this year needs the bureau's list (else group_conflict).",
+    )
 
 
 class CardCenterItem(BaseModel):

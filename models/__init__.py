@@ -1,6 +1,6 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
-from models.accounts import ChannelAccount, IdentityVerification, Person, SubscriptionConsent
+from models.accounts import ChannelAccount, DeclaredGroup, IdentityVerification, Person, SubscriptionConsent
 from models.alipay import (
     AlipayNotification,
     AlipayPass,
@@ -51,6 +51,7 @@ __all__ = [
     "ChannelAccount",
     "ClaimStatus",
     "Datum",
+    "DeclaredGroup",
     "DistributionMode",
     "EligibilityEntry",
     "Enrolment",

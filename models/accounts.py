@@ -83,3 +83,26 @@ class SubscriptionConsent(Model):
     class Meta:
         table = "subscription_consent"
         unique_together = (("account", "template_id"),)
+
+
+class DeclaredGroup(Model):
+    """The first group a person declared (自行申报) when claiming in a local year.
+
+    A different group later that year needs the bureau's eligibility list. Which group a person
+    is in (unemployed, out of poverty ...) is personal data: the group is stored as an HMAC for
+    comparison (keyed with the person and year, so equal groups do not match across rows) and
+    as AES-GCM ciphertext for the bureau."""
+
+    id = fields.BigIntField(primary_key=True)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="declared_groups", on_delete=fields.RESTRICT
+    )
+    year = fields.IntField()  # local (Asia/Shanghai) calendar year
+    group_hash = fields.CharField(max_length=64)
+    group_cipher = fields.CharField(max_length=256)
+    batch_id = fields.IntField()  # the claim that declared it
+    declared_at = fields.DatetimeField()
+
+    class Meta:
+        table = "declared_group"
+        unique_together = (("person", "year"),)

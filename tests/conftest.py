@@ -63,6 +63,7 @@ TABLES = [
     "voucher_history",
     "voucher",
     "eligibility_entry",
+    "declared_group",
     "batch",
     "identity_verification",
     "channel_account",

@@ -111,7 +111,8 @@ async function loadBatches() {
     tr.dataset.batch = b.id;
     cell(tr, b.id);
     cell(tr, b.title);
-    cell(tr, `${DISTRIBUTION[b.distribution]}·${VALUE_MODE[b.value_mode]}`);
+    const proof = b.requires_eligibility_list ? "·名单认定" : "";
+    cell(tr, `${DISTRIBUTION[b.distribution]}·${VALUE_MODE[b.value_mode]}${proof}`);
     cell(tr, b.quantity);
     cell(tr, b.remaining);
     cell(tr, STATUS[b.status] || b.status).className = "status";
@@ -140,6 +141,8 @@ async function createBatch(event) {
     distribution: f.distribution.value,
     project_types: list(f.project_types.value),
     eligible_groups: list(f.eligible_groups.value),
+    // "list": the group comes from the bureau's eligibility list, trainees cannot declare one.
+    requires_eligibility_list: f.group_proof.value === "list",
     validity_mode: "days_after_claim",
     valid_days: Number(f.valid_days.value),
     quantity: Number(f.quantity.value),
@@ -157,8 +160,18 @@ async function createBatch(event) {
 async function loadRosterBatches() {
   const result = await call("GET", "/admin/batches?status=published&limit=200");
   if (result.status !== 200) return notify(failed(result), true);
-  const targeted = result.data.items.filter((b) => b.distribution === "targeted");
-  $("roster-batch").replaceChildren(...targeted.map((b) => new Option(`${b.id} ${b.title}`, b.id)));
+  // Targeted batches take a roster (vouchers are issued to it); batches whose groups the bureau
+  // proves take an eligibility list (only listed people may claim, as the listed group).
+  const options = [];
+  for (const b of result.data.items) {
+    if (b.distribution === "targeted") options.push(new Option(`${b.id} ${b.title}（定向券名单）`, b.id));
+    else if (b.requires_eligibility_list) {
+      const option = new Option(`${b.id} ${b.title}（资格名单）`, b.id);
+      option.dataset.list = "eligibility";
+      options.push(option);
+    }
+  }
+  $("roster-batch").replaceChildren(...options);
 }
 
 function decode(buffer) {
@@ -212,6 +225,7 @@ function rosterChunks(text) {
 async function importRoster(event) {
   event.preventDefault();
   const batchId = $("roster-batch").value;
+  const eligibility = $("roster-batch").selectedOptions[0]?.dataset.list === "eligibility";
   const file = $("roster-file").files[0];
   if (!batchId || !file) return notify("请选择批次和名单文件", true);
   let chunks;
@@ -221,7 +235,7 @@ async function importRoster(event) {
     return notify("名单文件无法读取：" + e.message, true);
   }
   const total = chunks.reduce((n, c) => n + c.rows, 0);
-  const report = { total: 0, created: 0, unchanged: 0, rejected: 0, problems: [] };
+  const report = { total: 0, created: 0, unchanged: 0, rejected: 0, problems: [], eligibility };
   let listing = true; // the listed rows are the file's first refused rows, so stop at the first cut
   $("roster-progress").hidden = false;
   $("roster-report").hidden = true;
@@ -230,7 +244,8 @@ async function importRoster(event) {
   for (const chunk of chunks) {
     $("roster-bar").value = done;
     $("roster-count").textContent = `已处理 ${done} / ${total} 行`;
-    const result = await call("POST", `/admin/batches/${batchId}/roster`, chunk.body, chunk.contentType);
+    const endpoint = eligibility ? "eligibility" : "roster";
+    const result = await call("POST", `/admin/batches/${batchId}/${endpoint}`, chunk.body, chunk.contentType);
     if (result.status !== 200) {
       const notARoster = result.data.error && result.data.error.code === "not_a_roster";
       notify(notARoster ? `名单导入失败：${failed(result)}` : `第 ${done + 1} 行起的名单导入失败：${failed(result)}`, true);
@@ -257,7 +272,8 @@ async function importRoster(event) {
 function showRosterReport(report) {
   $("roster-report").hidden = false;
   $("roster-summary").textContent =
-    `共 ${report.total} 行：新发放 ${report.created}，已存在 ${report.unchanged}，未通过 ${report.rejected}`;
+    `共 ${report.total} 行：${report.eligibility ? "新列入" : "新发放"} ${report.created}，` +
+    `已存在 ${report.unchanged}，未通过 ${report.rejected}`;
   $("roster-problems").replaceChildren(...report.problems.map((p) => {
     const tr = document.createElement("tr");
     cell(tr, p.line);

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from models import SettlementClaim, Voucher
+from models import Batch, EligibilityEntry, SettlementClaim, Voucher
 from tests.support.browser import new_page
 from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
 from tests.support.reporting import wuxi_2021
@@ -47,6 +47,37 @@ async def test_batches_are_created_and_published(client, svc, browser):
     await expect(row.locator(".status")).to_have_text("已发布")
     await row.get_by_role("button", name="关闭").click()
     await expect(row.locator(".status")).to_have_text("已关闭")
+    assert failures == []
+
+
+async def test_a_batch_is_created_with_groups_proven_by_the_bureau_list(client, svc, browser):
+    await regions()
+    await bureau(svc)
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    form = page.locator("#batch-form")
+    await form.locator("input[name=title]").fill("2026年无锡市失业人员培训券")
+    await form.locator("input[name=region]").fill("320200")
+    await form.locator("input[name=face_value_yuan]").fill("500")
+    await expect(form.locator("select[name=group_proof]")).to_have_value("declared")
+    await form.locator("select[name=group_proof]").select_option(label="须经人社部门资格名单认定（学员不能自行选择）")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#notice")).to_contain_text("已保存草稿")
+    row = page.locator("#batch-rows tr", has_text="2026年无锡市失业人员培训券")
+    await expect(row).to_contain_text("名单认定")
+    batch = await Batch.get(title="2026年无锡市失业人员培训券")
+    assert batch.requires_eligibility_list is True
+    await row.get_by_role("button", name="发布").click()
+    await expect(row.locator(".status")).to_have_text("已发布")
+
+    # The list itself goes in where rosters do.
+    await page.click("nav [data-tab=roster]")
+    await page.select_option("#roster-batch", str(batch.id))
+    csv = f"身份证号,人员类别\n{id_number()}\n{id_number()},失业人员\n".encode()
+    await page.set_input_files("#roster-file", files=[{"name": "资格名单.csv", "mimeType": "text/csv", "buffer": csv}])
+    await page.click("#roster-form button[type=submit]")
+    await expect(page.locator("#roster-summary")).to_have_text("共 2 行：新列入 2，已存在 0，未通过 0")
+    assert await EligibilityEntry.filter(batch_id=batch.id).count() == 2
     assert failures == []
 
 

@@ -13,7 +13,7 @@ from models import (
     Person,
     Voucher,
 )
-from vouchers.claiming.claim import precheck
+from vouchers.claiming.claim import precheck, valid_until_for
 from vouchers.common import errors, policy
 from vouchers.common.clock import utcnow
 from vouchers.services import Services
@@ -71,4 +71,6 @@ async def _check(svc: Services, batch: Batch, person: Person | None, claimed: se
         raise errors.SoldOut()
     if batch.requires_eligibility_list and batch.id not in listed:
         raise errors.NotEligible()
-    await policy.check_claim(svc.policy.for_region(batch.region.path), person.id, batch, now, None)
+    path = batch.region.path
+    rule, scope = svc.policy.for_region(path), svc.policy.scope_of(path)
+    await policy.check_claim(rule, person.id, batch, now, None, valid_until_for(batch, now), scope)

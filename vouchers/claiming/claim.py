@@ -32,6 +32,7 @@ from models import (
 )
 from models.database import is_postgres
 from models.sql.claim import ClaimRow
+from vouchers.claiming.declared_group import declare_group
 from vouchers.claiming.gate import Reservation
 from vouchers.common import errors, policy
 from vouchers.common.clock import end_of_local_day, local_date, utcnow
@@ -65,6 +66,8 @@ def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
     if batch.validity_mode == ValidityMode.FIXED_DATE and valid_until_for(batch, now) <= now:
         raise errors.ClaimClosed("该批次培训券有效期已过")
     if batch.requires_eligibility_list:
+        if group is not None:
+            raise errors.GroupNotDeclarable()
         return None  # the group comes from the bureau's list
     if not batch.eligible_groups:
         return group
@@ -95,6 +98,8 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
         raise errors.SoldOut()
 
     try:
+        if group is not None and batch.eligible_groups and not batch.requires_eligibility_list:
+            await declare_group(svc.keys, person_id, group, batch.id, now)
         return await _claim_in_transaction(svc, account, batch, person_id, group, now)
     except errors.AlreadyClaimed:
         await gate.release(batch.id, person_id, keep_member=True)
@@ -112,6 +117,7 @@ async def _claim_in_transaction(
     svc: Services, account: ChannelAccount, batch: Batch, person_id: int, group: str | None, now: datetime
 ) -> Voucher:
     rule = svc.policy.for_region(batch.region.path)
+    scope = svc.policy.scope_of(batch.region.path)
     voucher = Voucher(
         code=new_voucher_code(),
         batch=batch,
@@ -147,7 +153,7 @@ async def _claim_in_transaction(
                 if entry is None:
                     raise errors.NotEligible()
                 voucher.eligible_group = entry.group
-            await policy.check_claim(rule, person_id, batch, now, conn)
+            await policy.check_claim(rule, person_id, batch, now, conn, voucher.valid_until, scope)
         await _write(conn, voucher, account)
     return voucher
 

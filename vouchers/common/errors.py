@@ -91,6 +91,17 @@ OccupationLimit = define_error("occupation_limit", "同一工种每人每年只�
 WrongRegion = define_error("wrong_region", "该培训券不能在此地区使用", 409, ClaimRefused)
 TargetedOnly = define_error("targeted_only", "定向券由培训机构报送名单后自动发放，无需领取", 409, ClaimRefused)
 GroupRequired = define_error("group_required", "请选择您所属的人员类别", 422, ClaimRefused)
+# Issue 17 item 4: where the bureau's list proves the group, nobody declares one; a declared group
+# holds for the year, and another one needs the bureau's list.
+GroupNotDeclarable = define_error(
+    "group_not_declarable", "该批次的人员类别以人社部门资格名单为准，领取时请不要自行选择人员类别", 422, ClaimRefused
+)
+GroupConflict = define_error(
+    "group_conflict",
+    "您本年度已申报过其他人员类别。如需以新的人员类别领券，请先到当地人社部门申请认定，列入资格名单后再领取",
+    409,
+    ClaimRefused,
+)
 DuplicateRow = define_error("duplicate_row", "文件中重复的身份证号", 422, InvalidInput)
 NameRequired = define_error("name_required", "缺少姓名", 422, InvalidInput)
 InvalidName = define_error("invalid_name", "姓名只能包含汉字、字母、间隔号“·”和空格", 422, InvalidInput)

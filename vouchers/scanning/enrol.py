@@ -63,6 +63,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         raise errors.AlreadyEnrolled()
     await _check_in_class(voucher, training_class.id)
     rule = svc.policy.for_region(voucher.batch.region.path)
+    scope = svc.policy.scope_of(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:
         await Person.select_for_update().using_db(conn).get(id=voucher.person_id)
@@ -75,7 +76,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         if klass.enrolled >= klass.capacity:
             raise errors.ClassFull()
         try:
-            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn)
+            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn, scope)
         except errors.YearlyLimit:
             raise errors.ScanYearlyLimit() from None
         except errors.OccupationLimit:
