@@ -28,6 +28,8 @@ from jobs.worker import Job, heartbeat, run_worker, sweeps
 from peixunquan.alipay_setup import alipay_settings
 from peixunquan.config import Config
 from peixunquan.wechat_setup import worker_clients
+from vouchers.claiming.reconcile_gates import INTERVAL_S as GATE_CHECK_S
+from vouchers.claiming.reconcile_gates import reconcile_gates
 from vouchers.services import Services
 
 
@@ -57,6 +59,7 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         Job("deliver", deliverer.run, w.poll_interval_ms / 1000),
         Job("sweep", sweeps(w.reminder_offsets_days, w.reminder_hour), w.sweep_interval_s),
         Job("alipay_card_pack_sync", card_pack_sync, CARD_PACK_SYNC_S),
+        Job("claim_gate_check", reconcile_gates, GATE_CHECK_S),
     ]
 
 
