@@ -101,6 +101,7 @@ StaffNotFound = define_error("staff_not_found", "找不到该工作人员", 404,
 ClassNotFound = define_error("class_not_found", "找不到该培训班", 404, NotFound)
 SiteNotFound = define_error("site_not_found", "找不到该教学点", 404, NotFound)
 LessonNotFound = define_error("lesson_not_found", "找不到该课次", 404, NotFound)
+NonceReused = define_error("nonce_reused", "该请求编号（nonce）已用于另一次扫码请求，请换一个新的编号", 409, Conflict)
 
 
 class ScanRefused(Conflict):
