@@ -38,7 +38,7 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/peixunquan migrate
 	$(BIN)/peixunquan demo
-	$(BIN)/peixunquan serve
+	PXQ_INSTITUTIONS_ALLOW_PRIVATE_WEBHOOKS=true $(BIN)/peixunquan serve  # the demo may post to local receivers
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4

@@ -30,6 +30,7 @@ def build_services(config: Config, redis: Any) -> Services:
         staff_token_ttl_s=config.institutions.staff_token_ttl_s,
         annul_window_s=config.institutions.annul_window_s,
         fence_accuracy_cap_m=config.institutions.fence_accuracy_cap_m,
+        allow_private_webhooks=config.institutions.allow_private_webhooks,
     )
 
 

@@ -45,7 +45,8 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         alipay_notifier(alipay, config.alipay.voucher_template_id),
         official_notifier(wechat.official, config.wechat_official.trainee_template_id),
     ]
-    extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id)])
+    webhooks = WebhookSender(http, allow_private=config.institutions.allow_private_webhooks)
+    extra = institution_routes(svc.keys, webhooks, staff=[staff_recipients(wechat.official.app_id)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
     extra |= card_pack_routes(alipay, svc.qr)  # the passes' QR codes, signed with the scan call's keys
     deliverer = Deliverer(

@@ -33,6 +33,7 @@ class Services:
     staff_token_ttl_s: int = 12 * 3600
     annul_window_s: int = 15 * 60
     fence_accuracy_cap_m: int = 100
+    allow_private_webhooks: bool = False  # [institutions] allow_private_webhooks
 
     # Per-process state: the writers, caches and coalescers of the hot paths. Each Services has
     # its own, so a test (or a second app in one process) starts from nothing.

@@ -101,6 +101,9 @@ StaffNotFound = define_error("staff_not_found", "找不到该工作人员", 404,
 ClassNotFound = define_error("class_not_found", "找不到该培训班", 404, NotFound)
 SiteNotFound = define_error("site_not_found", "找不到该教学点", 404, NotFound)
 LessonNotFound = define_error("lesson_not_found", "找不到该课次", 404, NotFound)
+WebhookAddressRefused = define_error(
+    "webhook_address_refused", "回调地址不能是本机、内网或云平台元数据地址，请填写可从公网访问的地址", 422, InvalidInput
+)
 NonceReused = define_error("nonce_reused", "该请求编号（nonce）已用于另一次扫码请求，请换一个新的编号", 409, Conflict)
 
 
