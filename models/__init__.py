@@ -1,5 +1,6 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
+from models.access import ArchiveLookup, LoginLockout
 from models.accounts import ChannelAccount, IdentityVerification, Person, SubscriptionConsent
 from models.alipay import (
     AlipayNotification,
@@ -39,6 +40,8 @@ from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
 
 __all__ = [
+    "ArchiveLookup",
+    "LoginLockout",
     "AccountChannel",
     "AlipayNotification",
     "AlipayPass",

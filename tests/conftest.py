@@ -28,6 +28,8 @@ pytest_plugins = [
 ]
 
 TABLES = [
+    "login_lockout",
+    "archive_lookup",
     "settlement_payee",
     "certificate",
     "settlement_claim",
