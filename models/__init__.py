@@ -40,12 +40,11 @@ from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
 
 __all__ = [
-    "ArchiveLookup",
-    "LoginLockout",
     "AccountChannel",
     "AlipayNotification",
     "AlipayPass",
     "AlipayPassTemplate",
+    "ArchiveLookup",
     "Attendance",
     "Batch",
     "BatchStatus",
@@ -63,6 +62,7 @@ __all__ = [
     "InstitutionWebhook",
     "Lesson",
     "LocationCheckin",
+    "LoginLockout",
     "OutboxMessage",
     "OutboxStatus",
     "PassState",
