@@ -55,6 +55,12 @@ class SecurityConfig:
     generate_missing_secret: bool = True
     bureau_token_ttl_s: int = 8 * 3600
     session_token_ttl_s: int = 2 * 3600
+    # Failed logins (bureau users, staff): a username is locked for login_lock_s after
+    # login_max_failures failures within login_window_s; an address after login_address_max_failures.
+    login_max_failures: int = 10
+    login_lock_s: int = 900
+    login_address_max_failures: int = 100
+    login_window_s: int = 900
 
 
 # The sandbox's own test credentials: with these defaults `make run` talks to the WeChat sandbox
@@ -350,6 +356,9 @@ def _check(config: Config) -> None:
     for key in ("batch_size", "lease_s", "max_attempts", "backoff_base_s", "backoff_max_s", "poll_interval_ms"):
         if getattr(worker, key) < 1:
             raise ConfigError(f"worker.{key}", "must be at least 1")
+    for key in ("login_max_failures", "login_lock_s", "login_address_max_failures", "login_window_s"):
+        if getattr(config.security, key) < 1:
+            raise ConfigError(f"security.{key}", "must be at least 1")
     for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
         if getattr(config.security, key) < 60:
             raise ConfigError(f"security.{key}", "must be at least 60 seconds")

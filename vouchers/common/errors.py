@@ -64,6 +64,9 @@ class ServiceBusy(DomainError):
 InvalidIdNumber = define_error("invalid_id_number", "身份证号码无效（校验位不正确）", 422, InvalidInput)
 PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
 BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
+TooManyAttempts = define_error(
+    "too_many_attempts", "登录失败次数过多，请稍后再试；如需立即解锁，请联系管理员", 429, Unauthenticated
+)
 TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
 OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
 IdentityRequired = define_error("identity_required", "请先完成实名认证（人脸核身）", 403, Forbidden)
