@@ -63,8 +63,8 @@ class WebhookSender:
         if not self._allow_private and is_inside_host(host):
             raise errors.BadData("webhook address refused: inside")
         try:
-            addresses = await self._resolve(host, port)
-        except OSError as exc:
+            addresses = await asyncio.wait_for(self._resolve(host, port), self._timeout.total)
+        except (OSError, TimeoutError) as exc:
             raise errors.Retryable(f"webhook host not resolved: {type(exc).__name__}") from exc
         checked = [a for a in (parse_address(a) for a in addresses) if a is not None]
         if not checked:
