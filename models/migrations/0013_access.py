@@ -28,7 +28,7 @@ async def drop_digest(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0010_scan_record_without_locks")]
+    dependencies = [("models", "0012_declared_groups")]
 
     initial = False
 
