@@ -42,7 +42,8 @@ RUN_CONFIG := $(or $(PXQ_CONFIG),config.example.toml)
 run: $(VENV)/.installed
 	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan migrate
 	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan demo
-	PXQ_CONFIG=$(RUN_CONFIG) $(BIN)/peixunquan serve
+	# the demo may post to webhook receivers on this machine
+	PXQ_CONFIG=$(RUN_CONFIG) PXQ_INSTITUTIONS_ALLOW_PRIVATE_WEBHOOKS=true $(BIN)/peixunquan serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4

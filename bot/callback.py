@@ -1,7 +1,9 @@
 """GET/POST /wechat/official: URL verification and message callbacks.
 
 Order of checks, each before anything changes: size (400), signature and timestamp window
-(403), decryption (400), XML and fields (400). Then deduplication, then the router.
+(403), the configured mode (`[wechat.official] callback_mode`: safe refuses a message without
+encrypt_type=aes, 403), decryption (400), XML and fields (400), the (timestamp, nonce) pair
+used once (`bot.nonces`, 403 for another body). Then deduplication, then the router.
 WeChat gives up after 5 s and retries; we answer within `REPLY_BUDGET_S` whatever happens:
 a handler still running then continues in the background and its reply goes out through the
 customer-service message API.
@@ -19,6 +21,7 @@ from bot import security
 from bot.dedupe import Deduper
 from bot.handlers import BotContext, router
 from bot.inbound import MAX_BODY, BadMessage, Inbound, inbound, parse_xml
+from bot.nonces import CallbackNonces
 from bot.replies import text_reply_xml
 from channels import errors as channel_errors
 from peixunquan.appkeys import BOT_BACKGROUND, CONFIG, SERVICES, WECHAT
@@ -74,7 +77,16 @@ async def receive(request: web.Request) -> web.Response:
     except (BadMessage, security.Undecryptable) as exc:
         log.info("wechat callback refused: %s", exc)
         return _plain("bad request", 400)
-    reply = await _reply_once(request, message)
+    nonces = CallbackNonces(request.app[SERVICES].redis, request.app[CONFIG].wechat_official.max_skew_s)
+    try:
+        first = await nonces.first_use(request.query.get("timestamp", ""), request.query.get("nonce", ""), body)
+    except security.Forbidden as exc:
+        log.info("wechat callback refused: %s", exc)
+        return _plain("forbidden", 403)
+    if first:
+        reply = await _reply_once(request, message)
+    else:  # WeChat's retry of this very request: the first reply, never a second run
+        reply = await Deduper(request.app[SERVICES].redis).first_reply(message.dedupe_key, REPLY_BUDGET_S) or ""
     if not reply:
         return _plain("success")
     if key is None:
@@ -90,7 +102,12 @@ def _open(request: web.Request, body: bytes) -> tuple[Inbound, str | None]:
     config = request.app[CONFIG].wechat_official
     outer = parse_xml(body)
     if request.query.get("encrypt_type", "raw") != "aes":
+        if config.callback_mode == "safe":
+            # Only the ciphertext is signed: a plaintext body under a captured URL is a forgery.
+            raise security.Forbidden("plaintext message in safe mode")
         return inbound(outer), None  # plaintext (compatible mode also sends the fields in clear)
+    if config.callback_mode == "plaintext":
+        raise BadMessage("encrypted message in plaintext mode")
     encrypted = outer.get("Encrypt")
     if not isinstance(encrypted, str) or not encrypted or len(encrypted) > MAX_BODY:
         raise BadMessage("missing Encrypt")

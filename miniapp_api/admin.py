@@ -10,6 +10,8 @@ from miniapp_api.schemas import (
     BatchListQuery,
     BatchOut,
     ImportReportOut,
+    Lifted,
+    LiftRequest,
     LoggedOut,
     LoginRequest,
     LoginResponse,
@@ -25,6 +27,7 @@ from vouchers.batches.roster_file import parse_roster
 from vouchers.batches.spec import BatchSpec
 from vouchers.claiming.roster_import import import_roster
 from vouchers.identity.bureau_auth import bureau_logout, login
+from vouchers.identity.lockouts import BUREAU, lift_in_scope, unseen_lockouts
 
 TAG = "bureau"
 BATCH = "/api/v1/admin/batches/{batch_id:\\d{1,9}}"
@@ -36,8 +39,23 @@ ROSTER_TYPES = ("text/csv", "application/json")
 )
 async def admin_login(request: web.Request, body: LoginRequest) -> LoginResponse:
     svc = request.app[SERVICES]
-    user, token = await login(svc, body.username, body.password)
-    return LoginResponse(token=token, expires_in=svc.bureau_token_ttl_s, region=user.region_id)
+    user, token = await login(svc, body.username, body.password, request.remote or "")
+    notices = await unseen_lockouts(BUREAU, user.id)  # told at the next login after a lockout
+    return LoginResponse(token=token, expires_in=svc.bureau_token_ttl_s, region=user.region_id, notices=notices)
+
+
+@endpoint(
+    "POST",
+    "/api/v1/admin/login-lockouts/lift",
+    summary="Lift a login lockout of a bureau user or staff member of my regions",
+    tag=TAG,
+    auth="bureau",
+    body=LiftRequest,
+    response=Lifted,
+)
+async def lift_login_lockout(request: web.Request, user: BureauUser, body: LiftRequest) -> Lifted:
+    throttle = request.app[SERVICES].login_throttle
+    return Lifted(was_locked=await lift_in_scope(throttle, user, body.kind, body.username))
 
 
 @endpoint(

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import BureauUser, ChannelAccount
 from peixunquan.appkeys import SERVICES
-from vouchers.settlement.archive import Archive, lookup_archive, my_archive
+from vouchers.settlement.archive import Archive, my_archive
+from vouchers.settlement.archive_lookup import archive_lookups, lookup_archive
 
 TAG = "archive"
 
@@ -97,11 +98,43 @@ async def get_my_archive(request: web.Request, account: ChannelAccount) -> Archi
 @endpoint(
     "POST",
     "/api/v1/admin/archive/lookup",
-    summary="A person's training archive, looked up by ID number",
+    summary="A person's training archive, looked up by ID number (persons with vouchers in my regions)",
     tag=TAG,
     auth="bureau",
     body=LookupRequest,
     response=ArchiveOut,
 )
 async def lookup(request: web.Request, user: BureauUser, body: LookupRequest) -> ArchiveOut:
-    return ArchiveOut.of(await lookup_archive(request.app[SERVICES], body.id_number))
+    return ArchiveOut.of(await lookup_archive(request.app[SERVICES], user, body.id_number))
+
+
+class LookupOut(BaseModel):
+    username: str
+    display_name: str
+    region: str
+    id_number: str = Field(description="Masked")
+    shown: bool = Field(description="Whether an archive was shown (false: unknown or outside the asker's regions)")
+    at: datetime
+
+
+class LookupList(BaseModel):
+    items: list[LookupOut]
+
+
+class LookupQuery(Strict):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+@endpoint(
+    "GET",
+    "/api/v1/admin/archive/lookups",
+    summary="Who looked up which archive: the look-ups by users of my region and below",
+    tag=TAG,
+    auth="bureau",
+    query=LookupQuery,
+    response=LookupList,
+)
+async def lookups(request: web.Request, user: BureauUser, query: LookupQuery) -> LookupList:
+    entries = await archive_lookups(user, query.limit, query.offset)
+    return LookupList(items=[LookupOut(**vars(e)) for e in entries])

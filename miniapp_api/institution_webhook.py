@@ -40,7 +40,8 @@ class Removed(BaseModel):
     response=WebhookOut,
 )
 async def put_webhook(request: web.Request, staff: Staff, body: WebhookSpec) -> WebhookOut:
-    hook = await set_webhook(request.app[SERVICES].keys, staff, body.url, body.secret)
+    svc = request.app[SERVICES]
+    hook = await set_webhook(svc.keys, staff, body.url, body.secret, allow_private=svc.allow_private_webhooks)
     return WebhookOut(url=hook.url)
 
 

@@ -218,7 +218,7 @@ async def get_institution(request: web.Request, user: BureauUser) -> Institution
 )
 async def login(request: web.Request, body: LoginRequest) -> StaffLoginResponse:
     svc = request.app[SERVICES]
-    staff, token = await staff_login(svc, body.username, body.password)
+    staff, token = await staff_login(svc, body.username, body.password, request.remote or "")
     return StaffLoginResponse(
         token=token,
         expires_in=svc.staff_token_ttl_s,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -35,6 +35,18 @@ class LoginResponse(BaseModel):
     token: str
     expires_in: int
     region: str
+    notices: list[str] = Field(
+        default_factory=list, description="Things to tell the user now, e.g. their account was locked since"
+    )
+
+
+class LiftRequest(Strict):
+    kind: Literal["bureau", "staff"]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+
+
+class Lifted(BaseModel):
+    was_locked: bool
 
 
 class Page(Strict):

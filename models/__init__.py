@@ -1,5 +1,6 @@
 """Tortoise ORM models. Tortoise discovers every model imported here (app label `models`)."""
 
+from models.access import ArchiveLookup, LoginLockout
 from models.accounts import ChannelAccount, DeclaredGroup, IdentityVerification, Person, SubscriptionConsent
 from models.alipay import (
     AlipayNotification,
@@ -43,6 +44,7 @@ __all__ = [
     "AlipayNotification",
     "AlipayPass",
     "AlipayPassTemplate",
+    "ArchiveLookup",
     "Attendance",
     "Batch",
     "BatchStatus",
@@ -61,6 +63,7 @@ __all__ = [
     "InstitutionWebhook",
     "Lesson",
     "LocationCheckin",
+    "LoginLockout",
     "OutboxMessage",
     "OutboxStatus",
     "PassState",

@@ -153,6 +153,8 @@ class ScanRecord(Model):
         "models.Staff", related_name="scans", on_delete=fields.RESTRICT, db_constraint=False
     )
     nonce = fields.CharField(max_length=64)
+    # What the nonce was sent with (payload, action, class, lesson): a replay must match it.
+    request_digest = fields.CharField(max_length=32, null=True)
     device = fields.CharField(max_length=64)
     action = fields.CharField(max_length=8)
     voucher: fields.ForeignKeyNullableRelation[Voucher] = fields.ForeignKeyField(

@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     roster.add_argument("--batch", type=int, required=True, help="the targeted batch's id")
     roster.add_argument("--user", help="act as this bureau user (default: the batch's creator)")
     roster.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    unlock = commands.add_parser("unlock-login", help="lift a login lockout now")
+    unlock.add_argument("kind", choices=("bureau", "staff"))
+    unlock.add_argument("username")
+    unlock.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         config = load_secret(load_config(args.sub_config or args.config))
@@ -39,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     setup_logging()
+    if args.command == "unlock-login":
+        from peixunquan.unlock_cli import unlock_login_command
+
+        return unlock_login_command(config, args.kind, args.username)
     if args.command == "import-roster":
         from peixunquan.roster_cli import import_roster_command
 

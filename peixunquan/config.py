@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from peixunquan.config_wechat import wechat_problems
 from vouchers.common.policy import Policy, PolicyRule
 
 DEFAULT_CONFIG_ENV = "PXQ_CONFIG"
@@ -54,6 +55,12 @@ class SecurityConfig:
     generate_missing_secret: bool = True
     bureau_token_ttl_s: int = 8 * 3600
     session_token_ttl_s: int = 2 * 3600
+    # Failed logins (bureau users, staff): a username is locked for login_lock_s after
+    # login_max_failures failures within login_window_s; an address after login_address_max_failures.
+    login_max_failures: int = 10
+    login_lock_s: int = 900
+    login_address_max_failures: int = 100
+    login_window_s: int = 900
 
 
 # The sandbox's own test credentials: with these defaults `make run` talks to the WeChat sandbox
@@ -86,6 +93,9 @@ class WechatOfficialConfig:
     token: str = "peixunquan-sandbox-token"
     encoding_aes_key: str = "c2FuZGJveC1lbmNvZGluZy1hZXMta2V5LTAwMDAwMDA"
     previous_encoding_aes_key: str = ""
+    # safe: only encrypted messages (encrypt_type=aes); compatible: encrypted or plaintext;
+    # plaintext: no encryption. WeChat's 安全 / 兼容 / 明文 modes: set the same as on mp.weixin.qq.com.
+    callback_mode: str = "safe"
     max_skew_s: int = 300
     api_base: str = SANDBOX_WECHAT_BASE
     # Template message to institution staff (enrolments, check-ins).
@@ -133,6 +143,8 @@ class InstitutionsConfig:
     annul_window_s: int = 15 * 60
     # Location check-in: accepted within radius + min(reported accuracy, this cap), in metres.
     fence_accuracy_cap_m: int = 100
+    # Webhooks may reach loopback/private addresses: development and tests only.
+    allow_private_webhooks: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,6 +360,9 @@ def _check(config: Config) -> None:
     for key in ("batch_size", "lease_s", "max_attempts", "backoff_base_s", "backoff_max_s", "poll_interval_ms"):
         if getattr(worker, key) < 1:
             raise ConfigError(f"worker.{key}", "must be at least 1")
+    for key in ("login_max_failures", "login_lock_s", "login_address_max_failures", "login_window_s"):
+        if getattr(config.security, key) < 1:
+            raise ConfigError(f"security.{key}", "must be at least 1")
     for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
         if getattr(config.security, key) < 60:
             raise ConfigError(f"security.{key}", "must be at least 60 seconds")
@@ -361,42 +376,10 @@ def _check(config: Config) -> None:
     if inst.annul_window_s < 0 or inst.fence_accuracy_cap_m < 0:
         bad = "annul_window_s" if inst.annul_window_s < 0 else "fence_accuracy_cap_m"
         raise ConfigError(f"institutions.{bad}", "must not be negative")
-    _check_wechat(config)
+    for key, why in wechat_problems(config.wechat, config.wechat_official):
+        raise ConfigError(key, why)
     gateway = urlsplit(config.alipay.gateway_url)
     if gateway.scheme not in ("http", "https") or not gateway.netloc:
         raise ConfigError("alipay.gateway_url", "must be an http(s) URL")
     if not 1 <= config.alipay.timeout_s <= 60:
         raise ConfigError("alipay.timeout_s", "must be between 1 and 60 seconds")
-
-
-def _check_wechat(config: Config) -> None:
-    for prefix, section in (("wechat", config.wechat), ("wechat.official", config.wechat_official)):
-        base = urlsplit(section.api_base)
-        if base.scheme not in ("http", "https") or not base.netloc:
-            raise ConfigError(f"{prefix}.api_base", "must be an http(s) URL")
-    if not 1 <= config.wechat.timeout_s <= 60:
-        raise ConfigError("wechat.timeout_s", "must be between 1 and 60 seconds")
-    official = config.wechat_official
-    for key in ("encoding_aes_key", "previous_encoding_aes_key"):
-        value = getattr(official, key)
-        if (value or key == "encoding_aes_key") and not _is_aes_key(value):
-            raise ConfigError(f"wechat.official.{key}", "must be 43 base64 characters (WeChat EncodingAESKey)")
-    if not (3 <= len(official.token) <= 32 and set(official.token) <= set(_TOKEN_CHARS)):
-        raise ConfigError("wechat.official.token", "must be 3-32 letters, digits or dashes")
-    if official.max_skew_s < 1:
-        raise ConfigError("wechat.official.max_skew_s", "must be at least 1 second")
-
-
-_TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-
-
-def _is_aes_key(value: str) -> bool:
-    import base64
-    import binascii
-
-    if len(value) != 43:
-        return False
-    try:
-        return len(base64.b64decode(value + "=", validate=True)) == 32
-    except binascii.Error:
-        return False

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from models.database import close_db, init_db
 from peixunquan.config import Config, ConfigError
 from peixunquan.redis_client import connect_redis
+from vouchers.identity.login_throttle import LoginLimits
 from vouchers.qr.keys import QrKeyError, QrKeyRing
 from vouchers.services import Services
 
@@ -30,6 +31,13 @@ def build_services(config: Config, redis: Any) -> Services:
         staff_token_ttl_s=config.institutions.staff_token_ttl_s,
         annul_window_s=config.institutions.annul_window_s,
         fence_accuracy_cap_m=config.institutions.fence_accuracy_cap_m,
+        allow_private_webhooks=config.institutions.allow_private_webhooks,
+        login_limits=LoginLimits(
+            max_failures=config.security.login_max_failures,
+            lock_s=config.security.login_lock_s,
+            address_max_failures=config.security.login_address_max_failures,
+            window_s=config.security.login_window_s,
+        ),
     )
 
 

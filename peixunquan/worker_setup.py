@@ -29,6 +29,8 @@ from peixunquan.alipay_setup import alipay_settings
 from peixunquan.config import Config
 from peixunquan.wechat_setup import worker_clients
 from platforms.wechat.notice_links import NoticeLinks
+from vouchers.claiming.reconcile_gates import INTERVAL_S as GATE_CHECK_S
+from vouchers.claiming.reconcile_gates import reconcile_gates
 from vouchers.services import Services
 
 
@@ -45,7 +47,8 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         alipay_notifier(alipay, config.alipay.voucher_template_id),
         official_notifier(wechat.official, config.wechat_official.trainee_template_id, links),
     ]
-    extra = institution_routes(svc.keys, WebhookSender(http), staff=[staff_recipients(wechat.official.app_id, links)])
+    webhooks = WebhookSender(http, allow_private=config.institutions.allow_private_webhooks)
+    extra = institution_routes(svc.keys, webhooks, staff=[staff_recipients(wechat.official.app_id, links)])
     extra[STAFF_NOTICE] = staff_notice_route(wechat.official, official_template)
     extra |= card_pack_routes(alipay, svc.qr)  # the passes' QR codes, signed with the scan call's keys
     deliverer = Deliverer(
@@ -59,6 +62,7 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         Job("deliver", deliverer.run, w.poll_interval_ms / 1000),
         Job("sweep", sweeps(w.reminder_offsets_days, w.reminder_hour), w.sweep_interval_s),
         Job("alipay_card_pack_sync", card_pack_sync, CARD_PACK_SYNC_S),
+        Job("claim_gate_check", reconcile_gates, GATE_CHECK_S),
     ]
 
 

@@ -37,6 +37,8 @@ pytest_plugins = [
 ]
 
 TABLES = [
+    "login_lockout",
+    "archive_lookup",
     "settlement_payee",
     "certificate",
     "settlement_claim",
@@ -163,7 +165,8 @@ def config(database_url: str, tmp_path: Path, alipay_config: AlipayConfig) -> Co
         database=DatabaseConfig(url=database_url, pool_max=30),
         redis=RedisConfig(url=_redis_url()),
         worker=WorkerConfig(embedded=False),  # tests drive the worker's steps themselves
-        institutions=InstitutionsConfig(qr_keys_dir=str(tmp_path / "qr-keys")),
+        # The tests' webhook receivers listen on 127.0.0.1.
+        institutions=InstitutionsConfig(qr_keys_dir=str(tmp_path / "qr-keys"), allow_private_webhooks=True),
         wechat=WechatConfig(sandbox_state_file=str(tmp_path / "sandbox" / "wechat.json")),
         alipay=replace(alipay_config, sandbox_state_file=str(tmp_path / "sandbox" / "alipay.json")),
         secret=secrets.token_bytes(32),

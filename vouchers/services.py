@@ -12,6 +12,7 @@ from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.common.policy import Policy
 from vouchers.common.tokens import TokenSigner
 from vouchers.identity.account_cache import AccountCache
+from vouchers.identity.login_throttle import LoginLimits, LoginThrottle
 from vouchers.institutions.staff_cache import StaffCache
 from vouchers.qr.keys import QrKeyRing
 from vouchers.scanning.reads import ScanReader, new_scan_reader
@@ -33,6 +34,8 @@ class Services:
     staff_token_ttl_s: int = 12 * 3600
     annul_window_s: int = 15 * 60
     fence_accuracy_cap_m: int = 100
+    allow_private_webhooks: bool = False  # [institutions] allow_private_webhooks
+    login_limits: LoginLimits = field(default_factory=LoginLimits)  # [security] login_*
 
     # Per-process state: the writers, caches and coalescers of the hot paths. Each Services has
     # its own, so a test (or a second app in one process) starts from nothing.
@@ -48,6 +51,10 @@ class Services:
 
     def __post_init__(self) -> None:
         self.masked_holders = MaskedHolders(self.keys)
+
+    @property
+    def login_throttle(self) -> LoginThrottle:
+        return LoginThrottle(self.redis, self.login_limits)
 
     @property
     def gate(self) -> ClaimGate:

@@ -230,9 +230,9 @@ WITH i AS MATERIALIZED (
         jsonb_to_recordset($1::jsonb)
         AS (institution_id int, staff_id int, nonce text, device text, action text, voucher_id bigint, class_id int,
             lesson_id int, result text, reason text, answer jsonb, scanned_at timestamptz, created_at timestamptz,
-            seen text, token_version int)
+            seen text, token_version int, request_digest text)
     ) WITH ORDINALITY AS i(institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-                           result, reason, answer, scanned_at, created_at, seen, token_version, n)
+                           result, reason, answer, scanned_at, created_at, seen, token_version, request_digest, n)
 ),
 current AS MATERIALIZED (
     SELECT i.* FROM i
@@ -250,9 +250,9 @@ current AS MATERIALIZED (
 ),
 ins AS (
     INSERT INTO scan_record (institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-                             result, reason, answer, scanned_at, created_at)
+                             result, reason, answer, scanned_at, created_at, request_digest)
     SELECT institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-           result, reason, answer, scanned_at, created_at
+           result, reason, answer, scanned_at, created_at, request_digest
     FROM current
     ON CONFLICT (staff_id, nonce) DO NOTHING
     RETURNING id, staff_id, nonce
@@ -289,7 +289,7 @@ def _values(r: ScanRow) -> tuple[Any, ...]:
     answer = r.answer.decode()
     return (
         r.institution_id, r.staff_id, r.nonce, r.device, r.action, r.voucher_id, r.class_id, r.lesson_id,
-        r.result, r.reason, answer, r.scanned_at, r.created_at,
+        r.result, r.reason, answer, r.scanned_at, r.created_at, r.request_digest,
     )  # fmt: skip
 
 
@@ -308,6 +308,7 @@ async def _orm_insert(r: ScanRow) -> int | None:
             reason=r.reason,
             answer=orjson.loads(r.answer),
             scanned_at=r.scanned_at,
+            request_digest=r.request_digest,
         )
     except IntegrityError:
         return None
@@ -326,8 +327,8 @@ WITH att AS (
     RETURNING scan_id
 )
 INSERT INTO scan_record (id, institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-                         result, reason, answer, scanned_at, created_at)
-SELECT att.scan_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16 FROM att
+                         result, reason, answer, scanned_at, created_at, request_digest)
+SELECT att.scan_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15, $16, $17 FROM att
 RETURNING id
 """
 

@@ -101,6 +101,7 @@ class ScanRow:
     # and the staff member's token version, which the insert checks are still current.
     seen: str | None = None
     token_version: int | None = None
+    request_digest: str | None = None  # `vouchers.scanning.scan.request_digest`
 
     @property
     def key(self) -> tuple[int, str]:

@@ -83,6 +83,8 @@ async function login(event) {
   sessionStorage.setItem("pxq.bureau.who", `${form.username.value}（地区 ${result.data.region}）`);
   form.password.value = "";
   start();
+  // The account was locked since the last login (repeated wrong passwords): tell its owner.
+  if (result.data.notices && result.data.notices.length) notify(result.data.notices.join(" "), true);
 }
 
 function showTab(name) {

@@ -32,6 +32,7 @@ def _worker(config, secret_file: Path, **extra: str) -> subprocess.Popen:
         PXQ_REDIS_URL=config.redis.url if not config.redis.url.startswith("memory://") else "memory://",
         PXQ_SECURITY_SECRET_KEY_FILE=str(secret_file),
         PXQ_WORKER_POLL_INTERVAL_MS="50",
+        PXQ_INSTITUTIONS_ALLOW_PRIVATE_WEBHOOKS="true",  # the receiver is on 127.0.0.1
         PYTHONPATH=str(PROJECT_ROOT),
         **extra,
     )
@@ -64,7 +65,7 @@ async def test_a_killed_worker_leaves_nothing_undelivered_and_nothing_twice(clie
     await regions()
     inst, _ = await institution(client, await bureau(svc))
     commissioner = await Institution.get(id=inst["id"]).prefetch_related("staff")
-    await set_webhook(svc.keys, commissioner.staff[0], url, "a-webhook-secret-long-enough")
+    await set_webhook(svc.keys, commissioner.staff[0], url, "a-webhook-secret-long-enough", allow_private=True)
     secret_file = tmp_path / "secret.key"
     secret_file.write_text(config.secret.hex())
     rows = [

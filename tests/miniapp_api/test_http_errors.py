@@ -109,6 +109,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     alipay = (await alipay_login.json())["token"]
     json_targets = {
         ("POST", f"{API}/admin/login"): ({}, {"username": "wuxi", "password": "whatever-password"}),
+        ("POST", f"{API}/admin/login-lockouts/lift"): (auth(token), {"kind": "bureau", "username": "wuxi"}),
         ("POST", f"{API}/admin/batches"): (auth(token), batch_body()),
         ("PUT", f"{API}/admin/batches/{draft['id']}"): (auth(token), batch_body()),
         ("POST", f"{API}/admin/vouchers/{claimed['code']}/revoke"): (auth(token), {"reason": "测试作废"}),

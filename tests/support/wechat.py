@@ -121,7 +121,13 @@ def event_xml(
     )
 
 
-async def make_env(aiohttp_client, aiohttp_server, config: Config, svc: Services, **official: Any) -> WechatEnv:
+async def make_env(
+    aiohttp_client, aiohttp_server, config: Config, svc: Services, *, plaintext_too: bool = True, **official: Any
+) -> WechatEnv:
+    """With `plaintext_too` (most tests post plaintext) the Official Account's callback is in
+    compatible mode; without it, in the configured (default: safe) mode."""
+    if plaintext_too:
+        official = {"callback_mode": "compatible", **official}
     sandbox_app = create_sandbox(
         {config.wechat.app_id: config.wechat.secret, config.wechat_official.app_id: config.wechat_official.secret}
     )

@@ -78,7 +78,9 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
     svc.batches.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
     try:
-        await svc.gate.rebuild(batch.id)
+        # Replaced even if its keys exist: they may be left from another life of this batch id
+        # (a database restored from a backup next to a Redis that kept its data).
+        await svc.gate.rebuild(batch.id, replace=True)
     except errors.ServiceBusy:
         pass  # Redis is down: the gate is built on the first claim once it is back
     return await get_batch(user, batch_id)

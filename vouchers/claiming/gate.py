@@ -206,8 +206,10 @@ class ClaimGate:
         except (RedisError, OSError):
             log.warning("claim gate sold-out mark failed", extra={"batch_id": batch_id})
 
-    async def rebuild(self, batch_id: int) -> None:
-        """Load stock and claimants of one batch from the database (one rebuilder at a time)."""
+    async def rebuild(self, batch_id: int, *, replace: bool = False) -> None:
+        """Load stock and claimants of one batch from the database (one rebuilder at a time).
+        With `replace` a gate that exists is loaded again: publishing, or the periodic check found
+        it disagreeing with the database (`reconcile_gates`)."""
         from models import Batch, BatchStatus, Voucher
 
         self._sold_out.pop(batch_id, None)
@@ -215,7 +217,7 @@ class ClaimGate:
         lock = self.redis.lock(f"pxq:gate:{{b{batch_id}}}:rebuild", timeout=30, blocking_timeout=10)
         try:
             async with lock:
-                if await self.redis.exists(stock_key):
+                if not replace and await self.redis.exists(stock_key):
                     return  # another process rebuilt it while we waited
                 batch = await Batch.get_or_none(id=batch_id)
                 remaining = batch.remaining if batch and batch.status == BatchStatus.PUBLISHED else 0

@@ -68,6 +68,9 @@ PayloadTooLarge = define_error("payload_too_large", "请求内容过大", 413)
 NotARoster = define_error("not_a_roster", "文件不是人员名单", 422, InvalidInput)
 UnreadableBody = define_error("unreadable_body", "请求内容无法读取（压缩数据或分块编码无效）", 400)
 BadCredentials = define_error("bad_credentials", "用户名或密码错误", 401, Unauthenticated)
+TooManyAttempts = define_error(
+    "too_many_attempts", "登录失败次数过多，请稍后再试；如需立即解锁，请联系管理员", 429, Unauthenticated
+)
 TokenExpired = define_error("token_expired", "登录已过期，请重新登录", 401, Unauthenticated)
 OutOfScope = define_error("out_of_region", "该地区不在您的管辖范围内", 403, Forbidden)
 IdentityRequired = define_error("identity_required", "请先完成实名认证（人脸核身）", 403, Forbidden)
@@ -117,6 +120,10 @@ StaffNotFound = define_error("staff_not_found", "找不到该工作人员", 404,
 ClassNotFound = define_error("class_not_found", "找不到该培训班", 404, NotFound)
 SiteNotFound = define_error("site_not_found", "找不到该教学点", 404, NotFound)
 LessonNotFound = define_error("lesson_not_found", "找不到该课次", 404, NotFound)
+WebhookAddressRefused = define_error(
+    "webhook_address_refused", "回调地址不能是本机、内网或云平台元数据地址，请填写可从公网访问的地址", 422, InvalidInput
+)
+NonceReused = define_error("nonce_reused", "该请求编号（nonce）已用于另一次扫码请求，请换一个新的编号", 409, Conflict)
 
 
 class ScanRefused(Conflict):

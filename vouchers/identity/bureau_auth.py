@@ -9,6 +9,7 @@ from tortoise.expressions import F
 from models import BureauUser, Region
 from vouchers.common import errors
 from vouchers.common.passwords import hash_password, password_matches
+from vouchers.identity.lockouts import failed_login
 from vouchers.services import Services
 
 BUREAU = "bureau"
@@ -23,11 +24,16 @@ async def create_bureau_user(username: str, password: str, region_code: str, dis
     )
 
 
-async def login(svc: Services, username: str, password: str) -> tuple[BureauUser, str]:
+async def login(svc: Services, username: str, password: str, address: str = "") -> tuple[BureauUser, str]:
+    """`address`: the client's, for the per-address count of failures (`login_throttle`)."""
+    throttle = svc.login_throttle
+    await throttle.check(BUREAU, username, address)
     user = await BureauUser.get_or_none(username=username).prefetch_related("region")
     usable = user is not None and user.active
     if not await password_matches(user.password_hash if user is not None and usable else None, password):
+        await failed_login(svc, BUREAU, username, address)
         raise errors.BadCredentials()
+    await throttle.succeeded(BUREAU, username)
     token = svc.tokens.issue(BUREAU, user.id, svc.bureau_token_ttl_s, version=user.token_version)
     return user, token
 

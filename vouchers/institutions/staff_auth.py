@@ -16,6 +16,7 @@ from models.sql.scan_rows import ScanStaff
 from vouchers.common import errors
 from vouchers.common.passwords import hash_password, password_matches
 from vouchers.common.tokens import TokenClaims
+from vouchers.identity.lockouts import failed_login
 from vouchers.services import Services
 
 STAFF = "staff"
@@ -31,11 +32,15 @@ async def password_hash(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 
 
-async def staff_login(svc: Services, username: str, password: str) -> tuple[Staff, str]:
+async def staff_login(svc: Services, username: str, password: str, address: str = "") -> tuple[Staff, str]:
+    """Throttled like a bureau user's login (`vouchers.identity.login_throttle`)."""
+    await svc.login_throttle.check(STAFF, username, address)
     staff = await Staff.get_or_none(username=username).prefetch_related("institution")
     usable = staff is not None and staff.active and staff.removed_at is None
     if not await password_matches(staff.password_hash if staff is not None and usable else None, password):
+        await failed_login(svc, STAFF, username, address)
         raise errors.BadCredentials()
+    await svc.login_throttle.succeeded(STAFF, username)
     return staff, svc.tokens.issue(STAFF, staff.id, svc.staff_token_ttl_s, version=staff.token_version)
 
 

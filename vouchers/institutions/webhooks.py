@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from infra.addresses import is_inside_host
 from models import InstitutionWebhook, Staff
 from vouchers.common import errors
 from vouchers.common.personal_data import PersonalDataKeys
@@ -13,11 +14,21 @@ _CONTEXT = b"webhook"
 MIN_SECRET = 16
 
 
-async def set_webhook(keys: PersonalDataKeys, actor: Staff, url: str, secret: str) -> InstitutionWebhook:
+async def set_webhook(
+    keys: PersonalDataKeys, actor: Staff, url: str, secret: str, *, allow_private: bool = False
+) -> InstitutionWebhook:
+    """`allow_private`: the operator lets webhooks reach loopback and private addresses
+    (development, tests). Names are checked again after resolving, at every delivery."""
     ensure_commissioner(actor)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise errors.InvalidInput("回调地址必须是 http(s) 网址", field="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise errors.InvalidInput("回调地址必须是 http(s) 网址", field="url")
+    if not allow_private and is_inside_host(parts.hostname):
+        raise errors.WebhookAddressRefused(field="url")
     if len(secret) < MIN_SECRET:
         raise errors.InvalidInput(f"签名密钥至少{MIN_SECRET}位", field="secret")
     hook, _ = await InstitutionWebhook.update_or_create(

@@ -3,11 +3,14 @@
 Every scan is recorded, failed ones too, with who made it and on which device. The answer is
 `ok` or `error` with one reason code of a closed list and a masked summary. A client nonce makes
 the call idempotent: the same nonce again returns the first answer and writes nothing, also when
-both arrive at once (unique(staff, nonce) decides, and the loser reads the winner's answer).
+both arrive at once (unique(staff, nonce) decides, and the loser reads the winner's answer). The
+same nonce with another request (payload, action, class, lesson) is refused as `nonce_reused`:
+answering it with the first request's `ok` told a scanner a code was valid that was never read.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -181,7 +184,7 @@ async def _record(
         except IntegrityError:
             first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
             if first is not None:
-                return _replayed(first)
+                return _replayed(first, spec)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -200,7 +203,7 @@ async def _replay_or(
     scan is written on its own."""
     first = await ScanRecord.get_or_none(staff_id=staff.id, nonce=spec.nonce)
     if first is not None:
-        return _replayed(first)
+        return _replayed(first, spec)
     async with in_transaction() as conn:
         return await _write(conn, svc, staff, spec, voucher, now, write, anomaly)
 
@@ -265,7 +268,15 @@ def _row(
         created_at=now,
         seen=seen,
         token_version=staff.token_version if seen is not None else None,
+        request_digest=request_digest(spec),
     )
+
+
+def request_digest(spec: ScanSpec) -> str:
+    """What a nonce stands for: a replay of it must be the same request. Kept beside the nonce,
+    so telling a retry from a reuse costs no extra read on the hot path."""
+    request = f"{spec.payload}\x00{spec.action}\x00{spec.class_id}\x00{spec.lesson_id}".encode()
+    return hashlib.blake2b(request, digest_size=16).hexdigest()
 
 
 def _answered(answer: bytes, outcome: Outcome, scan_id: int, now: datetime) -> ScanReply:
@@ -275,7 +286,10 @@ def _answered(answer: bytes, outcome: Outcome, scan_id: int, now: datetime) -> S
     return ScanReply(answer[:-1] + tail, outcome.result, outcome.reason)
 
 
-def _replayed(record: ScanRecord) -> ScanReply:
+def _replayed(record: ScanRecord, spec: ScanSpec) -> ScanReply:
+    # Records from before the digest was kept (None) are replayed as they always were.
+    if record.request_digest is not None and record.request_digest != request_digest(spec):
+        raise errors.NonceReused()
     return ScanReply(orjson.dumps(replay(record)), record.result, record.reason)
 
 

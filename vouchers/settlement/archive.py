@@ -1,7 +1,7 @@
 """The lifelong training archive (终身职业技能培训档案) of one person: vouchers, classes with
 their attendance, and every certificate from an approved assessment. The trainee reads their
-own; the bureau looks a person up by ID number. Lessons dated outside their class's dates are
-not counted (issue 17)."""
+own; a bureau looks a person up by ID number (`archive_lookup`). Lessons dated outside their
+class's dates are not counted (issue 17)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from models import Attendance, Certificate, ChannelAccount, Enrolment, Lesson, P
 from vouchers.claiming.wallet import effective_status
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
-from vouchers.common.personal_data import PersonalDataKeys, mask_id_number, normalize_id_number
+from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.scanning.summary import mask_name
 from vouchers.services import Services
 from vouchers.settlement.attendance import class_window
@@ -106,11 +106,3 @@ async def my_archive(svc: Services, account: ChannelAccount) -> Archive:
     if account.person_id is None:
         raise errors.IdentityRequired()
     return await archive_of(svc.keys, await Person.get(id=account.person_id))
-
-
-async def lookup_archive(svc: Services, id_number: str) -> Archive:
-    """Any bureau user may look a person up: the archive follows the person across regions."""
-    person = await Person.get_or_none(id_hash=svc.keys.id_hash(normalize_id_number(id_number)))
-    if person is None:
-        raise errors.NotFound("没有该人员的培训档案")
-    return await archive_of(svc.keys, person)

@@ -326,7 +326,9 @@ async def test_the_decision_reaches_the_institution_webhook(client, svc, webhook
     claim_id = (await submit(client, env, [passed(t["code"])]))["rows"][0]["claim_id"]
     assert (await decide(client, env, claim_id, decision="approve")).status == 200
     async with aiohttp.ClientSession() as http:
-        deliverer = Deliverer(svc.redis, institution_routes(svc.keys, WebhookSender(http), staff=[]), lambda _c: 0)
+        deliverer = Deliverer(
+            svc.redis, institution_routes(svc.keys, WebhookSender(http, allow_private=True), staff=[]), lambda _c: 0
+        )
         for _ in range(3):
             await deliverer.run()
     settlement = [e for e in received if e["event"] == "institution_settlement"]
