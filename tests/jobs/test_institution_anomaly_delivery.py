@@ -20,7 +20,8 @@ from vouchers.qr import codes as qr
 
 async def _deliver(svc, settings: DeliverySettings | None = None) -> None:
     async with aiohttp.ClientSession() as http:
-        routes = institution_routes(svc.keys, WebhookSender(http, allow_private=True), staff=[])  # the receiver is on 127.0.0.1
+        sender = WebhookSender(http, allow_private=True)  # the receiver listens on 127.0.0.1
+        routes = institution_routes(svc.keys, sender, staff=[])
         deliverer = Deliverer(svc.redis, routes, lambda _c: 0, settings or DeliverySettings())
         for _ in range(3):  # notices, then their fanned-out webhook rows, then nothing more
             await deliverer.run()

@@ -65,7 +65,8 @@ async def test_the_upgrade_keeps_the_bugs_rows_and_guards_from_then_on(scratch_u
         assert [(r["id"], r["person_id"]) for r in rows] == [(1, 1), (2, None)]
         with pytest.raises(IntegrityError):
             await conn.execute_query(
-                f"INSERT INTO enrolment (id, enrolled_at, training_class_id, voucher_id, person_id) VALUES (3, {AT}, 1, 3, 1)"
+                "INSERT INTO enrolment (id, enrolled_at, training_class_id, voucher_id, person_id)"
+                f" VALUES (3, {AT}, 1, 3, 1)"
             )
     finally:
         await Tortoise.close_connections()
