@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from aiohttp import web
 
-# Importing the handler modules registers their endpoints.
-from miniapp_api import (  # noqa: F401
-    admin,
-    alipay,
-    alipay_notify,
-    archive,
-    health,
-    institution_webhook,
-    institutions,
-    ping,
-    scans,
-    settlement,
-    statistics,
-    trainee,
-)
-from miniapp_api import wechat as wechat_api  # noqa: F401
+from miniapp_api import alipay_notify
 from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
 from miniapp_api.metrics import latency_middleware, metrics
 from miniapp_api.openapi import openapi_document
 
 __all__ = ["error_middleware", "latency_middleware", "setup_routes"]
+
+
+def _import_handler_modules() -> None:
+    """Importing a handler module registers its endpoints: every module of this package is
+    imported, so a new module needs no line here (and two new modules do not collide here)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_handler_modules()
 
 
 def setup_routes(app: web.Application) -> None:

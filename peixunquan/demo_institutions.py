@@ -10,8 +10,9 @@ from pathlib import Path
 from models import BureauUser, Institution, Lesson, Staff, TeachingSite, TrainingClass
 from vouchers.common.clock import LOCAL_TZ
 from vouchers.common.personal_data import check_digit
-from vouchers.institutions.registry import add_class, add_lesson, add_site, register_institution
+from vouchers.institutions.registry import register_institution
 from vouchers.institutions.spec import ClassSpec, CommissionerSpec, InstitutionSpec, LessonSpec, SiteSpec
+from vouchers.institutions.teaching import add_class, add_lesson, add_site
 from vouchers.services import Services
 
 CODE = "3202001"

@@ -1,16 +1,49 @@
-"""The institution scan console and the trainee H5 wallet: static shells rendered once, which
-talk to /api/v1 with a bearer token kept in sessionStorage. No CDN: everything is served here."""
+"""The institution portal (机构服务平台) and the trainee H5 wallet: Jinja2 pages rendered once,
+whose small scripts talk to /api/v1 with the staff member's bearer token kept in sessionStorage
+(one login for every portal page of the tab). No CDN: everything is served here.
+
+Each portal page is one template under templates/institution/ extending `base.html` (login,
+navigation, 退出) and one script under static/institution/."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from web.templates import render
 
 
-async def scan_console(request: web.Request) -> web.Response:
-    """Scan console (扫码核验台) for institution staff"""
-    return await render("scan_console.html")
+@dataclass(frozen=True)
+class PortalPage:
+    path: str
+    template: str
+    title: str
+    nav: str  # the navigation label
+    commissioner_only: bool = False
+
+
+# The navigation, in its order. `commissioner_only` pages are hidden from scanning staff (the
+# API refuses them anyway).
+PAGES = (
+    PortalPage("/institution", "home.html", "机构服务平台", "首页"),
+    PortalPage("/institution/scan", "scan.html", "扫码核验", "扫码核验"),
+    PortalPage("/institution/classes", "classes.html", "培训班与课次", "培训班"),
+    PortalPage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
+    PortalPage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
+    PortalPage("/institution/sites", "sites.html", "教学点", "教学点"),
+    PortalPage("/institution/staff", "staff.html", "工作人员", "工作人员", commissioner_only=True),
+    PortalPage("/institution/wechat", "wechat.html", "绑定微信接收通知", "绑定微信"),
+    PortalPage("/institution/notices", "notices.html", "通知与推送", "通知"),
+)
+
+
+def _page(page: PortalPage):
+    async def handler(request: web.Request) -> web.Response:
+        return await render(f"institution/{page.template}", page=page, pages=PAGES)
+
+    handler.__doc__ = f"Institution portal: {page.title}"
+    return handler
 
 
 async def wallet(request: web.Request) -> web.Response:
@@ -19,5 +52,6 @@ async def wallet(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/institution/scan", scan_console)
+    for page in PAGES:
+        app.router.add_get(page.path, _page(page))
     app.router.add_get("/h5/wallet", wallet)

@@ -1,0 +1,190 @@
+// Institution portal: one login for every page of the tab (the staff token in sessionStorage),
+// the navigation, 退出, and the helpers the page scripts share (window.Portal).
+// A page script calls Portal.onReady(fn): fn(me) runs once the member is known to be logged in.
+"use strict";
+
+(() => {
+  const API = "/api/v1";
+  const TOKEN_KEY = "pxq.staff.token";
+  const ME_KEY = "pxq.staff.me";
+  const ready = [];
+
+  function $(id) { return document.getElementById(id); }
+  function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+  // One call to the API. A JSON body unless `contentType` names a raw upload. A 401 means the
+  // session ended (退出 elsewhere, expiry, a disabled account): back to the login form.
+  async function call(method, path, body, contentType) {
+    const headers = {};
+    if (token()) headers.Authorization = "Bearer " + token();
+    let payload;
+    if (body !== undefined) {
+      headers["Content-Type"] = contentType || "application/json";
+      payload = contentType ? body : JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(API + path, { method, headers, body: payload });
+    } catch (e) {
+      return { status: 0, data: { error: { code: "network", message: "网络连接失败，请检查网络后重试" } } };
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 401 && path !== "/institution/login") forget();
+    return { status: response.status, data };
+  }
+
+  // A file from the API (an export): fetched with the token, saved under the server's name.
+  async function download(path, fallbackName) {
+    const response = await fetch(API + path, { headers: { Authorization: "Bearer " + token() } });
+    if (!response.ok) {
+      const data = await response.json().catch(() => ({}));
+      return { status: response.status, data };
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const match = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = match ? decodeURIComponent(match[1]) : fallbackName;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    return { status: response.status, data: {} };
+  }
+
+  function failed(result) {
+    return (result.data && result.data.error && result.data.error.message) || `请求失败（${result.status}）`;
+  }
+
+  // The page's status line: green for done, red for a refusal.
+  function notify(text, isError) {
+    const box = $("notice");
+    box.textContent = text || "";
+    box.className = isError ? "error" : "ok";
+  }
+
+  function cell(tr, text) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    tr.appendChild(td);
+    return td;
+  }
+
+  function button(parent, text, onClick, kind) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    if (kind) b.className = kind;
+    b.addEventListener("click", onClick);
+    parent.appendChild(b);
+    return b;
+  }
+
+  // A table body, or the row that says what to do when there is nothing yet.
+  function fill(tbody, rows, emptyText) {
+    if (rows.length) {
+      tbody.replaceChildren(...rows);
+      return;
+    }
+    const tr = document.createElement("tr");
+    const td = cell(tr, emptyText);
+    td.colSpan = tbody.closest("table").querySelectorAll("thead th").length || 1;
+    td.className = "empty";
+    tbody.replaceChildren(tr);
+  }
+
+  // Confirmation before an irreversible action, in the page's own dialog.
+  function confirm(text, okText) {
+    const dialog = $("confirm");
+    $("confirm-text").textContent = text;
+    $("confirm-ok").textContent = okText || "确定";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+  }
+
+  function yuan(fen) { return (fen / 100).toFixed(2); }
+
+  function localTime(iso) {
+    return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
+  }
+
+  function me() {
+    try { return JSON.parse(sessionStorage.getItem(ME_KEY)) || null; } catch (e) { return null; }
+  }
+
+  function forget() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(ME_KEY);
+    showLogin();
+  }
+
+  function showLogin() {
+    $("app").hidden = true;
+    $("portal-nav").hidden = true;
+    $("who").hidden = true;
+    $("login").hidden = false;
+    $("login").username.focus();
+  }
+
+  async function start() {
+    const result = await call("GET", "/institution/me");
+    if (result.status !== 200) {
+      if (result.status !== 401) forget();
+      return;
+    }
+    const who = result.data;
+    sessionStorage.setItem(ME_KEY, JSON.stringify(who));
+    const commissioner = who.role === "commissioner";
+    $("who-name").textContent = `${who.institution_name} · ${who.display_name || who.username}（${commissioner ? "机构专员" : "工作人员"}）`;
+    for (const link of document.querySelectorAll("[data-commissioner-only]")) {
+      if (link.tagName === "A") link.hidden = !commissioner;
+    }
+    $("login").hidden = true;
+    $("who").hidden = false;
+    $("portal-nav").hidden = false;
+    $("app").hidden = false;
+    const restricted = $("app").hasAttribute("data-commissioner-only") && !commissioner;
+    $("not-allowed").hidden = !restricted;
+    $("page").hidden = restricted;
+    if (restricted) return;
+    for (const fn of ready) await fn(who);
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const form = event.target;
+    $("login-error").textContent = "";
+    const result = await call("POST", "/institution/login", {
+      username: form.username.value.trim(), password: form.password.value,
+    });
+    if (result.status !== 200) {
+      $("login-error").textContent = failed(result);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, result.data.token);
+    form.reset();
+    await start();
+  }
+
+  // 退出: the server ends every token of this member, so a token copied from this desk stops
+  // working too; then the page forgets it.
+  async function signOut() {
+    await call("POST", "/institution/logout").catch(() => {});
+    forget();
+  }
+
+  window.Portal = {
+    $, call, download, failed, notify, cell, button, fill, confirm, yuan, localTime, me, token,
+    onReady(fn) { ready.push(fn); },
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login").addEventListener("submit", login);
+    $("logout").addEventListener("click", signOut);
+    if (token()) start();
+    else showLogin();
+  });
+})();
