@@ -84,4 +84,4 @@ async def load_demo_institution(svc: Services, var_dir: Path) -> list[str]:
             ),
         )
     login = credentials.read_text().strip().replace("=", " / password ") if credentials.exists() else USERNAME
-    return [f"institution commissioner {login} (scan console: /institution/scan)"]
+    return [f"institution commissioner {login} (institution portal: /institution)"]
