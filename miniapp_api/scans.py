@@ -23,7 +23,8 @@ from vouchers.qr.codes import SignedCode
 from vouchers.qr.revocations import revocations_since
 from vouchers.scanning.annul import annul_scan
 from vouchers.scanning.location import location_checkin
-from vouchers.scanning.scan import REASONS, my_recent_scans, scan
+from vouchers.scanning.my_scans import my_recent_scans
+from vouchers.scanning.scan import REASONS, scan
 
 TAG = "scans"
 
@@ -95,6 +96,8 @@ class ScanAnswer(BaseModel):
     checked_in_at: datetime | None = None
     at: datetime = Field(description="When the server recorded the scan")
     annulled: bool = False
+    annullable: bool = Field(False, description="In the recent list: this member can still annul it")
+    class_name: str | None = Field(None, description="In the recent list: the class's name")
 
 
 class RecentScansQuery(BaseModel):
@@ -229,7 +232,12 @@ _scan_counters: dict[tuple[str, str], Any] = {}
     response=RecentScans,
 )
 async def recent_scans(request: web.Request, staff: Staff, query: RecentScansQuery) -> RecentScans:
-    return RecentScans(items=[ScanAnswer.model_validate(a) for a in await my_recent_scans(staff, query.limit)])
+    return RecentScans(
+        items=[
+            ScanAnswer.model_validate(a)
+            for a in await my_recent_scans(staff, query.limit, request.app[SERVICES].annul_window_s)
+        ]
+    )
 
 
 @endpoint(

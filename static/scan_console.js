@@ -1,12 +1,18 @@
-// Scan console: a scan gun types the QR text and presses Enter. The input keeps the focus so
-// the next scan always lands there; every scan gets its own nonce so a retry is harmless.
+// Scan console (扫码核验), a page of the institution portal: a scan gun types the QR text and
+// presses Enter. The input keeps the focus so the next scan always lands there; every scan gets
+// its own nonce so a retry is harmless. Each result is shown in a large box, flashed over the
+// whole screen and sounded, for a noisy front desk.
 "use strict";
 
-const API = "/api/v1";
-const TOKEN_KEY = "pxq.staff.token";
 const ACTIONS = { verify: "验券", enrol: "用券", checkin: "签到" };
+const CLASS_HINT = { verify: "（验券无需选择培训班）", enrol: "请选择报名的培训班", checkin: "请选择签到的培训班" };
+// Only a successful enrolment or check-in can be annulled (vouchers/scanning/annul.py).
+const ANNULLABLE = new Set(["enrol", "checkin"]);
+const classNames = new Map();
+let audio = null;
 
-function token() { return sessionStorage.getItem(TOKEN_KEY); }
+function $(id) { return document.getElementById(id); }
+function action() { return document.querySelector("input[name=action]:checked").value; }
 
 function nonce() {
   // crypto.getRandomValues works on plain http inside a closed network; randomUUID does not.
@@ -15,74 +21,90 @@ function nonce() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function call(method, path, body) {
-  const headers = { "Content-Type": "application/json" };
-  if (token()) headers.Authorization = "Bearer " + token();
-  const response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 401 && path !== "/institution/login") { logout(); }
-  return { status: response.status, data };
+// A short tone: one high beep for success, two low ones for a refusal. The scan gun's Enter
+// is a user gesture, so the browser lets the page play sound from then on.
+function beep(kind) {
+  try {
+    audio = audio || new AudioContext();
+    const tones = kind === "ok" ? [[1320, 0, 0.12]] : kind === "warn" ? [[880, 0, 0.15]] : [[330, 0, 0.18], [330, 0.25, 0.18]];
+    for (const [frequency, start, length] of tones) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = frequency;
+      osc.type = "square";
+      gain.gain.value = 0.15;
+      osc.connect(gain).connect(audio.destination);
+      osc.start(audio.currentTime + start);
+      osc.stop(audio.currentTime + start + length);
+    }
+  } catch (e) { /* no sound device: the flash is still there */ }
 }
 
-function $(id) { return document.getElementById(id); }
+function flash(kind) {
+  const el = $("flash");
+  el.hidden = false;
+  el.className = "";
+  void el.offsetWidth; // restart the animation on a second scan of the same kind
+  el.className = kind;
+}
 
-function show(kind, title, detail) {
-  const box = $("result");
-  box.className = "result " + kind;
+function show(kind, title, detail, signal) {
+  $("result").className = "result " + kind;
   $("result-title").textContent = title;
   $("result-detail").textContent = detail || "";
+  if (signal) {
+    flash(kind);
+    beep(kind);
+  }
 }
 
 function describe(answer) {
   const v = answer.voucher;
   const who = v ? `${v.holder_name}（${v.holder_id_number}）· ${v.title} · 券号 ${v.code}` : "";
-  return [answer.message, who].filter(Boolean).join(" — ");
+  const klass = answer.class_id && classNames.get(answer.class_id);
+  return [klass ? `培训班：${klass}` : "", who].filter(Boolean).join(" — ");
 }
 
 function render(answer) {
-  if (answer.result === "ok" && !answer.reason) {
-    show("ok", `${ACTIONS[answer.action]}成功`, describe(answer));
-  } else if (answer.result === "ok") {
-    show("warn", answer.message, describe(answer));
-  } else {
-    show("error", `${ACTIONS[answer.action]}失败：${answer.message}`, describe(answer));
+  const name = ACTIONS[answer.action] || answer.action;
+  if (answer.result === "ok" && !answer.reason) show("ok", `${name}成功`, describe(answer), true);
+  else if (answer.result === "ok") show("warn", answer.message, describe(answer), true);
+  else show("error", `${name}失败：${answer.message}`, describe(answer), true);
+}
+
+async function annul(scan) {
+  const ok = await Portal.confirm(`撤销这次${ACTIONS[scan.action]}？${scan.action === "enrol" ? "学员的报名将被取消，培训券恢复为未使用。" : "这次签到将被取消。"}`, "撤销");
+  if (ok) {
+    const r = await Portal.call("POST", `/scans/${scan.scan_id}/annul`);
+    if (r.status === 200) show("warn", `已撤销${ACTIONS[scan.action]}`, describe(scan), false);
+    else show("error", `撤销失败：${Portal.failed(r)}`, "", true);
+    await refreshRecent();
   }
+  $("payload").focus();
 }
 
 async function refreshRecent() {
-  const { status, data } = await call("GET", "/scans?limit=20");
+  const { status, data } = await Portal.call("GET", "/scans?limit=20");
   if (status !== 200) return;
   const rows = data.items.map((a) => {
     const tr = document.createElement("tr");
-    const cells = [
-      new Date(a.at).toLocaleTimeString("zh-CN"),
-      ACTIONS[a.action] || a.action,
-      a.annulled ? "已撤销" : a.result === "ok" ? (a.reason ? a.message : "成功") : a.message,
-      a.voucher ? a.voucher.holder_name : "",
-      a.voucher ? a.voucher.code : "",
-    ];
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.appendChild(td);
-    }
-    const td = document.createElement("td");
-    if (a.result === "ok" && !a.reason && !a.annulled) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = "撤销";
-      button.addEventListener("click", async () => {
-        const r = await call("POST", `/scans/${a.scan_id}/annul`);
-        show(r.status === 200 ? "warn" : "error", r.status === 200 ? "已撤销" : r.data.error.message);
-        refreshRecent();
-        $("payload").focus();
-      });
-      td.appendChild(button);
-    }
-    tr.appendChild(td);
+    Portal.cell(tr, new Date(a.at).toLocaleTimeString("zh-CN", { hour12: false }));
+    Portal.cell(tr, ACTIONS[a.action] || a.action);
+    Portal.cell(tr, a.class_name || (a.class_id ? classNames.get(a.class_id) : "") || "—");
+    Portal.cell(tr, a.annulled ? "已撤销" : a.result === "ok" ? (a.reason ? a.message : "成功") : a.message);
+    Portal.cell(tr, a.voucher ? a.voucher.holder_name : "");
+    Portal.cell(tr, a.voucher ? a.voucher.code : "");
+    const td = Portal.cell(tr, "");
+    if (a.annullable && ANNULLABLE.has(a.action)) Portal.button(td, "撤销", () => annul(a), "danger");
     return tr;
   });
-  $("recent").replaceChildren(...rows);
+  Portal.fill($("recent"), rows, "还没有扫码记录。请用扫码枪扫描学员出示的培训券二维码。");
+}
+
+// A scan gun with Caps Lock on types the code in lower case. Our codes have no lower-case
+// letters, so the server reads an all-lower-case code as the code; the console says so too.
+function capsLockHint(payload) {
+  return /^pxq1\./.test(payload) ? "（扫码枪的大写锁定已开启，已自动识别；建议关闭大写锁定）" : "";
 }
 
 async function submitScan(event) {
@@ -92,18 +114,23 @@ async function submitScan(event) {
   input.value = "";
   input.focus();
   if (!payload) return;
-  const action = document.querySelector("input[name=action]:checked").value;
+  const chosen = action();
   const classId = $("class").value;
-  if (action !== "verify" && !classId) {
-    show("error", "请先选择培训班");
+  if (chosen !== "verify" && !classId) {
+    show("error", `请先选择${chosen === "enrol" ? "报名" : "签到"}的培训班`, "在上方“培训班”中选择后再扫码", true);
     return;
   }
-  const body = { payload, action, nonce: nonce(), scanned_at: new Date().toISOString(), device: deviceName() };
-  if (classId) body.class_id = Number(classId);
-  show("idle", "核验中……");
-  const { status, data } = await call("POST", "/scans", body);
-  if (status === 200) render(data);
-  else show("error", (data.error && data.error.message) || `请求失败（${status}）`);
+  const body = { payload, action: chosen, nonce: nonce(), scanned_at: new Date().toISOString(), device: deviceName() };
+  if (chosen !== "verify") body.class_id = Number(classId);
+  show("idle", "核验中……", "");
+  const r = await Portal.call("POST", "/scans", body);
+  if (r.status === 200) {
+    render(r.data);
+    const hint = capsLockHint(payload);
+    if (hint) $("result-detail").textContent += " " + hint;
+  } else {
+    show("error", Portal.failed(r), "", true);
+  }
   refreshRecent();
 }
 
@@ -116,74 +143,44 @@ function deviceName() {
   return name;
 }
 
+function actionChanged() {
+  const chosen = action();
+  $("class-hint").textContent = CLASS_HINT[chosen];
+  $("class").disabled = chosen === "verify";
+  $("payload").focus();
+}
+
 async function loadClasses() {
-  const { status, data } = await call("GET", "/institution/classes");
+  const { status, data } = await Portal.call("GET", "/institution/classes");
   if (status !== 200) return;
   const select = $("class");
   for (const c of data.items) {
+    classNames.set(c.id, c.name);
     const option = document.createElement("option");
     option.value = c.id;
-    option.textContent = `${c.name}（${c.enrolled}/${c.capacity}）`;
+    option.textContent = `${c.name}（已报名 ${c.enrolled}/${c.capacity}）`;
     select.appendChild(option);
   }
 }
 
-// 退出: the server ends every token of this staff member, so a token copied from this desk
-// stops working too; then the page forgets it.
-async function signOut() {
-  await call("POST", "/institution/logout").catch(() => {});
-  logout();
-}
-
-function logout() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $("console").hidden = true;
-  $("login").hidden = false;
-}
-
-async function start() {
-  $("login").hidden = true;
-  $("console").hidden = false;
-  $("who").textContent = sessionStorage.getItem("pxq.staff.name") || "";
-  await loadClasses();
-  await refreshRecent();
-  $("payload").focus();
-}
-
-document.addEventListener("DOMContentLoaded", () => {
-  $("login").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData($("login"));
-    const { status, data } = await call("POST", "/institution/login", {
-      username: form.get("username"),
-      password: form.get("password"),
-    });
-    if (status !== 200) {
-      $("login-error").textContent = (data.error && data.error.message) || "登录失败";
-      return;
-    }
-    sessionStorage.setItem(TOKEN_KEY, data.token);
-    sessionStorage.setItem("pxq.staff.name", data.institution_name);
-    start();
-  });
-  $("logout").addEventListener("click", signOut);
+Portal.onReady(async () => {
   $("scan").addEventListener("submit", submitScan);
   // The scan gun types into whatever has the focus: keep it on the input, except while the
-  // user is choosing an action or a class.
+  // user is choosing an action or a class, or answering a dialog.
   document.addEventListener("click", (event) => {
-    if (!event.target.closest("select, input[type=radio], label, button")) $("payload").focus();
+    if (!event.target.closest("select, input, label, button, a, dialog")) $("payload").focus();
   });
-  for (const el of document.querySelectorAll("input[name=action], #class")) {
-    el.addEventListener("change", () => $("payload").focus());
-  }
+  for (const el of document.querySelectorAll("input[name=action]")) el.addEventListener("change", actionChanged);
+  $("class").addEventListener("change", () => $("payload").focus());
   $("payload").addEventListener("blur", () => {
     setTimeout(() => {
       const active = document.activeElement;
-      if (!$("console").hidden && !(active && active.matches("select, input[type=radio], button"))) {
-        $("payload").focus();
-      }
+      const busy = active && active.matches("select, input, button, a") && active !== document.body;
+      if (!$("app").hidden && !busy && !$("confirm").open) $("payload").focus();
     }, 0);
   });
-  if (token()) start();
-  else logout();
+  actionChanged();
+  await loadClasses();
+  await refreshRecent();
+  $("payload").focus();
 });

@@ -52,3 +52,23 @@ async def new_page(browser, failures: list[str]):
     )
     page.on("pageerror", lambda e: failures.append(f"js error: {e}"))
     return page
+
+
+# WCAG's contrast ratio of an element's computed text colour against its computed background.
+_CONTRAST_JS = """(el) => {
+  const rgb = (c) => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  let bg = el;
+  while (bg && getComputedStyle(bg).backgroundColor.replace(/\\s/g, "") === "rgba(0,0,0,0)") bg = bg.parentElement;
+  const back = bg ? getComputedStyle(bg).backgroundColor : "rgb(255, 255, 255)";
+  const [a, b] = [lum(getComputedStyle(el).color), lum(back)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+async def contrast(locator) -> float:
+    """The contrast ratio a reader sees for `locator`'s text (at least 4.5 for body text)."""
+    return await locator.evaluate(_CONTRAST_JS)

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models import Datum, InstitutionKind
 from vouchers.batches.spec import NoNul, RegionCode
+from vouchers.qr.offline import undo_caps_lock
 
 Text32 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
 Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
@@ -20,6 +21,10 @@ Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
+# The QR text as a scanner read it; a code typed with Caps Lock on is read as the code.
+QrText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul, AfterValidator(undo_caps_lock)
+]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256), NoNul]
 
 
@@ -109,7 +114,7 @@ class ScanAction(StrEnum):
 
 
 class ScanSpec(Spec):
-    payload: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul] = Field(
+    payload: QrText = Field(
         description="The QR text exactly as the scanner read it: the trainee's rotating voucher code"
         " (PXQ1.V...), or the static card-pass code of the Alipay card pack (PXQ1.P...), which verify"
         " and enrol accept and checkin refuses (qr_static)"
@@ -125,9 +130,7 @@ class ScanSpec(Spec):
 
 
 class LocationCheckinSpec(Spec):
-    payload: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul] = Field(
-        description="The class code shown in the classroom"
-    )
+    payload: QrText = Field(description="The class code shown in the classroom")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     accuracy: float = Field(ge=0, le=100_000, description="Reported accuracy in metres")

@@ -63,6 +63,15 @@ class QrSubject:
     key_id: str
 
 
+def undo_caps_lock(text: str) -> str:
+    """A scan gun with Caps Lock on types our code in lower case. A payload has no lower-case
+    letter (prefix, kinds, base32 and key ids are upper case), so a code typed wholly in lower
+    case maps back to exactly one spelling, whose signature then decides as for any code."""
+    if text[:5] == "pxq1." and text == text.lower():
+        return text.upper()
+    return text
+
+
 def b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=")
 

@@ -6,7 +6,7 @@ voucher's history gets a new row. Annulling an enrolment gives the voucher back 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -17,6 +17,20 @@ from vouchers.common.clock import utcnow
 from vouchers.common.history import Actor, history_row
 from vouchers.services import Services
 
+ANNULLABLE_ACTIONS = ("enrol", "checkin")
+
+
+def annullable(record: ScanRecord, staff_id: int, window_s: int, now: datetime) -> bool:
+    """Whether `staff_id` can still annul `record` (what annul_scan checks before its row locks)."""
+    return (
+        record.staff_id == staff_id
+        and record.result == "ok"
+        and not record.answer.get("reason")
+        and record.action in ANNULLABLE_ACTIONS
+        and record.annulled_at is None
+        and now - record.created_at <= timedelta(seconds=window_s)
+    )
+
 
 async def annul_scan(svc: Services, staff: Staff, scan_id: int) -> ScanRecord:
     now = utcnow()
@@ -24,7 +38,10 @@ async def annul_scan(svc: Services, staff: Staff, scan_id: int) -> ScanRecord:
         record = await ScanRecord.select_for_update().using_db(conn).get_or_none(id=scan_id)
         if record is None or record.institution_id != staff.institution_id:
             raise errors.ScanNotFound()
+        # A verify changed nothing, so there is nothing to undo: only enrolments and check-ins.
         if record.staff_id != staff.id or record.result != "ok" or record.answer.get("reason"):
+            raise errors.AnnulNotAllowed()
+        if record.action not in ANNULLABLE_ACTIONS:
             raise errors.AnnulNotAllowed()
         if record.annulled_at is not None:
             raise errors.AlreadyAnnulled()

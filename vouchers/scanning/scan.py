@@ -324,8 +324,3 @@ _NOT_COLUMNS = ("created_at", "seen", "token_version")  # set by the ORM, or che
 
 def replay(record: ScanRecord) -> dict[str, Any]:
     return {**record.answer, "scan_id": record.id, "replayed": True, "at": record.created_at.isoformat()}
-
-
-async def my_recent_scans(staff: Scanner, limit: int) -> list[dict[str, Any]]:
-    rows = await ScanRecord.filter(staff_id=staff.id).order_by("-id").limit(limit)
-    return [{**replay(r), "replayed": False, "annulled": r.annulled_at is not None} for r in rows]
