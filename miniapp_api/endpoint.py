@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from infra.bounded_body import BodyTooLarge, BodyUnreadable, read_bounded
+from miniapp_api.validation_messages import problem, summary
 from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.common import errors
 from vouchers.identity.bureau_auth import user_for_token
@@ -120,12 +121,8 @@ def validate_json(model: type[BaseModel], raw: bytes) -> Any:
 
 
 def _invalid(exc: ValidationError) -> errors.InvalidInput:
-    problems = [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "type": e["type"], "reason": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False, include_context=False)
-    ]
-    names = "、".join(sorted({p["field"] for p in problems}))
-    return errors.InvalidInput(f"输入内容不符合要求：{names}", problems=problems)
+    problems = [problem(e) for e in exc.errors(include_url=False, include_input=False)]
+    return errors.InvalidInput(summary(problems), problems=problems)
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:

@@ -17,8 +17,8 @@ except ImportError:  # reported by the browser fixture
     expect = None  # type: ignore[assignment]
 
 from tests.support.browser import new_page
-from tests.support.factories import auth, bureau, published_batch, regions
-from tests.support.institutions import STAFF_PASSWORD, claimed_voucher, post_scan, scan_body, setup_institution
+from tests.support.factories import bureau, published_batch, regions
+from tests.support.institutions import claimed_voucher, post_scan, scan_body, setup_institution
 from tests.support.qr import require_zbar
 
 

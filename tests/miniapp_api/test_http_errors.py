@@ -383,4 +383,4 @@ async def test_a_boolean_or_a_string_is_not_a_number(client, svc, value):
     response = await client.post("/api/v1/claims", json={"batch_id": value}, headers=auth(session))
     error = await _assert_4xx(response, status=422, code="invalid_input")
     assert [p["field"] for p in error["problems"]] == ["batch_id"]
-    assert error["message"] == "输入内容不符合要求：batch_id"
+    assert error["message"] == "输入内容不符合要求：批次须为整数"

@@ -130,12 +130,18 @@ async def institution_targets(client, bureau_token: str) -> dict[tuple[str, str]
     commissioner = auth(env["commissioner"])
     _, session = await trainee(client.app[SERVICES])
     class_id = env["class"]["id"]
+    member, _ = await scanner(client, env["commissioner"], f"m{env['institution']['code']}")
     return {
         ("POST", f"{API}/admin/institutions"): (auth(bureau_token), institution_body()),
         ("POST", f"{API}/institution/login"): ({}, {"username": "nobody", "password": "whatever-password"}),
         ("POST", f"{API}/institution/staff"): (
             commissioner,
             {"username": "another", "password": STAFF_PASSWORD, "display_name": "x"},
+        ),
+        ("POST", f"{API}/institution/staff/{member['id']}/password"): (commissioner, {"password": STAFF_PASSWORD}),
+        ("POST", f"{API}/institution/password"): (
+            auth(env["scanner"]),
+            {"current_password": STAFF_PASSWORD, "new_password": STAFF_PASSWORD},
         ),
         ("POST", f"{API}/institution/sites"): (commissioner, SITE),
         ("POST", f"{API}/institution/classes"): (commissioner, class_body([env["site"]["id"]])),

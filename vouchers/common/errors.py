@@ -195,3 +195,7 @@ CertificateRequired = define_error("certificate_required", "考核合格的学�
 ClaimNotFound = define_error("claim_not_found", "找不到该结算申请", 404, NotFound)
 ClaimDecided = define_error("claim_decided", "该结算申请已审核", 409, Conflict)
 ReasonRequired = define_error("reason_required", "驳回时须填写原因", 422, InvalidInput)
+
+# --- the institution portal (issue 19) -------------------------------------------------------
+StaffDisabled = define_error("staff_disabled", "该账号已被机构专员停用，请联系本机构的机构专员", 403, Forbidden)
+WrongPassword = define_error("wrong_password", "当前密码不正确", 422, InvalidInput)

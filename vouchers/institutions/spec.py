@@ -57,6 +57,15 @@ class StaffSpec(Spec):
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul] = ""
 
 
+class PasswordResetSpec(Spec):
+    password: Password
+
+
+class OwnPasswordSpec(Spec):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256), NoNul]
+    new_password: Password
+
+
 class SiteSpec(Spec):
     name: Text100
     latitude: float = Field(ge=-90, le=90)

@@ -36,10 +36,14 @@ async def staff_login(svc: Services, username: str, password: str, address: str 
     """Throttled like a bureau user's login (`vouchers.identity.login_throttle`)."""
     await svc.login_throttle.check(STAFF, username, address)
     staff = await Staff.get_or_none(username=username).prefetch_related("institution")
-    usable = staff is not None and staff.active and staff.removed_at is None
-    if not await password_matches(staff.password_hash if staff is not None and usable else None, password):
+    present = staff is not None and staff.removed_at is None
+    if not await password_matches(staff.password_hash if staff is not None and present else None, password):
         await failed_login(svc, STAFF, username, address)
         raise errors.BadCredentials()
+    # Said only to whoever knows the password, so nobody learns which accounts exist; a removed
+    # member is gone and gets the ordinary answer above.
+    if not staff.active:
+        raise errors.StaffDisabled()
     await svc.login_throttle.succeeded(STAFF, username)
     return staff, svc.tokens.issue(STAFF, staff.id, svc.staff_token_ttl_s, version=staff.token_version)
 

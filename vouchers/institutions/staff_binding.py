@@ -63,3 +63,11 @@ async def bind_staff_by_scene(scene: str, app_id: str, openid: str) -> int | Non
 async def staff_recipients(staff_id: int, app_id: str) -> list[StaffBinding]:
     """The followers of Official Account `app_id` who receive `staff_id`'s notices."""
     return await StaffBinding.filter(staff_id=staff_id, app_id=app_id).order_by("id")
+
+
+async def binding_counts(staff_ids: list[int]) -> dict[int, int]:
+    """How many followers receive each of these members' notices."""
+    counts: dict[int, int] = {}
+    for staff_id in await StaffBinding.filter(staff_id__in=staff_ids).values_list("staff_id", flat=True):
+        counts[staff_id] = counts.get(staff_id, 0) + 1
+    return counts

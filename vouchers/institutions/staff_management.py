@@ -32,7 +32,7 @@ async def list_staff(actor: Staff) -> list[Staff]:
     return await Staff.filter(institution_id=actor.institution_id, removed_at=None).order_by("id")
 
 
-async def _own_scanner(actor: Staff, staff_id: int) -> Staff:
+async def own_scanner(actor: Staff, staff_id: int) -> Staff:
     ensure_commissioner(actor)
     staff = await Staff.get_or_none(id=staff_id, institution_id=actor.institution_id, removed_at=None)
     if staff is None:
@@ -43,7 +43,7 @@ async def _own_scanner(actor: Staff, staff_id: int) -> Staff:
 
 
 async def set_staff_active(actor: Staff, staff_id: int, active: bool) -> Staff:
-    staff = await _own_scanner(actor, staff_id)
+    staff = await own_scanner(actor, staff_id)
     if staff.active != active:
         staff.active = active
         staff.token_version += 1  # ends every session at once
@@ -52,7 +52,7 @@ async def set_staff_active(actor: Staff, staff_id: int, active: bool) -> Staff:
 
 
 async def remove_staff(actor: Staff, staff_id: int) -> Staff:
-    staff = await _own_scanner(actor, staff_id)
+    staff = await own_scanner(actor, staff_id)
     staff.active = False
     staff.removed_at = utcnow()
     staff.token_version += 1
