@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.callback import PATH as CALLBACK_PATH
 from channels.wechat.client import WechatClient, WechatClients
-from channels.wechat.sandbox import create_sandbox
+from channels.wechat.sandbox import STATE, create_sandbox
+from channels.wechat.sandbox_state import CallbackTarget
 from peixunquan.appkeys import CONFIG, SERVICES, WECHAT, WECHAT_SANDBOX
 from peixunquan.config import Config
 
@@ -42,6 +44,15 @@ def setup_wechat(app: web.Application, config: Config) -> None:
             },
             state_file=config.wechat.sandbox_state_file,
         )
+        # The sandbox posts the Official Account's events (a QR code scanned) to our callback.
+        oa = config.wechat_official
+        sandbox[STATE].callback = CallbackTarget(
+            app_id=oa.app_id,
+            url=_own_address(config) + CALLBACK_PATH,
+            token=oa.token,
+            encoding_aes_key=oa.encoding_aes_key,
+            mode=oa.callback_mode,
+        )
         app[WECHAT_SANDBOX] = sandbox
         app.add_subapp(SANDBOX_PREFIX, sandbox)
     app.cleanup_ctx.append(_clients)
@@ -52,9 +63,13 @@ def _own_sandbox(config: Config, api_base: str) -> str:
     the config names, so changing [server] port does not also require changing api_base."""
     if urlsplit(api_base).path.rstrip("/") != SANDBOX_PREFIX:
         return api_base
+    return _own_address(config) + SANDBOX_PREFIX
+
+
+def _own_address(config: Config) -> str:
     host = config.server.host if config.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{config.server.port}{SANDBOX_PREFIX}"
+    return f"http://{host}:{config.server.port}"
 
 
 def worker_clients(config: Config, session: aiohttp.ClientSession, redis: object) -> WechatClients:

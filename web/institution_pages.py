@@ -33,7 +33,7 @@ PAGES = (
     PortalPage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
     PortalPage("/institution/sites", "sites.html", "教学点", "教学点"),
     PortalPage("/institution/staff", "staff.html", "工作人员", "工作人员", commissioner_only=True),
-    PortalPage("/institution/wechat", "wechat.html", "绑定微信接收通知", "绑定微信"),
+    PortalPage("/institution/wechat", "wechat.html", "我的账号", "我的账号"),
     PortalPage("/institution/notices", "notices.html", "通知与推送", "通知"),
 )
 

@@ -126,6 +126,20 @@ class WechatClient:
         result = await self._with_token("/cgi-bin/message/template/send", body)
         return str(result.get("msgid", ""))
 
+    async def create_qrcode(self, scene: str, expire_seconds: int) -> ParametricQr:
+        """A temporary parametric QR code (cgi-bin/qrcode/create, QR_STR_SCENE): scanning it
+        follows the Official Account, and WeChat sends us the scan event with `scene` as its
+        EventKey (`qrscene_<scene>` for a new follower). At most 30 days, scene at most 64."""
+        body = {
+            "expire_seconds": expire_seconds,
+            "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene}},
+        }
+        result = await self._with_token("/cgi-bin/qrcode/create", body)
+        return ParametricQr(
+            ticket=str(result["ticket"]), url=str(result["url"]), expire_seconds=int(result["expire_seconds"])
+        )
+
     async def union_id(self, openid: str) -> str | None:
         """A follower's UnionID (cgi-bin/user/info); None when WeChat has none for him."""
         data = await self._with_token("/cgi-bin/user/info", None, params={"openid": openid, "lang": "zh_CN"})
@@ -194,6 +208,13 @@ class WechatClient:
         if errcode:
             raise error_for(errcode, str(result.get("errmsg", "")))
         return result
+
+
+@dataclass(frozen=True)
+class ParametricQr:
+    ticket: str
+    url: str  # what the QR code encodes (show it as a QR image)
+    expire_seconds: int
 
 
 @dataclass

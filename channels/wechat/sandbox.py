@@ -24,6 +24,7 @@ from channels import sandbox_identities
 from channels.sandbox_file import SandboxFile
 from channels.wechat.client import cert_hash
 from channels.wechat.sandbox_phone import list_sent, simulate_facial_verify, simulate_follow, simulate_subscribe
+from channels.wechat.sandbox_qrcode import create_qrcode, simulate_scan
 from channels.wechat.sandbox_state import (
     FAILING_IDENTITY,
     PASSING_IDENTITIES,
@@ -70,6 +71,8 @@ def create_sandbox(apps: dict[str, str], state_file: str | None = None) -> web.A
     r.add_post("/sandbox/facial-verify", simulate_facial_verify)
     r.add_post("/sandbox/subscribe", simulate_subscribe)
     r.add_post("/sandbox/follow", simulate_follow)
+    r.add_post("/cgi-bin/qrcode/create", qrcode_create)
+    r.add_post("/sandbox/scan-qrcode", simulate_scan)
     r.add_get("/sandbox/sent", list_sent)
     return app
 
@@ -228,6 +231,15 @@ async def subscribe_send(request: web.Request) -> web.Response:
             return _err(43101, "user refuse to accept the msg")
         state.consents[key] -= 1
     return _record(state, "subscribe", app_id, body)
+
+
+async def qrcode_create(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.calls.append("qrcode_create")
+    app_id = _app_for_token(request)
+    if isinstance(app_id, web.Response):
+        return app_id
+    return create_qrcode(state, app_id, await _json(request) or {})
 
 
 async def template_send(request: web.Request) -> web.Response:

@@ -20,6 +20,18 @@ TOKEN_TTL_S = 7200
 VERIFY_TTL_S = 3600
 
 
+@dataclass(frozen=True)
+class CallbackTarget:
+    """The server URL configured for an Official Account (开发 - 基本配置): where WeChat posts
+    events, with the token and EncodingAESKey, in plaintext, compatible or safe mode."""
+
+    app_id: str
+    url: str
+    token: str
+    encoding_aes_key: str
+    mode: str  # plaintext, compatible, safe
+
+
 @dataclass
 class SandboxState:
     apps: dict[str, str]  # app id -> secret
@@ -38,6 +50,9 @@ class SandboxState:
     # sent: "500" (HTTP 500), "busy" (errcode -1) or "stall" (no answer for 30 s: a timeout).
     outage: list[str] = field(default_factory=list)
     followers: set[tuple[str, str]] = field(default_factory=set)  # (Official Account app id, openid)
+    qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket -> app id, scene, expires at
+    # Where WeChat pushes the Official Account's events (set by whoever runs our server).
+    callback: CallbackTarget | None = None
     file: SandboxFile | None = None  # where the state survives a restart (None: memory only)
 
     def openid(self, app_id: str, user: str) -> str:
@@ -70,6 +85,7 @@ class SandboxState:
             "long_term": sorted(list(key) for key in self.long_term),
             "followers": sorted(list(key) for key in self.followers),
             "sent": self.sent,
+            "qrcodes": self.qrcodes,
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -82,6 +98,7 @@ class SandboxState:
         self.long_term = {tuple(key) for key in data.get("long_term", [])}  # type: ignore[misc]
         self.followers = {tuple(key) for key in data.get("followers", [])}  # type: ignore[misc]
         self.sent = list(data.get("sent", []))
+        self.qrcodes = dict(data.get("qrcodes", {}))
 
     def save(self) -> None:
         if self.file is not None:

@@ -154,3 +154,16 @@ def test_cert_hash_is_sha256_over_base64_fields():
     text += "&cert_no=" + base64.b64encode(b"110101199003071234").decode()
     assert text.startswith("cert_type=SURFTlRJVFlfQ0FSRA==&cert_name=5byg5LiJ&cert_no=")
     assert cert_hash("张三", "110101199003071234") == hashlib.sha256(text.encode()).hexdigest()
+
+
+async def test_a_parametric_qr_code_is_made_as_wechat_makes_it(svc, sandbox, http):
+    state, base = sandbox
+    client = make_client(http, svc, base)
+    made = await client.create_qrcode("staff:abcdefgh12345678", 1800)
+    assert made.url.startswith("http://weixin.qq.com/q/") and made.expire_seconds == 1800
+    assert state.qrcodes[made.ticket]["scene"] == "staff:abcdefgh12345678"
+    # WeChat's limits: a scene of at most 64 characters, at most 30 days.
+    with pytest.raises(errors.Permanent):
+        await client.create_qrcode("x" * 65, 1800)
+    with pytest.raises(errors.Permanent):
+        await client.create_qrcode("staff:x", 31 * 86400)

@@ -18,6 +18,7 @@ from wechatpy.utils import WeChatSigner, to_text
 from bot.callback import PATH
 from channels.wechat.client import WechatClients
 from channels.wechat.sandbox import STATE, SandboxState, create_sandbox
+from channels.wechat.sandbox_state import CallbackTarget
 from peixunquan.app import create_app
 from peixunquan.appkeys import WECHAT
 from peixunquan.config import Config
@@ -139,4 +140,13 @@ async def make_env(
         wechat_official=replace(config.wechat_official, api_base=base, **official),
     )
     client = await aiohttp_client(create_app(config, services=svc, manage_db=False))
+    oa = config.wechat_official
+    # WeChat posts the Official Account's events (a QR code scanned) to our callback.
+    sandbox_app[STATE].callback = CallbackTarget(
+        app_id=oa.app_id,
+        url=str(client.make_url(PATH)),
+        token=oa.token,
+        encoding_aes_key=oa.encoding_aes_key,
+        mode=oa.callback_mode,
+    )
     return WechatEnv(client=client, sandbox=sandbox_app[STATE], config=config, svc=svc)

@@ -15,10 +15,14 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 from models import StaffBinding, StaffBindToken
+from vouchers.common import errors
 from vouchers.common.clock import utcnow
 
 SCENE_PREFIX = "staff:"
 BIND_TOKEN_TTL_S = 7 * 24 * 3600
+# The portal's QR code: long enough to find a phone and scan, short enough that a photo of the
+# screen is soon worthless (the token is single-use anyway).
+PORTAL_QR_TTL_S = 30 * 60
 
 
 def _hash(token: str) -> str:
@@ -71,3 +75,20 @@ async def binding_counts(staff_ids: list[int]) -> dict[int, int]:
     for staff_id in await StaffBinding.filter(staff_id__in=staff_ids).values_list("staff_id", flat=True):
         counts[staff_id] = counts.get(staff_id, 0) + 1
     return counts
+
+
+async def bindings_of(staff_id: int) -> list[StaffBinding]:
+    """Every follower (of any Official Account) receiving this member's notices, newest first."""
+    return await StaffBinding.filter(staff_id=staff_id).order_by("-bound_at", "-id")
+
+
+async def unbind(staff_id: int, binding_id: int) -> None:
+    """The member stops a follower receiving their notices. Only the member's own bindings."""
+    removed = await StaffBinding.filter(id=binding_id, staff_id=staff_id).delete()
+    if not removed:
+        raise errors.NotFound("找不到该微信绑定")
+
+
+def follower_label(openid: str) -> str:
+    """How a page names a follower: WeChat gives us no nickname, and the openid stays private."""
+    return f"微信用户（尾号 {openid[-4:]}）"
