@@ -10,7 +10,9 @@ from pydantic import BaseModel
 from miniapp_api.endpoint import endpoint, path_int
 from models import Lesson, Staff, TeachingSite, TrainingClass
 from vouchers.institutions import teaching as manage
-from vouchers.institutions.spec import ClassSpec, LessonSpec, SiteSpec
+from vouchers.institutions.site_distance import site_distance
+from vouchers.institutions.spec import ClassSpec, LessonSpec, PointSpec, SiteSpec
+from vouchers.institutions.teaching_edits import update_class, update_lesson, update_site
 
 TAG = "institution"
 ID = r"{%s:\d{1,9}}"
@@ -19,6 +21,7 @@ ID = r"{%s:\d{1,9}}"
 class SiteOut(BaseModel):
     id: int
     name: str
+    address: str
     latitude: float
     longitude: float
     datum: str
@@ -26,7 +29,15 @@ class SiteOut(BaseModel):
 
     @classmethod
     def of(cls, s: TeachingSite) -> SiteOut:
-        return cls(id=s.id, name=s.name, latitude=s.latitude, longitude=s.longitude, datum=s.datum, radius_m=s.radius_m)
+        return cls(
+            id=s.id,
+            name=s.name,
+            address=s.address,
+            latitude=s.latitude,
+            longitude=s.longitude,
+            datum=s.datum,
+            radius_m=s.radius_m,
+        )
 
 
 class SiteList(BaseModel):
@@ -150,3 +161,50 @@ async def list_lessons(request: web.Request, staff: Staff) -> LessonList:
 )
 async def add_lesson(request: web.Request, staff: Staff, body: LessonSpec) -> LessonOut:
     return LessonOut.of(await manage.add_lesson(staff, path_int(request, "class_id"), body))
+
+
+SITE_ITEM = "/api/v1/institution/sites/" + ID % "site_id"
+
+
+class DistanceOut(BaseModel):
+    distance_m: float
+    radius_m: int
+    inside: bool
+
+
+@endpoint("PUT", SITE_ITEM, summary="Edit a teaching site", tag=TAG, auth="staff", body=SiteSpec, response=SiteOut)
+async def edit_site(request: web.Request, staff: Staff, body: SiteSpec) -> SiteOut:
+    return SiteOut.of(await update_site(staff, path_int(request, "site_id"), body))
+
+
+@endpoint(
+    "POST",
+    SITE_ITEM + "/distance",
+    summary="How far a point is from the site (测距)",
+    tag=TAG,
+    auth="staff",
+    body=PointSpec,
+    response=DistanceOut,
+)
+async def measure(request: web.Request, staff: Staff, body: PointSpec) -> DistanceOut:
+    found = await site_distance(staff, path_int(request, "site_id"), body)
+    return DistanceOut(distance_m=found.distance_m, radius_m=found.radius_m, inside=found.inside)
+
+
+@endpoint("PUT", CLASS_ITEM, summary="Edit a training class", tag=TAG, auth="staff", body=ClassSpec, response=ClassOut)
+async def edit_class(request: web.Request, staff: Staff, body: ClassSpec) -> ClassOut:
+    return ClassOut.of(await update_class(staff, path_int(request, "class_id"), body))
+
+
+@endpoint(
+    "PUT",
+    CLASS_ITEM + "/lessons/" + ID % "lesson_id",
+    summary="Edit a lesson and its check-in window",
+    tag=TAG,
+    auth="staff",
+    body=LessonSpec,
+    response=LessonOut,
+)
+async def edit_lesson(request: web.Request, staff: Staff, body: LessonSpec) -> LessonOut:
+    lesson = await update_lesson(staff, path_int(request, "class_id"), path_int(request, "lesson_id"), body)
+    return LessonOut.of(lesson)

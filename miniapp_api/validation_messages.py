@@ -76,9 +76,10 @@ FIELD_LABELS = {
 
 
 def field_label(loc: tuple[Any, ...]) -> str:
+    """The field's label; empty for a rule over the whole form (its message names the fields)."""
     names = [str(p) for p in loc if not isinstance(p, int)]
     if not names:
-        return "提交的内容"
+        return ""
     return FIELD_LABELS.get(names[-1], names[-1])
 
 
@@ -112,7 +113,7 @@ def reason(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "是不认识的字段"
     if kind in ("json_invalid", "json_type", "model_type", "model_attributes_type", "dict_type"):
-        return "不是有效的JSON"
+        return "提交的内容不是有效的JSON"
     if kind in ("string_type", "list_type"):
         return "类型不正确"
     if kind == "value_error":

@@ -85,6 +85,7 @@ class TeachingSite(Model):
         "models.Institution", related_name="sites", on_delete=fields.RESTRICT
     )
     name = fields.CharField(max_length=100)
+    address = fields.CharField(max_length=200, default="")
     latitude = fields.FloatField()
     longitude = fields.FloatField()
     datum = fields.CharEnumField(Datum, max_length=8)

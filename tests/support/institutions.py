@@ -144,6 +144,16 @@ async def institution_targets(client, bureau_token: str) -> dict[tuple[str, str]
             {"current_password": STAFF_PASSWORD, "new_password": STAFF_PASSWORD},
         ),
         ("POST", f"{API}/institution/sites"): (commissioner, SITE),
+        ("PUT", f"{API}/institution/sites/{env['site']['id']}"): (commissioner, SITE),
+        ("POST", f"{API}/institution/sites/{env['site']['id']}/distance"): (
+            commissioner,
+            {"latitude": 31.5, "longitude": 120.3, "datum": "gcj02"},
+        ),
+        ("PUT", f"{API}/institution/classes/{class_id}"): (commissioner, class_body([env["site"]["id"]])),
+        ("PUT", f"{API}/institution/classes/{class_id}/lessons/{env['lesson']['id']}"): (
+            commissioner,
+            lesson_now_body(),
+        ),
         ("POST", f"{API}/institution/classes"): (commissioner, class_body([env["site"]["id"]])),
         ("POST", f"{API}/institution/classes/{class_id}/lessons"): (commissioner, lesson_now_body()),
         ("POST", f"{API}/scans"): (auth(env["scanner"]), scan_body("PXQ1.V.X.1.K.A", "verify")),

@@ -199,3 +199,4 @@ ReasonRequired = define_error("reason_required", "驳回时须填写原因", 422
 # --- the institution portal (issue 19) -------------------------------------------------------
 StaffDisabled = define_error("staff_disabled", "该账号已被机构专员停用，请联系本机构的机构专员", 403, Forbidden)
 WrongPassword = define_error("wrong_password", "当前密码不正确", 422, InvalidInput)
+CapacityBelowEnrolled = define_error("capacity_below_enrolled", "人数上限不能小于已报名人数", 409, Conflict)

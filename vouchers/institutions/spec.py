@@ -68,10 +68,17 @@ class OwnPasswordSpec(Spec):
 
 class SiteSpec(Spec):
     name: Text100
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = ""
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     datum: Datum = Field(description="Datum of the coordinates: wgs84 (GPS) or gcj02 (Chinese maps)")
     radius_m: int = Field(ge=10, le=5000)
+
+
+class PointSpec(Spec):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    datum: Datum
 
 
 class ClassSpec(Spec):
@@ -86,9 +93,9 @@ class ClassSpec(Spec):
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.end_date < self.start_date:
-            raise ValueError("end_date must not be before start_date")
+            raise ValueError("结束日期不能早于开班日期")
         if (self.end_date - self.start_date).days > 3 * 366:
-            raise ValueError("a class lasts at most three years")
+            raise ValueError("培训班最长三年")
         return self
 
 
@@ -103,13 +110,15 @@ class LessonSpec(Spec):
         for name in ("starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone (e.g. +08:00)")
+                raise ValueError("时间须带时区（如 +08:00）")
         if self.ends_at <= self.starts_at or self.ends_at - self.starts_at > timedelta(hours=24):
-            raise ValueError("a lesson ends after it starts, within 24 hours")
+            raise ValueError("下课时间须晚于上课时间，且一次课不超过24小时")
         opens = self.checkin_opens_at or self.starts_at - timedelta(minutes=30)
         closes = self.checkin_closes_at or self.starts_at + timedelta(minutes=30)
         if closes <= opens:
-            raise ValueError("the check-in window closes after it opens")
+            raise ValueError("签到截止时间须晚于签到开始时间")
+        if opens >= self.ends_at or closes <= self.starts_at:
+            raise ValueError("签到时间须与上课时间有重叠")
         # Stored and compared in UTC (SQLite compares datetimes as text).
         self.starts_at, self.ends_at = self.starts_at.astimezone(UTC), self.ends_at.astimezone(UTC)
         self.checkin_opens_at, self.checkin_closes_at = opens.astimezone(UTC), closes.astimezone(UTC)

@@ -3,6 +3,8 @@ changes them. An institution's people see and change only their own institution.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from models import Lesson, Staff, TeachingSite, TrainingClass
 from vouchers.common import errors
 from vouchers.common.clock import local_days
@@ -19,14 +21,17 @@ async def list_sites(actor: Staff) -> list[TeachingSite]:
     return await TeachingSite.filter(institution_id=actor.institution_id).order_by("id")
 
 
-async def add_class(actor: Staff, spec: ClassSpec) -> TrainingClass:
-    ensure_commissioner(actor)
+async def own_sites_data(actor: Staff, spec: ClassSpec) -> dict:
     site_ids = sorted(set(spec.site_ids))
     found = await TeachingSite.filter(institution_id=actor.institution_id, id__in=site_ids).count()
     if found != len(site_ids):
         raise errors.SiteNotFound("教学点不存在或不属于本机构")
-    data = spec.model_dump()
-    data["site_ids"] = site_ids
+    return spec.model_dump() | {"site_ids": site_ids}
+
+
+async def add_class(actor: Staff, spec: ClassSpec) -> TrainingClass:
+    ensure_commissioner(actor)
+    data = await own_sites_data(actor, spec)
     return await TrainingClass.create(institution_id=actor.institution_id, **data)
 
 
@@ -41,14 +46,18 @@ async def get_class(actor: Staff, class_id: int) -> TrainingClass:
     return found
 
 
-async def add_lesson(actor: Staff, class_id: int, spec: LessonSpec) -> Lesson:
-    ensure_commissioner(actor)
-    training_class = await get_class(actor, class_id)
+def within_class(training_class: TrainingClass, starts_at: datetime, ends_at: datetime) -> None:
     # A lesson outside the class's dates would be checked into and counted in the archive.
     first, last = training_class.start_date, training_class.end_date
     opens, closes = local_days(first, last)
-    if spec.starts_at < opens or spec.ends_at > closes:
+    if starts_at < opens or ends_at > closes:
         raise errors.LessonOutsideClass(f"课次时间须在培训班的开班日期 {first} 至结束日期 {last} 之内")
+
+
+async def add_lesson(actor: Staff, class_id: int, spec: LessonSpec) -> Lesson:
+    ensure_commissioner(actor)
+    training_class = await get_class(actor, class_id)
+    within_class(training_class, spec.starts_at, spec.ends_at)
     return await Lesson.create(training_class=training_class, **spec.model_dump())
 
 

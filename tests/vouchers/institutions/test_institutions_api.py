@@ -95,8 +95,9 @@ async def test_commissioner_manages_scanners_and_a_disabled_token_stops_at_once(
     assert r.status == 200 and (await r.json())["active"] is False
     r = await client.get(f"{API}/institution/sites", headers=auth(scan_token))
     assert r.status == 401
+    # The member with the right password is told why (issue 19): the account is disabled.
     r = await client.post(f"{API}/institution/login", json={"username": "frontdesk", "password": STAFF_PASSWORD})
-    assert r.status == 401
+    assert r.status == 403 and (await r.json())["error"]["code"] == "staff_disabled"
     await client.post(f"{API}/institution/staff/{member['id']}/enable", headers=auth(commissioner))
     fresh = await staff_login(client, "frontdesk")
     # Removal ends the login too, and the member disappears from the list.
