@@ -46,7 +46,15 @@ async def load_demo_institution(svc: Services, var_dir: Path) -> list[str]:
     staff = await Staff.get(username=USERNAME).prefetch_related("institution")
     if not await TeachingSite.exists(institution_id=staff.institution_id):
         await add_site(
-            staff, SiteSpec(name="梁溪教学点", latitude=31.5747, longitude=120.2889, datum="gcj02", radius_m=200)
+            staff,
+            SiteSpec(
+                name="梁溪教学点",
+                address="无锡市梁溪区人民中路1号",
+                latitude=31.5747,
+                longitude=120.2889,
+                datum="gcj02",
+                radius_m=200,
+            ),
         )
     site = await TeachingSite.filter(institution_id=staff.institution_id).first()
     assert site is not None
