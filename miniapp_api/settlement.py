@@ -16,6 +16,7 @@ from peixunquan.appkeys import SERVICES
 from vouchers.batches.spec import NoNul
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.scanning.summary import mask_name
+from vouchers.settlement.attendance import attendance_for_review
 from vouchers.settlement.completion import CompletionReport, submit_completion
 from vouchers.settlement.completion_file import parse_completion
 from vouchers.settlement.review import Decision, decide_claim, decide_class, list_claims
@@ -118,6 +119,10 @@ class ClaimOut(BaseModel):
     submitted_at: datetime
     decided_at: datetime | None
     reason: str | None
+    # Attendance at the class's lessons, and how many of the check-ins were manual (补签).
+    attended: int = 0
+    lessons: int = 0
+    manual_checkins: int = 0
 
     @classmethod
     def of(cls, c: SettlementClaim, keys: PersonalDataKeys) -> ClaimOut:
@@ -148,6 +153,17 @@ class ClaimOut(BaseModel):
 
 class ClaimList(BaseModel):
     items: list[ClaimOut]
+
+
+async def _reviewed(claims: list[SettlementClaim], keys: PersonalDataKeys) -> ClaimList:
+    """The claims with their attendance, manual check-ins counted, for the reviewer."""
+    seen = await attendance_for_review([(c.voucher_id, c.training_class) for c in claims])
+    items = []
+    for c in claims:
+        a = seen[(c.voucher_id, c.training_class_id)]
+        extra = {"attended": a.attended, "lessons": a.lessons, "manual_checkins": a.manual}
+        items.append(ClaimOut.of(c, keys).model_copy(update=extra))
+    return ClaimList(items=items)
 
 
 class ClaimQuery(Strict):
@@ -247,7 +263,7 @@ async def put_ratio(request: web.Request, user: BureauUser, body: RatioSpec) -> 
 async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) -> ClaimList:
     claims = await list_claims(user, query.status, query.class_id, query.limit, query.offset)
     keys = request.app[SERVICES].keys
-    return ClaimList(items=[ClaimOut.of(c, keys) for c in claims])
+    return await _reviewed(claims, keys)
 
 
 @endpoint(
@@ -276,4 +292,4 @@ async def post_claim_decision(request: web.Request, user: BureauUser, body: Deci
 async def post_class_decision(request: web.Request, user: BureauUser, body: DecisionIn) -> ClaimList:
     claims = await decide_class(user, path_int(request, "class_id"), body.to_decision())
     keys = request.app[SERVICES].keys
-    return ClaimList(items=[ClaimOut.of(c, keys) for c in claims])
+    return await _reviewed(claims, keys)

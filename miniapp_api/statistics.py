@@ -39,6 +39,8 @@ class Figures(BaseModel):
     settled: int
     expired: int
     subsidy_fen: int
+    checkins: int = 0
+    manual_checkins: int = 0  # of the check-ins, made by hand (补签)
 
 
 class RegionRow(BaseModel):

@@ -66,6 +66,8 @@ FIELD_LABELS = {
     "starts_at": "开始时间",
     "title": "名称",
     "url": "网址",
+    "voucher_code": "培训券号",
+    "q": "姓名",
     "username": "用户名",
     "valid_days": "有效天数",
     "valid_until_date": "有效期截止日期",

@@ -236,8 +236,10 @@ class Attendance(Model):
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="attendance", on_delete=fields.RESTRICT
     )
-    method = fields.CharField(max_length=8)  # scan, location
+    method = fields.CharField(max_length=8)  # scan, location, manual (补签)
     scan_id = fields.BigIntField(null=True)
+    manual_reason = fields.CharField(max_length=100, null=True)  # why a member checked the trainee in
+    manual_by_staff_id = fields.IntField(null=True)
     location_checkin_id = fields.BigIntField(null=True)
     checked_in_at = fields.DatetimeField()
     annulled_at = fields.DatetimeField(null=True)

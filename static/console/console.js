@@ -303,7 +303,7 @@ async function loadClaims() {
       const tr = document.createElement("tr");
       tr.className = "class-row";
       const td = cell(tr, `${className}（整班）`);
-      td.colSpan = 7;
+      td.colSpan = 8;
       button(cell(tr, ""), "整班通过", () => decide(`/admin/settlement/classes/${classId}/decision`, "approve"));
       rows.push(tr);
     }
@@ -316,6 +316,8 @@ async function loadClaims() {
     cell(tr, `${c.holder_name}（${c.id_number}）`);
     cell(tr, c.voucher_code);
     cell(tr, c.passed ? `${c.certificate_kind} ${c.certificate_number} ${c.certificate_level || ""}` : "考核未通过");
+    // Manual check-ins (补签) are counted apart: a reviewer's reason to look closer.
+    cell(tr, `${c.attended}/${c.lessons}` + (c.manual_checkins ? `（补签 ${c.manual_checkins}）` : "")).className = "attendance";
     cell(tr, yuan(c.subsidy_fen));
     cell(tr, CLAIM_STATUS[c.status] + (c.reason ? `：${c.reason}` : "")).className = "status";
     const actions = cell(tr, "");
@@ -360,7 +362,8 @@ async function loadStatistics(event) {
   $("stats-rows").replaceChildren(...regions.map((r) => {
     const tr = document.createElement("tr");
     const f = r.figures;
-    for (const v of [r.name, f.issued, f.claimed, f.enrolled, f.completed, f.settled, f.expired, yuan(f.subsidy_fen),
+    for (const v of [r.name, f.issued, f.claimed, f.enrolled, f.completed, f.settled, f.expired,
+      `${f.checkins}（${f.manual_checkins}）`, yuan(f.subsidy_fen),
       r.issue_target || "—", r.use_target || "—"]) cell(tr, v);
     return tr;
   }));

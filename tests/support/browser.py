@@ -72,3 +72,14 @@ _CONTRAST_JS = """(el) => {
 async def contrast(locator) -> float:
     """The contrast ratio a reader sees for `locator`'s text (at least 4.5 for body text)."""
     return await locator.evaluate(_CONTRAST_JS)
+
+
+_WIDER_JS = """(width) => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest('.table-wrap'))
+  .map((e) => e.tagName + '#' + e.id).slice(0, 8)"""
+
+
+async def wider_than_screen(page) -> list[str]:
+    """Elements that stick out of the screen (tables scroll in their `.table-wrap`, by design)."""
+    width = (page.viewport_size or {"width": 375})["width"]
+    return await page.evaluate(_WIDER_JS, width)

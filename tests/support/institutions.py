@@ -156,6 +156,10 @@ async def institution_targets(client, bureau_token: str) -> dict[tuple[str, str]
         ),
         ("POST", f"{API}/institution/classes"): (commissioner, class_body([env["site"]["id"]])),
         ("POST", f"{API}/institution/classes/{class_id}/lessons"): (commissioner, lesson_now_body()),
+        ("POST", f"{API}/institution/classes/{class_id}/attendance/manual"): (
+            auth(env["scanner"]),
+            {"lesson_id": env["lesson"]["id"], "voucher_code": "AAAAAAAAAAAAAAAA", "reason": "手机没电"},
+        ),
         ("POST", f"{API}/scans"): (auth(env["scanner"]), scan_body("PXQ1.V.X.1.K.A", "verify")),
         ("POST", f"{API}/checkins/location"): (
             auth(session),

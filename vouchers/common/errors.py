@@ -200,3 +200,6 @@ ReasonRequired = define_error("reason_required", "驳回时须填写原因", 422
 StaffDisabled = define_error("staff_disabled", "该账号已被机构专员停用，请联系本机构的机构专员", 403, Forbidden)
 WrongPassword = define_error("wrong_password", "当前密码不正确", 422, InvalidInput)
 CapacityBelowEnrolled = define_error("capacity_below_enrolled", "人数上限不能小于已报名人数", 409, Conflict)
+ManualCheckinTooEarly = define_error("manual_checkin_too_early", "课次尚未开始，不能补签", 409, Conflict)
+ManualCheckinTooLate = define_error("manual_checkin_too_late", "已超过补签期限", 409, Conflict)
+AlreadyCheckedIn = define_error("already_checked_in", "该学员本节课已签到", 409, Conflict)

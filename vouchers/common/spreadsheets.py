@@ -64,6 +64,12 @@ class XlsxBook:
     def save(self, path: Path) -> None:
         self._book.save(path)
 
+    def to_bytes(self) -> bytes:
+        """For a small sheet (a class's): the whole file in memory."""
+        buffer = io.BytesIO()
+        self._book.save(buffer)
+        return buffer.getvalue()
+
 
 def _xlsx_text(text: str) -> str:
     # Control characters cannot be stored in XLSX: openpyxl refuses the whole file for one of them.

@@ -3,7 +3,8 @@
 Figures are flows within the period (local dates, Asia/Shanghai): vouchers issued (every
 voucher that reached a person, claimed or issued from a roster), claimed by the person
 themselves, enrolled (用券), completed (results submitted), settled and the subsidy paid
-(approved), expired (validity ended unused, or voided). A voucher counts for its batch's
+(approved), expired (validity ended unused, or voided), and the check-ins made, with how many
+of them were manual (补签) - a reviewer's reason to look closer. A voucher counts for its batch's
 region; each region's row is rolled up over the subtree below it (`Region.path` prefix), so the
 figures are read with one scan of the period's vouchers grouped by batch, then summed here.
 """
@@ -17,12 +18,32 @@ from datetime import UTC, datetime
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
-from models import Batch, BureauUser, ClaimStatus, Region, RegionTarget, SettlementClaim, Voucher, VoucherStatus
+from models import (
+    Attendance,
+    Batch,
+    BureauUser,
+    ClaimStatus,
+    Region,
+    RegionTarget,
+    SettlementClaim,
+    Voucher,
+    VoucherStatus,
+)
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ
 from vouchers.identity.bureau_auth import ensure_covers
 
-FIGURES = ("issued", "claimed", "enrolled", "completed", "settled", "expired", "subsidy_fen")
+FIGURES = (
+    "issued",
+    "claimed",
+    "enrolled",
+    "completed",
+    "settled",
+    "expired",
+    "subsidy_fen",
+    "checkins",
+    "manual_checkins",
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,19 @@ async def _claim_figures(batch_ids: list[int], start: datetime, end: datetime) -
     return out
 
 
+async def _attendance_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    """Check-ins in the period, and how many of them were manual (补签), per batch."""
+    rows = (
+        await Attendance.filter(
+            voucher__batch_id__in=batch_ids, annulled_at=None, checked_in_at__gte=start, checked_in_at__lt=end
+        )
+        .group_by("voucher__batch_id")
+        .annotate(checkins=Count("id"), manual_checkins=Count("id", _filter=Q(method="manual")))
+        .values_list("voucher__batch_id", "checkins", "manual_checkins")
+    )
+    return {batch_id: {"checkins": int(n), "manual_checkins": int(m or 0)} for batch_id, n, m in rows}
+
+
 async def region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
     """The region (default: the user's) first, then each region directly below it, every row
     rolled up over its subtree."""
@@ -124,6 +158,8 @@ async def region_statistics(user: BureauUser, region_code: str | None, period: P
     if batch_path:
         per_batch = await _voucher_figures(list(batch_path), start, end)
         for batch_id, figures in (await _claim_figures(list(batch_path), start, end)).items():
+            per_batch.setdefault(batch_id, {}).update(figures)
+        for batch_id, figures in (await _attendance_figures(list(batch_path), start, end)).items():
             per_batch.setdefault(batch_id, {}).update(figures)
     for batch_id, figures in per_batch.items():
         path = batch_path[batch_id]
