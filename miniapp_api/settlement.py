@@ -18,12 +18,12 @@ from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.scanning.summary import mask_name
 from vouchers.settlement.attendance import attendance_for_review
 from vouchers.settlement.completion import CompletionReport, submit_completion
-from vouchers.settlement.completion_file import parse_completion
+from vouchers.settlement.completion_file import XLSX_TYPE, parse_completion
 from vouchers.settlement.review import Decision, decide_claim, decide_class, list_claims
 from vouchers.settlement.standards import list_standards, set_ratio, set_standard
 
 TAG = "settlement"
-UPLOAD_TYPES = ("text/csv", "application/json")
+UPLOAD_TYPES = ("text/csv", "application/json", XLSX_TYPE)
 CLASS_COMPLETION = "/api/v1/institution/classes/{class_id:\\d{1,9}}/completion"
 ADMIN = "/api/v1/admin/settlement"
 
@@ -186,7 +186,7 @@ class DecisionIn(Strict):
 @endpoint(
     "POST",
     CLASS_COMPLETION,
-    summary="Submit completion and assessment results of a class (CSV or JSON), reported row by row",
+    summary="Submit completion and assessment results of a class (CSV, XLSX or JSON), reported row by row",
     tag=TAG,
     auth="staff",
     upload=UPLOAD_TYPES,

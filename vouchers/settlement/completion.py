@@ -75,13 +75,13 @@ async def submit_completion(svc: Services, staff: Staff, class_id: int, rows: li
     if local_date(utcnow()) <= training_class.end_date:
         raise errors.ClassNotEnded(f"培训班 {training_class.end_date} 结束，结束后才能提交结业和考核结果")
     report = CompletionReport(total=len(rows))
-    seen: set[int] = set()
+    seen: dict[int, int] = {}  # person -> the line that named them first
     for row in rows:
         try:
             voucher = await _voucher_of(svc, training_class, row)
             if voucher.person_id in seen:  # the same trainee, by either of two vouchers
-                raise errors.DuplicateRow("文件中重复的学员")
-            seen.add(voucher.person_id)
+                raise errors.DuplicateRow(f"与第 {seen[voucher.person_id]} 行重复（同一学员）")
+            seen[voucher.person_id] = row.line
             required = svc.policy.for_region(voucher.batch.region.path).min_attendance_share
             report.submitted.append(await _submit_row(staff, training_class, voucher, row, required))
         except errors.DomainError as problem:

@@ -65,7 +65,7 @@ async def test_a_person_enrolled_twice_before_the_guard_files_one_claim(client, 
 
     report = await submit(client, env, [passed(code) for code in env["codes"]])
     assert [(r["voucher_code"], r["subsidy_fen"]) for r in report["rows"]] == [(env["codes"][0], 60_000)]
-    assert [(p["code"], p["message"]) for p in report["problems"]] == [("duplicate_row", "文件中重复的学员")]
+    assert [(p["code"], p["message"]) for p in report["problems"]] == [("duplicate_row", "与第 1 行重复（同一学员）")]
     # In two files, the second is refused as the holder's second claim in the class.
     report = await submit(client, env, [passed(env["codes"][1])])
     assert report["created"] == 0

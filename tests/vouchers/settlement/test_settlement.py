@@ -33,7 +33,8 @@ async def test_completion_is_checked_and_reported_row_by_row(client, svc):
     )
     report = await submit(client, env, csv_text, "text/csv")
     assert (report["total"], report["created"], report["rejected"]) == (3, 2, 1)
-    assert report["problems"] == [{"line": 3, "code": "not_in_class", "message": "该学员未以培训券报名此培训班"}]
+    # Line numbers as a spreadsheet shows them: the header is row 1.
+    assert report["problems"] == [{"line": 4, "code": "not_in_class", "message": "该学员未以培训券报名此培训班"}]
     ok = {r["voucher_code"]: r for r in report["rows"]}
     # 1,200 yuan standard x 100 %, capped at the voucher's 500 yuan face value.
     assert ok[a["code"]]["passed"] is True and ok[a["code"]]["subsidy_fen"] == 50_000
