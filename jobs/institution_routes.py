@@ -12,15 +12,11 @@ from models import OutboxMessage
 from vouchers.common.clock import utcnow
 from vouchers.common.outbox import outbox_row, recipient_key, release_dead
 from vouchers.common.personal_data import PersonalDataKeys
-from vouchers.identity.lockouts import LOCKOUT_NOTICE
-from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT
+from vouchers.institutions.notice_log import INSTITUTION_NOTICE_KINDS, WEBHOOK_NOTICE
 from vouchers.institutions.recipients import WEBHOOK
 from vouchers.institutions.webhooks import webhook_for
-from vouchers.notices.digests import DIGEST
-from vouchers.settlement.review import SETTLEMENT_NOTICE
 
-INSTITUTION_NOTICES = (ENROLMENT, ANOMALY, DAILY_SUMMARY, DIGEST, SETTLEMENT_NOTICE, LOCKOUT_NOTICE)
-WEBHOOK_NOTICE = "webhook_notice"
+INSTITUTION_NOTICES = INSTITUTION_NOTICE_KINDS
 
 # (notice) -> child outbox rows for one kind of recipient
 Recipients = Callable[[OutboxMessage], Awaitable[list[OutboxMessage]]]

@@ -37,7 +37,9 @@ class OutboxMessage(Model):
     last_error = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    # The institution a notice is for (copied from the payload by `outbox_row`): the portal's list.
+    institution_id = fields.IntField(null=True)
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("institution_id", "id"))

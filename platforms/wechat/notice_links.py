@@ -23,4 +23,4 @@ class NoticeLinks:
 
     @property
     def institution_url(self) -> str:
-        return f"{self.public_url.rstrip('/')}/institution/scan"
+        return f"{self.public_url.rstrip('/')}/institution/notices"

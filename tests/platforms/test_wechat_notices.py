@@ -193,4 +193,5 @@ async def test_an_institution_notice_reaches_bound_staff_in_the_template_format(
     assert set(fields) == {"thing1", "thing2", "time3"}
     assert fields["thing1"] == "学员培训券即将到期"
     assert fields["thing2"].startswith("以下 1 名学员的培训券") and len(fields["thing2"]) <= 20
-    assert sent["url"] == f"{wechat.config.server.public_url}/institution/scan"
+    # A tap opens the portal's notices page: the full text (the message has 20 characters of it).
+    assert sent["url"] == f"{wechat.config.server.public_url}/institution/notices"

@@ -31,11 +31,14 @@ def outbox_row(
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
+    payload = payload or {}
+    institution_id = payload.get("institution_id")
     return OutboxMessage(
         kind=kind,
         person_id=person_id,
         voucher_id=voucher_id,
-        payload=payload or {},
+        institution_id=int(institution_id) if institution_id is not None else None,
+        payload=payload,
         dedupe_key=dedupe_key,
         next_attempt_at=at,
     )
