@@ -169,6 +169,7 @@ class ScanRecord(Model):
     scanned_at = fields.DatetimeField()  # the client's clock
     created_at = fields.DatetimeField(auto_now_add=True)
     annulled_at = fields.DatetimeField(null=True)
+    offline = fields.BooleanField(default=False)  # made offline, uploaded later (scanning/offline_upload.py)
 
     class Meta:
         table = "scan_record"

@@ -160,6 +160,13 @@ async def institution_targets(client, bureau_token: str) -> dict[tuple[str, str]
             auth(env["scanner"]),
             {"lesson_id": env["lesson"]["id"], "voucher_code": "AAAAAAAAAAAAAAAA", "reason": "手机没电"},
         ),
+        ("POST", f"{API}/scans/offline"): (
+            auth(env["scanner"]),
+            {
+                "device": "离线扫码枪",
+                "scans": [{k: v for k, v in scan_body("PXQ1.V.X.1.K.A", "verify").items() if k != "device"}],
+            },
+        ),
         ("POST", f"{API}/scans"): (auth(env["scanner"]), scan_body("PXQ1.V.X.1.K.A", "verify")),
         ("POST", f"{API}/checkins/location"): (
             auth(session),

@@ -203,3 +203,8 @@ CapacityBelowEnrolled = define_error("capacity_below_enrolled", "人数上限不
 ManualCheckinTooEarly = define_error("manual_checkin_too_early", "课次尚未开始，不能补签", 409, Conflict)
 ManualCheckinTooLate = define_error("manual_checkin_too_late", "已超过补签期限", 409, Conflict)
 AlreadyCheckedIn = define_error("already_checked_in", "该学员本节课已签到", 409, Conflict)
+OfflineEnrolRefused = define_error(
+    "offline_enrol", "离线时不能用券报名（需联网核对名额和次数），请在网络恢复后重新扫码", 409, ScanRefused
+)
+OfflineTooLate = define_error("offline_too_late", "离线扫码须在72小时内上传，本条已超时", 409, ScanRefused)
+OfflineClockAhead = define_error("offline_clock_ahead", "扫码设备的时间比服务器快，请校准设备时钟", 409, ScanRefused)

@@ -21,7 +21,17 @@ from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT, not
 from vouchers.notices.digests import DIGEST
 from vouchers.settlement.review import SETTLEMENT_NOTICE
 
-INSTITUTION_NOTICE_KINDS = (ENROLMENT, ANOMALY, DAILY_SUMMARY, DIGEST, SETTLEMENT_NOTICE, LOCKOUT_NOTICE)
+# Written by vouchers/scanning/offline_upload.py (a scanning module may not be imported here).
+OFFLINE_REFUSED = "institution_offline_refused"
+INSTITUTION_NOTICE_KINDS = (
+    ENROLMENT,
+    ANOMALY,
+    DAILY_SUMMARY,
+    DIGEST,
+    SETTLEMENT_NOTICE,
+    LOCKOUT_NOTICE,
+    OFFLINE_REFUSED,
+)
 WEBHOOK_NOTICE = "webhook_notice"
 STAFF_NOTICE = "staff_notice"
 KIND_TEXT = {
@@ -31,6 +41,7 @@ KIND_TEXT = {
     DIGEST: "到期提醒",
     SETTLEMENT_NOTICE: "补贴审核",
     LOCKOUT_NOTICE: "账号锁定",
+    OFFLINE_REFUSED: "离线扫码退回",
     WEBHOOK_NOTICE: "推送",
 }
 STATUS_TEXT = {"pending": "等待发送", "sending": "发送中", "sent": "已送达", "dead": "失败"}
