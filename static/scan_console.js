@@ -10,6 +10,8 @@ const CLASS_HINT = { verify: "（验券无需选择培训班）", enrol: "请选
 const ANNULLABLE = new Set(["enrol", "checkin"]);
 const classNames = new Map();
 let audio = null;
+let offline = !navigator.onLine;
+let syncing = false;
 
 function $(id) { return document.getElementById(id); }
 function action() { return document.querySelector("input[name=action]:checked").value; }
@@ -122,8 +124,14 @@ async function submitScan(event) {
   }
   const body = { payload, action: chosen, nonce: nonce(), scanned_at: new Date().toISOString(), device: deviceName() };
   if (chosen !== "verify") body.class_id = Number(classId);
+  if (offline) return scanOffline(body);
   show("idle", "核验中……", "");
   const r = await Portal.call("POST", "/scans", body);
+  if (r.status === 0) {
+    // The network went down under this scan: it is handled offline, with the same nonce.
+    offline = true;
+    return scanOffline(body);
+  }
   if (r.status === 200) {
     render(r.data);
     const hint = capsLockHint(payload);
@@ -132,6 +140,74 @@ async function submitScan(event) {
     show("error", Portal.failed(r), "", true);
   }
   refreshRecent();
+}
+
+// --- offline (static/institution/offline_scans.js) ----------------------------------------------
+
+async function scanOffline(body) {
+  const name = ACTIONS[body.action];
+  if (body.action === "enrol") {
+    show("error", "离线时不能用券报名", "报名需联网核对名额和次数，请在网络恢复后重新扫码", true);
+    return updateBanner();
+  }
+  const checked = await OfflineScans.check(body.payload, body.action);
+  if (!checked.ok) {
+    show("error", `${name}失败：${checked.message}`, checked.code ? `券号 ${checked.code}（离线核验）` : "离线核验", true);
+    return updateBanner();
+  }
+  const queued = { payload: checked.payload, action: body.action, nonce: body.nonce, scanned_at: body.scanned_at };
+  if (body.class_id) queued.class_id = body.class_id;
+  OfflineScans.enqueue(queued);
+  const klass = body.class_id ? `培训班：${classNames.get(body.class_id) || ""} — ` : "";
+  show("warn", `${name}已离线记录（待上传）`, `${klass}券号 ${checked.code}；网络恢复后自动上传核对`, true);
+  updateBanner();
+}
+
+function updateBanner() {
+  const waiting = OfflineScans.pending().length;
+  const banner = $("offline-banner");
+  banner.hidden = !offline && !waiting;
+  banner.className = "offline-banner" + (offline ? "" : " syncing");
+  banner.textContent = offline
+    ? `离线模式：网络已断开。验券和签到在本机核验后暂存，网络恢复后自动上传。待上传 ${waiting} 条`
+    : `网络已恢复：正在上传 ${waiting} 条离线扫码……`;
+}
+
+const COUNTED = { ok: "已计入", error: "未计入" };
+
+async function syncQueue() {
+  if (syncing || offline || !OfflineScans.pending().length) return updateBanner();
+  syncing = true;
+  try {
+    const result = await OfflineScans.upload(deviceName());
+    if (result === null) {
+      offline = true;
+    } else if (result.error) {
+      Portal.notify(`离线扫码上传失败：${result.error}`, true);
+    } else if (result.items.length) {
+      showReport(result);
+      refreshRecent();
+    }
+  } finally {
+    syncing = false;
+    updateBanner();
+  }
+}
+
+function showReport(result) {
+  $("offline-report").hidden = false;
+  $("offline-summary").textContent = `已上传 ${result.items.length} 条离线扫码，其中 ${result.refused} 条未计入${result.refused ? "（见下表原因）" : ""}。`;
+  $("offline-summary").className = result.refused ? "error" : "ok";
+  Portal.fill($("offline-rows"), result.items.map((a) => {
+    const tr = document.createElement("tr");
+    Portal.cell(tr, new Date(a.scanned_at).toLocaleTimeString("zh-CN", { hour12: false }));
+    Portal.cell(tr, ACTIONS[a.action] || a.action);
+    Portal.cell(tr, a.holder_name || "");
+    Portal.cell(tr, a.voucher_code || "");
+    const td = Portal.cell(tr, `${a.counted ? COUNTED.ok : COUNTED.error}：${a.message}`);
+    if (!a.counted) td.className = "refused";
+    return tr;
+  }), "没有离线扫码。");
 }
 
 function deviceName() {
@@ -179,8 +255,18 @@ Portal.onReady(async () => {
       if (!$("app").hidden && !busy && !$("confirm").open) $("payload").focus();
     }, 0);
   });
+  window.addEventListener("offline", () => { offline = true; updateBanner(); });
+  window.addEventListener("online", () => {
+    offline = false;
+    syncQueue();
+    OfflineScans.refresh();
+  });
+  setInterval(() => { if (navigator.onLine) { offline = false; syncQueue(); } }, 10000);
+  setInterval(() => { if (!offline) OfflineScans.refresh(); }, 60000);
   actionChanged();
   await loadClasses();
   await refreshRecent();
+  await OfflineScans.refresh();
+  await syncQueue();
   $("payload").focus();
 });

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from miniapp_api.validation_messages import FIELD_LABELS
 from models import Batch, BureauUser
 from tests.support.factories import PASSWORD, auth, batch_body, bureau, published_batch, regions, trainee
 from vouchers.common import tokens
@@ -215,7 +216,8 @@ async def test_invalid_batch_is_422_naming_the_field(client, svc, overrides, fie
     token = await bureau(svc)
     response = await client.post(BATCHES, json=batch_body(**overrides), headers=auth(token))
     error = await _refused(response, 422, "invalid_input")
-    assert field in error["message"]
+    # The message names the field as the form labels it (its name where there is no label).
+    assert FIELD_LABELS.get(field, field) in error["message"]
     assert field in {p["field"] for p in error["problems"]}
     assert await Batch.all().count() == 0
 

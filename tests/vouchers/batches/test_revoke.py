@@ -80,7 +80,7 @@ async def test_short_missing_or_long_reason_is_422(client, svc, body):
     assert response.status == 422
     error = (await response.json())["error"]
     assert error["code"] == "invalid_input"
-    assert "reason" in error["message"]
+    assert "原因" in error["message"]
     assert (await Voucher.get(code=code)).status == "claimed"
     assert await OutboxMessage.filter(kind="voucher_revoked").count() == 0
 
