@@ -4,6 +4,8 @@ uploads, and the check-in of a voucher revoked meanwhile comes back refused."""
 
 from __future__ import annotations
 
+import asyncio
+
 try:
     from playwright.async_api import expect
 except ImportError:  # reported by the browser fixture
@@ -31,7 +33,13 @@ async def test_scans_queue_offline_and_upload_when_the_network_returns(client, s
     failures: list[str] = []
     page = await new_page(browser, failures)
     await portal_login(page, base, f"s{env['institution']['code']}", path="/institution/scan")
-    await page.wait_for_function("localStorage.getItem('pxq.offline.keys') !== null")
+    # The console keeps the keys while online (polled here: the CSP forbids a page-side eval).
+    for _ in range(100):
+        if await page.evaluate("localStorage.getItem('pxq.offline.keys')"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the console never stored the QR keys")
     codes = {
         "a": await voucher_payload(client, a["session"], a["code"]),
         "b": await voucher_payload(client, b["session"], b["code"]),
