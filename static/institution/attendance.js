@@ -12,17 +12,12 @@ function when(iso) { return new Date(iso).toLocaleString("zh-CN", { ...ZONE, mon
 function time(iso) { return new Date(iso).toLocaleTimeString("zh-CN", { ...ZONE, hour: "2-digit", minute: "2-digit" }); }
 
 async function loadClasses() {
-  const r = await Portal.call("GET", "/institution/classes");
-  if (r.status !== 200) return Portal.notify(Portal.failed(r), true);
-  const select = $("class-select");
-  select.replaceChildren(...r.data.items.map((k) => new Option(`${k.name}（${k.start_date} 至 ${k.end_date}）`, k.id)));
-  if (!r.data.items.length) {
+  const classes = await Portal.chooseClass($("class-select"));
+  if (!classes.length) {
     $("counts").textContent = "还没有培训班。请先在“培训班”页面开设培训班，学员用券报名后会显示在这里。";
     $("filters").hidden = true;
     return;
   }
-  const wanted = new URLSearchParams(location.search).get("class");
-  if (wanted && r.data.items.some((k) => String(k.id) === wanted)) select.value = wanted;
   await load(true);
 }
 

@@ -10,17 +10,12 @@ function $(id) { return document.getElementById(id); }
 function classId() { return $("class-select").value; }
 
 async function loadClasses() {
-  const r = await Portal.call("GET", "/institution/classes");
-  if (r.status !== 200) return Portal.notify(Portal.failed(r), true);
-  const select = $("class-select");
-  select.replaceChildren(...r.data.items.map((k) => new Option(`${k.name}（${k.start_date} 至 ${k.end_date}）`, k.id)));
-  if (!r.data.items.length) {
+  const classes = await Portal.chooseClass($("class-select"));
+  if (!classes.length) {
     $("class-state").textContent = "还没有培训班。请先在“培训班”页面开设培训班。";
     $("upload-form").hidden = true;
     return;
   }
-  const wanted = new URLSearchParams(location.search).get("class");
-  if (wanted && r.data.items.some((k) => String(k.id) === wanted)) select.value = wanted;
   await loadClaims();
 }
 

@@ -107,6 +107,21 @@
 
   function yuan(fen) { return (fen / 100).toFixed(2); }
 
+  // Fill a <select> with the institution's classes, the one in ?class=N chosen.
+  // -> the classes (empty: the caller says what to do first).
+  async function chooseClass(select) {
+    const r = await call("GET", "/institution/classes");
+    if (r.status !== 200) {
+      notify(failed(r), true);
+      return [];
+    }
+    const items = r.data.items;
+    select.replaceChildren(...items.map((k) => new Option(`${k.name}（${k.start_date} 至 ${k.end_date}）`, k.id)));
+    const wanted = new URLSearchParams(location.search).get("class");
+    if (wanted && items.some((k) => String(k.id) === wanted)) select.value = wanted;
+    return items;
+  }
+
   function localTime(iso) {
     return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
   }
@@ -177,7 +192,7 @@
   }
 
   window.Portal = {
-    $, call, download, failed, notify, cell, button, fill, confirm, yuan, localTime, me, token,
+    $, call, download, failed, notify, cell, button, fill, confirm, yuan, localTime, me, token, chooseClass,
     onReady(fn) { ready.push(fn); },
   };
 

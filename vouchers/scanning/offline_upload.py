@@ -28,12 +28,12 @@ from tortoise.transactions import in_transaction
 
 from models import Enrolment, Lesson, ScanRecord, Staff, TrainingClass, Voucher
 from vouchers.common import errors
-from vouchers.common.clock import local_days, utcnow
+from vouchers.common.clock import utcnow
 from vouchers.common.outbox import outbox_row
 from vouchers.institutions.notice_log import OFFLINE_REFUSED
 from vouchers.institutions.spec import ScanAction, ScanSpec
 from vouchers.qr import codes as qr
-from vouchers.scanning.checkin import attend
+from vouchers.scanning.checkin import attend, current_lesson
 from vouchers.scanning.checks import check_current, check_usable
 from vouchers.services import Services
 
@@ -110,19 +110,10 @@ async def _checkin(svc: Services, staff: Staff, spec: ScanSpec, voucher: Voucher
             active = Enrolment.filter(voucher_id=voucher.id, training_class_id=training_class.id, annulled_at=None)
             if not await active.using_db(conn).exists():
                 raise errors.NotEnrolled()
-            first, last = local_days(training_class.start_date, training_class.end_date)
-            lessons = Lesson.filter(
-                training_class_id=training_class.id,
-                checkin_opens_at__lte=at,
-                checkin_closes_at__gt=at,
-                starts_at__gte=first,
-                starts_at__lt=last,
-            )
-            if spec.lesson_id is not None:
-                lessons = lessons.filter(id=spec.lesson_id)
-            lesson = await lessons.using_db(conn).order_by("-checkin_opens_at").first()
-            if lesson is None:
-                raise errors.NoLessonNow("扫码时不在该培训班的签到时间内")
+            try:
+                lesson = await current_lesson(training_class, at, spec.lesson_id)
+            except errors.NoLessonNow:
+                raise errors.NoLessonNow("扫码时不在该培训班的签到时间内") from None
             row, new = await attend(conn, lesson, locked, "scan", at)
             if not new:
                 return await _recorded(svc, staff, spec, voucher, "ok", ALREADY, ALREADY_TEXT, lesson, conn)
