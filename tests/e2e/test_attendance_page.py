@@ -17,8 +17,7 @@ except ImportError:  # reported by the browser fixture
 from tests.support.browser import new_page, wider_than_screen
 from tests.support.institutions import post_scan, scan_body, voucher_payload
 from tests.support.portal import portal_login
-from tests.support.settlement import settlement_env
-from tests.vouchers.scanning.test_manual_checkin import lesson_started
+from tests.support.settlement import lesson_started, settlement_env
 
 
 async def test_a_member_checks_a_trainee_in_by_hand_and_exports_the_sheet(client, svc, browser):

@@ -11,7 +11,7 @@ from models import Batch, EligibilityEntry, SettlementClaim, Voucher
 from tests.support.browser import new_page
 from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
 from tests.support.reporting import wuxi_2021
-from tests.support.settlement import passed, settlement_env, submit
+from tests.support.settlement import lesson_started, passed, settlement_env, submit
 
 try:
     from playwright.async_api import expect
@@ -166,6 +166,14 @@ async def test_roster_upload_with_many_bad_rows_lists_the_first_hundred_and_coun
 async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     env = await settlement_env(client, svc, trainees=2)
     a, b = env["trainees"]
+    # A second lesson: b's phone died, the front desk checked b in by hand (补签).
+    late = await lesson_started(client, env, minutes_ago=90)
+    r = await client.post(
+        f"/api/v1/institution/classes/{env['class']['id']}/attendance/manual",
+        json={"lesson_id": late["id"], "voucher_code": b["code"], "reason": "手机没电"},
+        headers={"Authorization": f"Bearer {env['scanner']}"},
+    )
+    assert r.status == 201, await r.text()
     await submit(client, env, [passed(a["code"]), passed(b["code"])])
     failures: list[str] = []
     page = await _login(browser, client, failures)
@@ -173,6 +181,9 @@ async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     row_a = page.locator("#claim-rows tr", has_text=a["code"])
     row_b = page.locator("#claim-rows tr", has_text=b["code"])
     await expect(row_a).to_contain_text("500.00")
+    # The reviewer sees the attendance, and which of it was by hand.
+    await expect(row_a.locator(".attendance")).to_have_text("1/2")
+    await expect(row_b.locator(".attendance")).to_have_text("2/2（补签 1）")
     await row_a.get_by_role("button", name="通过").click()
     await expect(page.locator("#notice")).to_contain_text("已审核通过")
     await expect(row_a).to_have_count(0)  # left the pending queue

@@ -141,3 +141,19 @@ async def two_vouchers_env(client, svc) -> dict:
         assert r.status == 201, await r.text()
         codes.append((await r.json())["code"])
     return env | {"bureau": token, "session": session, "codes": codes}
+
+
+async def lesson_started(client, env: dict[str, Any], minutes_ago: int) -> dict[str, Any]:
+    """A lesson of the env's class that began `minutes_ago` and ends in an hour."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    body = {
+        "starts_at": (now - timedelta(minutes=minutes_ago)).isoformat(),
+        "ends_at": (now + timedelta(minutes=60)).isoformat(),
+    }
+    r = await client.post(
+        f"{API}/institution/classes/{env['class']['id']}/lessons", json=body, headers=auth(env["commissioner"])
+    )
+    assert r.status == 201, await r.text()
+    return await r.json()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -13,20 +12,7 @@ from openpyxl import load_workbook
 from models import Attendance, Voucher, VoucherHistory
 from tests.support.factories import auth
 from tests.support.institutions import API, post_scan, scan_body, voucher_payload
-from tests.support.settlement import passed, settlement_env, submit
-
-
-async def lesson_started(client, env, minutes_ago: int) -> dict:
-    now = datetime.now(UTC)
-    body = {
-        "starts_at": (now - timedelta(minutes=minutes_ago)).isoformat(),
-        "ends_at": (now + timedelta(minutes=60)).isoformat(),
-    }
-    r = await client.post(
-        f"{API}/institution/classes/{env['class']['id']}/lessons", json=body, headers=auth(env["commissioner"])
-    )
-    assert r.status == 201, await r.text()
-    return await r.json()
+from tests.support.settlement import lesson_started, passed, settlement_env, submit
 
 
 def manual_url(env) -> str:
