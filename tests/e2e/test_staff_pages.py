@@ -133,6 +133,10 @@ async def test_a_member_binds_wechat_from_the_portal_and_gets_the_next_notice(we
     [sent] = wechat.sandbox.sent_to(follower)
     assert sent["template_id"] == wechat.config.wechat_official.staff_template_id
     assert "报名" in "".join(v["value"] for v in sent["data"].values())
+    # The notices page says whom it reached.
+    r = await wechat.client.get("/api/v1/institution/notices", headers=auth(env["commissioner"]))
+    [notice] = (await r.json())["items"]
+    assert [(d["to"], d["status"]) for d in notice["deliveries"]] == [("微信（前台）", "已送达")]
 
     # 解除绑定: the next notice finds nobody.
     await page.locator("#binding-rows button", has_text="解除绑定").click()

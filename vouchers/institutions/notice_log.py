@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise.expressions import Q
-
 from models import OutboxMessage, Staff
 from vouchers.identity.lockouts import LOCKOUT_NOTICE
 from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT, notice_text
+from vouchers.institutions.recipients import WEBHOOK, staff_recipient
 from vouchers.notices.digests import DIGEST
 from vouchers.settlement.review import SETTLEMENT_NOTICE
 
@@ -95,13 +94,13 @@ async def institution_notices(institution_id: int, before_id: int | None = None,
     notices = await query.order_by("-id").limit(limit)
     if not notices:
         return []
-    prefixes = [_key(n) for n in notices]
-    condition = Q()
-    for prefix in prefixes:
-        condition |= Q(dedupe_key__startswith=prefix)
-    children = await OutboxMessage.filter(kind__in=(WEBHOOK_NOTICE, STAFF_NOTICE)).filter(condition)
-    staff_ids = {int(c.payload.get("staff_id", 0)) for c in children if c.kind == STAFF_NOTICE}
-    names = {s.id: s.display_name or s.username for s in await Staff.filter(id__in=staff_ids)}
+    # Each recipient's row has the key `<notice key>:<recipient>`: asked for by exact keys, the
+    # unique index on dedupe_key answers (a LIKE on the prefix would read the whole table).
+    members = await Staff.filter(institution_id=institution_id).values_list("id", "display_name", "username")
+    names = {sid: shown or username for sid, shown, username in members}
+    recipients = [WEBHOOK, *[staff_recipient(sid) for sid in names]]
+    keys = [_key(n) + r for n in notices for r in recipients]
+    children = await OutboxMessage.filter(dedupe_key__in=keys) if keys else []
     entries = []
     for n in notices:
         title, body = notice_text(n.kind, n.payload)
