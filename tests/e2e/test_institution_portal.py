@@ -73,3 +73,18 @@ async def test_wrong_password_is_told_in_chinese_on_a_phone(env, browser):
     # Nothing wider than the phone's screen.
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     assert failures == []
+
+
+async def test_the_start_page_leads_each_user_to_their_pages(env, browser):
+    failures: list[str] = []
+    page = await new_page(browser, failures)
+    await page.set_viewport_size({"width": 375, "height": 740})
+    await page.goto(env["base"] + "/")
+    tiles = page.locator(".tiles a")
+    await expect(tiles).to_have_count(3)
+    await expect(page.locator(".tiles")).to_contain_text("人社部门管理后台")
+    # Chinese for people; the API's English summaries are for programs, at /openapi.json.
+    assert "GET" not in await page.inner_text("body")
+    await page.click("text=培训机构服务平台")
+    await expect(page.locator("#login h1")).to_have_text("机构工作人员登录")
+    assert failures == []
