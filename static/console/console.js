@@ -55,6 +55,28 @@ function button(td, text, onClick) {
   return b;
 }
 
+// Confirmation before an action that cannot be undone, in the page's own dialog.
+function confirmed(text, okText) {
+  const dialog = $("confirm");
+  $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = okText;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+// A table body, or one row that says what to do when there is nothing yet.
+function fillRows(tbody, rows, emptyText) {
+  if (rows.length) return tbody.replaceChildren(...rows);
+  const tr = document.createElement("tr");
+  const td = cell(tr, emptyText);
+  td.colSpan = tbody.closest("table").querySelectorAll("thead th").length;
+  td.className = "empty";
+  tbody.replaceChildren(tr);
+}
+
 // --- login and tabs ------------------------------------------------------------------------
 
 // 退出: the server ends every token of this bureau user; then the page forgets it.
@@ -108,7 +130,7 @@ function start() {
 async function loadBatches() {
   const result = await call("GET", "/admin/batches?limit=200");
   if (result.status !== 200) return notify(failed(result), true);
-  $("batch-rows").replaceChildren(...result.data.items.map((b) => {
+  fillRows($("batch-rows"), result.data.items.map((b) => {
     const tr = document.createElement("tr");
     tr.dataset.batch = b.id;
     cell(tr, b.id);
@@ -119,10 +141,22 @@ async function loadBatches() {
     cell(tr, b.remaining);
     cell(tr, STATUS[b.status] || b.status).className = "status";
     const actions = cell(tr, "");
-    if (b.status === "draft") button(actions, "发布", () => batchAction(b.id, "publish", "已发布"));
-    if (b.status === "published") button(actions, "关闭", () => batchAction(b.id, "close", "已关闭"));
+    if (b.status === "draft") {
+      button(actions, "发布", async () => {
+        if (await confirmed(`发布批次“${b.title}”？发布后学员即可领取，券面规则不能再修改。`, "发布")) {
+          batchAction(b.id, "publish", "已发布");
+        }
+      });
+    }
+    if (b.status === "published") {
+      button(actions, "关闭", async () => {
+        if (await confirmed(`关闭批次“${b.title}”？关闭后不能再领取，也不能重新开放。`, "关闭")) {
+          batchAction(b.id, "close", "已关闭");
+        }
+      });
+    }
     return tr;
-  }));
+  }), "还没有批次。请在下方新建批次（先保存为草稿，确认无误后发布）。");
 }
 
 async function batchAction(id, action, done) {
@@ -154,6 +188,7 @@ async function createBatch(event) {
   const result = await call("POST", "/admin/batches", body);
   if (result.status !== 201) return notify(failed(result), true);
   notify(`已保存草稿：批次 ${result.data.id}`);
+  f.reset(); // a second click must not save the same batch twice
   loadBatches();
 }
 
@@ -304,7 +339,11 @@ async function loadClaims() {
       tr.className = "class-row";
       const td = cell(tr, `${className}（整班）`);
       td.colSpan = 8;
-      button(cell(tr, ""), "整班通过", () => decide(`/admin/settlement/classes/${classId}/decision`, "approve"));
+      button(cell(tr, ""), "整班通过", async () => {
+        if (await confirmed(`整班通过“${className}”的全部待审核申请？通过后培训券即结算核销。`, "整班通过")) {
+          decide(`/admin/settlement/classes/${classId}/decision`, "approve");
+        }
+      });
       rows.push(tr);
     }
   }
@@ -322,7 +361,11 @@ async function loadClaims() {
     cell(tr, CLAIM_STATUS[c.status] + (c.reason ? `：${c.reason}` : "")).className = "status";
     const actions = cell(tr, "");
     if (c.status === "pending") {
-      button(actions, "通过", () => decide(`/admin/settlement/claims/${c.id}/decision`, "approve"));
+      button(actions, "通过", async () => {
+        if (await confirmed(`通过 ${c.holder_name} 的补贴申请（${yuan(c.subsidy_fen)} 元）？通过后培训券即结算核销。`, "通过")) {
+          decide(`/admin/settlement/claims/${c.id}/decision`, "approve");
+        }
+      });
       const reason = document.createElement("input");
       reason.placeholder = "驳回原因";
       reason.className = "reason";
@@ -331,7 +374,7 @@ async function loadClaims() {
     }
     rows.push(tr);
   }
-  $("claim-rows").replaceChildren(...rows);
+  fillRows($("claim-rows"), rows, status === "pending" ? "没有待审核的补贴申请。机构上传结业考核结果后，申请会出现在这里。" : "没有符合条件的申请。");
 }
 
 async function decide(path, decision, reason) {

@@ -41,11 +41,20 @@ async def test_batches_are_created_and_published(client, svc, browser):
     await form.locator("input[name=occupation]").fill("电工")
     await form.locator("button[type=submit]").click()
     await expect(page.locator("#notice")).to_contain_text("已保存草稿")
+    # The form resets: a second click cannot save the same batch twice.
+    await expect(form.locator("input[name=title]")).to_have_value("")
     row = page.locator("#batch-rows tr", has_text="2026年无锡市电工培训券")
     await expect(row.locator(".status")).to_have_text("草稿")
+    # 发布 and 关闭 ask first; 取消 changes nothing.
     await row.get_by_role("button", name="发布").click()
+    await expect(page.locator("#confirm-text")).to_contain_text("发布批次“2026年无锡市电工培训券”")
+    await page.click("#confirm button[value=cancel]")
+    await expect(row.locator(".status")).to_have_text("草稿")
+    await row.get_by_role("button", name="发布").click()
+    await page.click("#confirm-ok")
     await expect(row.locator(".status")).to_have_text("已发布")
     await row.get_by_role("button", name="关闭").click()
+    await page.click("#confirm-ok")
     await expect(row.locator(".status")).to_have_text("已关闭")
     assert failures == []
 
@@ -68,6 +77,7 @@ async def test_a_batch_is_created_with_groups_proven_by_the_bureau_list(client, 
     batch = await Batch.get(title="2026年无锡市失业人员培训券")
     assert batch.requires_eligibility_list is True
     await row.get_by_role("button", name="发布").click()
+    await page.click("#confirm-ok")
     await expect(row.locator(".status")).to_have_text("已发布")
 
     # The list itself goes in where rosters do.
@@ -185,6 +195,7 @@ async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     await expect(row_a.locator(".attendance")).to_have_text("1/2")
     await expect(row_b.locator(".attendance")).to_have_text("2/2（补签 1）")
     await row_a.get_by_role("button", name="通过").click()
+    await page.click("#confirm-ok")
     await expect(page.locator("#notice")).to_contain_text("已审核通过")
     await expect(row_a).to_have_count(0)  # left the pending queue
     await row_b.locator("input.reason").fill("考勤记录不足")
@@ -197,6 +208,9 @@ async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     await expect(page.locator("#claim-rows tr", has_text=b["code"]).locator(".status")).to_have_text(
         "已驳回：考勤记录不足"
     )
+    # Nothing pending: the queue says so instead of bare headers.
+    await page.select_option("#claim-status", "pending")
+    await expect(page.locator("#claim-rows td.empty")).to_contain_text("没有待审核的补贴申请")
     assert failures == []
 
 
