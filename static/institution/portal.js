@@ -146,6 +146,12 @@
 
   async function start() {
     const result = await call("GET", "/institution/me");
+    if (result.status === 0) {
+      // No network: keep the login (a scan desk's queue waits for it), say what to do.
+      showLogin();
+      $("login-error").textContent = "网络连接失败，请检查网络后刷新页面";
+      return;
+    }
     if (result.status !== 200) {
       if (result.status !== 401) forget();
       return;
