@@ -27,6 +27,7 @@ from vouchers.batches.roster_file import parse_roster
 from vouchers.batches.spec import BatchSpec
 from vouchers.claiming.roster_import import import_roster
 from vouchers.identity.bureau_auth import bureau_logout, login
+from vouchers.identity.bureau_roles import Permission
 from vouchers.identity.lockouts import BUREAU, lift_in_scope, unseen_lockouts
 
 TAG = "bureau"
@@ -50,6 +51,7 @@ async def admin_login(request: web.Request, body: LoginRequest) -> LoginResponse
     summary="Lift a login lockout of a bureau user or staff member of my regions",
     tag=TAG,
     auth="bureau",
+    permission=Permission.ACCOUNTS,
     body=LiftRequest,
     response=Lifted,
 )
@@ -91,6 +93,7 @@ async def list_batches(request: web.Request, user: BureauUser, query: BatchListQ
     summary="Create a batch (draft)",
     tag=TAG,
     auth="bureau",
+    permission=Permission.BATCHES,
     body=BatchSpec,
     response=BatchOut,
     status=201,
@@ -105,18 +108,43 @@ async def get_batch(request: web.Request, user: BureauUser) -> BatchOut:
     return BatchOut.of(await manage_batches.get_batch(user, path_int(request, "batch_id")))
 
 
-@endpoint("PUT", BATCH, summary="Edit a draft batch", tag=TAG, auth="bureau", body=BatchSpec, response=BatchOut)
+@endpoint(
+    "PUT",
+    BATCH,
+    summary="Edit a draft batch",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.BATCHES,
+    body=BatchSpec,
+    response=BatchOut,
+)
 async def update_batch(request: web.Request, user: BureauUser, body: BatchSpec) -> BatchOut:
     return BatchOut.of(await manage_batches.update_batch(user, path_int(request, "batch_id"), body))
 
 
-@endpoint("POST", BATCH + "/publish", summary="Publish a draft batch", tag=TAG, auth="bureau", response=BatchOut)
+@endpoint(
+    "POST",
+    BATCH + "/publish",
+    summary="Publish a draft batch",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.BATCHES,
+    response=BatchOut,
+)
 async def publish_batch(request: web.Request, user: BureauUser) -> BatchOut:
     batch = await manage_batches.publish_batch(request.app[SERVICES], user, path_int(request, "batch_id"))
     return BatchOut.of(batch)
 
 
-@endpoint("POST", BATCH + "/close", summary="Close a published batch", tag=TAG, auth="bureau", response=BatchOut)
+@endpoint(
+    "POST",
+    BATCH + "/close",
+    summary="Close a published batch",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.BATCHES,
+    response=BatchOut,
+)
 async def close_batch(request: web.Request, user: BureauUser) -> BatchOut:
     batch = await manage_batches.close_batch(request.app[SERVICES], user, path_int(request, "batch_id"))
     return BatchOut.of(batch)
@@ -128,6 +156,7 @@ async def close_batch(request: web.Request, user: BureauUser) -> BatchOut:
     summary="Import a roster (CSV or JSON) into a targeted batch",
     tag=TAG,
     auth="bureau",
+    permission=Permission.BATCHES,
     upload=ROSTER_TYPES,
     response=ImportReportOut,
 )
@@ -143,6 +172,7 @@ async def upload_roster(request: web.Request, user: BureauUser, upload: bytes) -
     summary="Import the eligibility list (CSV or JSON)",
     tag=TAG,
     auth="bureau",
+    permission=Permission.BATCHES,
     upload=ROSTER_TYPES,
     response=ImportReportOut,
 )
@@ -158,6 +188,7 @@ async def upload_eligibility(request: web.Request, user: BureauUser, upload: byt
     summary="Revoke a voucher",
     tag=TAG,
     auth="bureau",
+    permission=Permission.VOUCHERS,
     body=RevokeRequest,
     response=RevokedOut,
 )

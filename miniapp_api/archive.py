@@ -13,6 +13,7 @@ from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import BureauUser, ChannelAccount
 from peixunquan.appkeys import SERVICES
+from vouchers.identity.bureau_roles import Permission
 from vouchers.settlement.archive import Archive, my_archive
 from vouchers.settlement.archive_lookup import archive_lookups, lookup_archive
 
@@ -101,6 +102,7 @@ async def get_my_archive(request: web.Request, account: ChannelAccount) -> Archi
     summary="A person's training archive, looked up by ID number (persons with vouchers in my regions)",
     tag=TAG,
     auth="bureau",
+    permission=Permission.ARCHIVE,
     body=LookupRequest,
     response=ArchiveOut,
 )
@@ -132,6 +134,7 @@ class LookupQuery(Strict):
     summary="Who looked up which archive: the look-ups by users of my region and below",
     tag=TAG,
     auth="bureau",
+    permission=Permission.ACCOUNTS,
     query=LookupQuery,
     response=LookupList,
 )

@@ -18,6 +18,7 @@ from miniapp_api.validation_messages import problem, summary
 from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.common import errors
 from vouchers.identity.bureau_auth import user_for_token
+from vouchers.identity.bureau_roles import Permission, ensure_may
 from vouchers.identity.sessions import account_for_token
 from vouchers.institutions.staff_auth import staff_claims, staff_for_token
 
@@ -35,6 +36,7 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     upload: tuple[str, ...] = ()  # accepted content types of a raw file body
+    permission: tuple[Permission, ...] = ()  # bureau: any one of these
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -52,7 +54,10 @@ def endpoint(
     response: type[BaseModel] | None = None,
     status: int = 200,
     upload: tuple[str, ...] = (),
+    permission: Permission | tuple[Permission, ...] = (),
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    needs = (permission,) if isinstance(permission, Permission) else tuple(permission)
+
     def wrap(fn: Callable[..., Awaitable[Any]]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         query_names = _names(query) if query is not None else frozenset()
 
@@ -60,6 +65,8 @@ def endpoint(
             kwargs: dict[str, Any] = {}
             if auth == "bureau":
                 kwargs["user"] = await user_for_token(request.app[SERVICES], _bearer(request))
+                if needs:
+                    ensure_may(kwargs["user"], *needs)
             elif auth == "trainee":
                 kwargs["account"] = await account_for_token(request.app[SERVICES], _bearer(request))
             elif auth == "staff":
@@ -91,7 +98,9 @@ def endpoint(
         handler.__name__ = fn.__name__
         handler.__module__ = fn.__module__
         handler.__doc__ = summary
-        ENDPOINTS.append(Endpoint(method, path, handler, summary, tag, auth, body, query, response, status, upload))
+        ENDPOINTS.append(
+            Endpoint(method, path, handler, summary, tag, auth, body, query, response, status, upload, needs)
+        )
         return handler
 
     return wrap

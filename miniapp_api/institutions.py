@@ -11,6 +11,7 @@ from miniapp_api.schemas import LoggedOut, LoginRequest, Page
 from models import BureauUser, Institution, Staff
 from peixunquan.appkeys import SERVICES
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
+from vouchers.identity.bureau_roles import Permission
 from vouchers.institutions import registry as manage
 from vouchers.institutions.spec import InstitutionSpec
 from vouchers.institutions.staff_auth import staff_login, staff_logout
@@ -90,6 +91,7 @@ class StaffLoginResponse(BaseModel):
     summary="Register a training institution with its commissioner",
     tag=TAG,
     auth="bureau",
+    permission=Permission.REGISTRY,
     body=InstitutionSpec,
     response=InstitutionOut,
     status=201,

@@ -15,6 +15,7 @@ from models import BureauUser, ClaimStatus, PayeeKind, SettlementClaim, Staff
 from peixunquan.appkeys import SERVICES
 from vouchers.batches.spec import NoNul
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
+from vouchers.identity.bureau_roles import Permission
 from vouchers.scanning.summary import mask_name
 from vouchers.settlement.attendance import attendance_for_review
 from vouchers.settlement.completion import CompletionReport, submit_completion
@@ -227,6 +228,7 @@ async def get_standards(request: web.Request, user: BureauUser) -> StandardsOut:
     summary="Set a subsidy standard",
     tag=TAG,
     auth="bureau",
+    permission=Permission.STANDARDS,
     body=StandardSpec,
     response=StandardOut,
 )
@@ -243,6 +245,7 @@ async def put_standard(request: web.Request, user: BureauUser, body: StandardSpe
     summary="Set the subsidy ratio of an eligible group",
     tag=TAG,
     auth="bureau",
+    permission=Permission.STANDARDS,
     body=RatioSpec,
     response=RatioOut,
 )
@@ -272,6 +275,7 @@ async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) 
     summary="Approve or reject one claim",
     tag=TAG,
     auth="bureau",
+    permission=(Permission.REVIEW_FIRST, Permission.REVIEW_SECOND),
     body=DecisionIn,
     response=ClaimOut,
 )
@@ -286,6 +290,7 @@ async def post_claim_decision(request: web.Request, user: BureauUser, body: Deci
     summary="Approve or reject every pending claim of a class",
     tag=TAG,
     auth="bureau",
+    permission=(Permission.REVIEW_FIRST, Permission.REVIEW_SECOND),
     body=DecisionIn,
     response=ClaimList,
 )

@@ -14,6 +14,7 @@ from miniapp_api.schemas import Strict
 from models import BureauUser
 from peixunquan.appkeys import SERVICES
 from vouchers.common.clock import local_date, utcnow
+from vouchers.identity.bureau_roles import Permission
 from vouchers.reporting.export import export_csv, export_scope
 from vouchers.reporting.export_xlsx import export_xlsx
 from vouchers.reporting.statistics import Period, RegionFigures, region_statistics
@@ -94,6 +95,7 @@ async def statistics(request: web.Request, user: BureauUser, query: StatisticsQu
     summary="Vouchers of my regions as CSV (streamed), with ID numbers for my own regions",
     tag=TAG,
     auth="bureau",
+    permission=Permission.EXPORT,
     query=ExportQuery,
 )
 async def export_vouchers(request: web.Request, user: BureauUser, query: ExportQuery) -> web.StreamResponse:
@@ -130,6 +132,7 @@ FILE_CHUNK = 1 << 20
     summary="Vouchers of my regions as XLSX (ID numbers as text), the same rows as the CSV",
     tag=TAG,
     auth="bureau",
+    permission=Permission.EXPORT,
     query=ExportQuery,
 )
 async def export_vouchers_xlsx(request: web.Request, user: BureauUser, query: ExportQuery) -> web.StreamResponse:

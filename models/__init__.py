@@ -16,7 +16,7 @@ from models.batches import (
     ValidityMode,
     ValueMode,
 )
-from models.bureau import BureauUser
+from models.bureau import AdminEvent, BureauRole, BureauUser
 from models.enums import AccountChannel, OutboxStatus, VerificationStatus, VoucherStatus
 from models.institutions import (
     Attendance,
@@ -41,6 +41,7 @@ from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
 
 __all__ = [
     "AccountChannel",
+    "AdminEvent",
     "AlipayNotification",
     "AlipayPass",
     "AlipayPassTemplate",
@@ -48,6 +49,7 @@ __all__ = [
     "Attendance",
     "Batch",
     "BatchStatus",
+    "BureauRole",
     "BureauUser",
     "Certificate",
     "ChannelAccount",

@@ -53,6 +53,7 @@ class Batch(Model):
     valid_until_date = fields.DateField(null=True)
     valid_days = fields.IntField(null=True)
     quantity = fields.IntField()
+    fund_source = fields.CharField(max_length=64, default="")  # 资金来源, e.g. 职业技能提升行动专账资金
     # Stock left, decremented in the claim transaction `WHERE remaining > 0`.
     remaining = fields.IntField()
     status = fields.CharEnumField(BatchStatus, max_length=10, default=BatchStatus.DRAFT)

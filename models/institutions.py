@@ -45,6 +45,9 @@ class Institution(Model):
     phone = fields.CharField(max_length=32)
     kind = fields.CharEnumField(InstitutionKind, max_length=16)
     created_by_id = fields.IntField(null=True)  # the bureau user who registered it
+    # A suspended institution's staff cannot log in or scan; its vouchers stay as they are.
+    suspended_at = fields.DatetimeField(null=True)
+    suspended_reason = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -37,11 +37,13 @@ class SubsidyStandard(Model):
     occupation = fields.CharField(max_length=64, default="")
     level = fields.CharField(max_length=32, default="")
     amount_fen = fields.BigIntField()
+    # Applies to training of this year and later, until a later year's row for the same key.
+    effective_year = fields.IntField(default=2021)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "subsidy_standard"
-        unique_together = (("region", "project_type", "occupation", "level"),)
+        unique_together = (("region", "project_type", "occupation", "level", "effective_year"),)
 
 
 class SubsidyRatio(Model):
@@ -53,11 +55,12 @@ class SubsidyRatio(Model):
     )
     eligible_group = fields.CharField(max_length=32)
     ratio_permille = fields.IntField()
+    effective_year = fields.IntField(default=2021)  # as SubsidyStandard.effective_year
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "subsidy_ratio"
-        unique_together = (("region", "eligible_group"),)
+        unique_together = (("region", "eligible_group", "effective_year"),)
 
 
 class SettlementClaim(Model):

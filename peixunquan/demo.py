@@ -11,6 +11,7 @@ from models import (
     AccountChannel,
     Batch,
     BatchStatus,
+    BureauRole,
     BureauUser,
     DistributionMode,
     Region,
@@ -42,14 +43,29 @@ REGIONS = [
 DEMO_TRAINEE_17 = "32020219900307123"  # a made-up ID number; the check digit is computed
 
 
+# One bureau user per role (issue 20): username, region, role, display name.
+BUREAU_USERS = [
+    ("wuxi", "320200", BureauRole.ADMIN, "无锡市人社局 管理员"),
+    ("wuxi-batch", "320200", BureauRole.BATCH_MANAGER, "无锡市人社局 批次管理员"),
+    ("wuxi-review1", "320200", BureauRole.FIRST_REVIEWER, "无锡市人社局 初审员"),
+    ("wuxi-review2", "320200", BureauRole.SECOND_REVIEWER, "无锡市人社局 复审员"),
+    ("wuxi-stats", "320200", BureauRole.VIEWER, "无锡市人社局 统计查询员"),
+    ("jiangyin", "320281", BureauRole.ADMIN, "江阴市人社局 管理员"),
+    ("chongqing", "500000", BureauRole.ADMIN, "重庆市人社局 管理员"),
+]
+
+
 async def load_regions() -> None:
+    """The regions, and their targets for 2021 (the notices' year) and for this year, so the
+    statistics of a fresh demo compare with a target."""
     paths: dict[str, str] = {}
     for code, name, parent, issue, use in REGIONS:
         paths[code] = f"{paths[parent]}/{code}" if parent else code
         await Region.update_or_create(code=code, defaults={"name": name, "parent_id": parent, "path": paths[code]})
-        await RegionTarget.update_or_create(
-            region_id=code, year=2021, defaults={"issue_target": issue, "use_target": use}
-        )
+        for year in sorted({2021, date.today().year}):
+            await RegionTarget.get_or_create(
+                region_id=code, year=year, defaults={"issue_target": issue, "use_target": use}
+            )
 
 
 async def load_demo(svc: Services, var_dir: Path) -> list[str]:
@@ -58,11 +74,11 @@ async def load_demo(svc: Services, var_dir: Path) -> list[str]:
     lines = []
     credentials = var_dir / "demo-credentials.txt"
     known = dict(line.split("=", 1) for line in credentials.read_text().splitlines()) if credentials.exists() else {}
-    for username, region in (("wuxi", "320200"), ("chongqing", "500000")):
+    for username, region, role, display_name in BUREAU_USERS:
         if not await BureauUser.exists(username=username):
             known[username] = secrets.token_urlsafe(12)
-            await create_bureau_user(username, known[username], region, display_name=f"{username} 人社局")
-        lines.append(f"bureau user {username} / password {known.get(username, '(set earlier)')}")
+            await create_bureau_user(username, known[username], region, display_name=display_name, role=role)
+        lines.append(f"bureau user {username} ({role}) / password {known.get(username, '(set earlier)')}")
     var_dir.mkdir(parents=True, exist_ok=True)
     credentials.write_text("".join(f"{k}={v}\n" for k, v in known.items()))
     credentials.chmod(0o600)

@@ -7,7 +7,7 @@ import secrets
 from datetime import date
 from typing import Any
 
-from models import AccountChannel, ChannelAccount
+from models import AccountChannel, BureauRole, ChannelAccount
 from peixunquan.demo import load_regions
 from vouchers.common.personal_data import check_digit
 from vouchers.identity.bind_identity import bind_verified_identity
@@ -34,8 +34,8 @@ async def regions() -> None:
     await load_regions()
 
 
-async def bureau(svc: Services, username: str = "wuxi", region: str = "320200") -> str:
-    await create_bureau_user(username, PASSWORD, region)
+async def bureau(svc: Services, username: str = "wuxi", region: str = "320200", role: str = "admin") -> str:
+    await create_bureau_user(username, PASSWORD, region, role=BureauRole(role))
     _, token = await login(svc, username, PASSWORD)
     return token
 

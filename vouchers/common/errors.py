@@ -208,3 +208,11 @@ OfflineEnrolRefused = define_error(
 )
 OfflineTooLate = define_error("offline_too_late", "离线扫码须在72小时内上传，本条已超时", 409, ScanRefused)
 OfflineClockAhead = define_error("offline_clock_ahead", "扫码设备的时间比服务器快，请校准设备时钟", 409, ScanRefused)
+
+# --- the bureau console (issue 20) ----------------------------------------------------------
+RoleNotAllowed = define_error("role_not_allowed", "您的角色无权进行此操作", 403, Forbidden)
+OwnAccount = define_error("own_account", "不能停用自己的账号或修改自己的角色，请由其他管理员操作", 409, Conflict)
+AccountNotFound = define_error("account_not_found", "在您管辖的地区没有该账号", 404, NotFound)
+InstitutionSuspended = define_error(
+    "institution_suspended", "该培训机构已被人社部门暂停，暂不能登录和扫码，请联系当地人社部门", 403, Forbidden
+)

@@ -6,7 +6,7 @@ import asyncio
 
 from tortoise.expressions import F
 
-from models import BureauUser, Region
+from models import BureauRole, BureauUser, Region
 from vouchers.common import errors
 from vouchers.common.passwords import hash_password, password_matches
 from vouchers.identity.lockouts import failed_login
@@ -15,12 +15,15 @@ from vouchers.services import Services
 BUREAU = "bureau"
 
 
-async def create_bureau_user(username: str, password: str, region_code: str, display_name: str = "") -> BureauUser:
+async def create_bureau_user(
+    username: str, password: str, region_code: str, display_name: str = "", role: BureauRole = BureauRole.ADMIN
+) -> BureauUser:
+    """For the command line, the demo and tests; the console goes through `bureau_accounts`."""
     if len(password) < 10:
         raise errors.InvalidInput("密码至少10位")
     password_hash = await asyncio.to_thread(hash_password, password)
     return await BureauUser.create(
-        username=username, password_hash=password_hash, region_id=region_code, display_name=display_name
+        username=username, password_hash=password_hash, region_id=region_code, display_name=display_name, role=role
     )
 
 

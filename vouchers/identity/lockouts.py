@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models import BureauUser, LoginLockout, Staff
 from vouchers.common import errors
+from vouchers.common.admin_log import record
 from vouchers.common.clock import LOCAL_TZ, utcnow
 from vouchers.common.outbox import outbox_row
 from vouchers.identity.login_throttle import LoginThrottle
@@ -106,4 +107,14 @@ async def lift_in_scope(throttle: LoginThrottle, user: BureauUser, kind: str, us
         region = staff.institution.region if staff is not None else None
     if region is None or not user.region.covers(region.path):
         raise errors.NotFound("在您管辖的地区没有该账号")
-    return await lift_lockout(throttle, kind, username, f"bureau:{user.username}")
+    locked = await lift_lockout(throttle, kind, username, f"bureau:{user.username}")
+    subject = target.id if kind == BUREAU else staff.id
+    await record(
+        user,
+        "lockout_lifted",
+        "account" if kind == BUREAU else "staff",
+        subject,
+        region.path,
+        after={"username": username, "was_locked": locked},
+    )
+    return locked
