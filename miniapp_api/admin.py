@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from aiohttp import web
+from pydantic import BaseModel
 
 from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.schemas import (
@@ -21,6 +24,7 @@ from miniapp_api.schemas import (
 from models import BureauUser
 from peixunquan.appkeys import SERVICES
 from vouchers.batches import manage as manage_batches
+from vouchers.batches.counts import batch_counts
 from vouchers.batches.eligibility import import_eligibility
 from vouchers.batches.revoke import revoke_voucher
 from vouchers.batches.roster_file import parse_roster
@@ -101,6 +105,23 @@ async def list_batches(request: web.Request, user: BureauUser, query: BatchListQ
 async def create_batch(request: web.Request, user: BureauUser, body: BatchSpec) -> BatchOut:
     batch = await manage_batches.create_batch(user, body)
     return BatchOut.of(await manage_batches.get_batch(user, batch.id))
+
+
+class BatchCountsOut(BaseModel):
+    quantity: int
+    remaining: int
+    issued: int
+    claimed: int
+    used: int
+    written_off: int
+    expired: int
+    revoked: int
+
+
+@endpoint("GET", BATCH + "/counts", summary="A batch's live counts", tag=TAG, auth="bureau", response=BatchCountsOut)
+async def get_batch_counts(request: web.Request, user: BureauUser) -> BatchCountsOut:
+    counts = await batch_counts(user, path_int(request, "batch_id"))
+    return BatchCountsOut(**asdict(counts))
 
 
 @endpoint("GET", BATCH, summary="One batch", tag=TAG, auth="bureau", response=BatchOut)

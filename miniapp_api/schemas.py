@@ -79,6 +79,8 @@ class BatchOut(BaseModel):
     quantity: int
     remaining: int
     status: str
+    fund_source: str
+    region_name: str
 
     @classmethod
     def of(cls, b: Batch) -> BatchOut:
@@ -103,6 +105,8 @@ class BatchOut(BaseModel):
             quantity=b.quantity,
             remaining=b.remaining,
             status=b.status,
+            fund_source=b.fund_source,
+            region_name=getattr(b.region, "name", ""),  # "" where the region was not fetched (card center)
         )
 
 

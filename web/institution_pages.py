@@ -20,11 +20,11 @@ class PortalPage:
     template: str
     title: str
     nav: str  # the navigation label
-    commissioner_only: bool = False
+    requires: str = ""  # "commissioner": the commissioner's pages
 
 
-# The navigation, in its order. `commissioner_only` pages are hidden from scanning staff (the
-# API refuses them anyway).
+# The navigation, in its order. `requires="commissioner"` pages are hidden from scanning staff
+# (the API refuses them anyway).
 PAGES = (
     PortalPage("/institution", "home.html", "机构服务平台", "首页"),
     PortalPage("/institution/scan", "scan.html", "扫码核验", "扫码核验"),
@@ -32,7 +32,7 @@ PAGES = (
     PortalPage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
     PortalPage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
     PortalPage("/institution/sites", "sites.html", "教学点", "教学点"),
-    PortalPage("/institution/staff", "staff.html", "工作人员", "工作人员", commissioner_only=True),
+    PortalPage("/institution/staff", "staff.html", "工作人员", "工作人员", requires="commissioner"),
     PortalPage("/institution/wechat", "wechat.html", "我的账号", "我的账号"),
     PortalPage("/institution/notices", "notices.html", "通知与推送", "通知"),
 )

@@ -1,8 +1,2 @@
-// Portal home: the tiles; the commissioner's own tile only for the commissioner.
+// Portal home: the tiles (the commissioner's own tile is marked data-requires, shown by the frame).
 "use strict";
-
-Portal.onReady((me) => {
-  for (const tile of document.querySelectorAll(".tiles [data-commissioner-only]")) {
-    tile.hidden = me.role !== "commissioner";
-  }
-});

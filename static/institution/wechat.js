@@ -73,7 +73,7 @@ async function changePassword(event) {
     Portal.notify(Portal.failed(r), true);
     return;
   }
-  sessionStorage.setItem("pxq.staff.token", r.data.token);
+  Portal.renew(r.data.token);
   form.reset();
   Portal.notify("密码已修改");
 }

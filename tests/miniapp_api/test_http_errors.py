@@ -13,6 +13,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from miniapp_api.endpoint import ENDPOINTS
+from tests.support.bureau import bureau_targets
 from tests.support.factories import (
     auth,
     bad_check_digit,
@@ -127,6 +128,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
         ("POST", f"{API}/alipay/subscriptions"): (auth(alipay), {"results": {"tpl-1": "accept"}}),
     }
     json_targets.update(await institution_targets(client, token))
+    json_targets.update(await bureau_targets(client, svc, token))
     commissioner = json_targets[("POST", f"{API}/institution/staff")][0]
     json_targets[("PUT", f"{API}/institution/webhook")] = (
         commissioner,

@@ -15,7 +15,7 @@ from vouchers.common.clock import local_date
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL: unchecked, a "\u0000" in a title is a 500, not a 422.
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError("：含有不允许的控制字符")
     return value
 
 
@@ -47,36 +47,39 @@ class BatchSpec(BaseModel):
     valid_until_date: date | None = None
     valid_days: int | None = Field(None, ge=1, le=3650)
     quantity: int = Field(ge=1, le=10_000_000)
+    fund_source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul] = Field(
+        "", description="资金来源, e.g. 职业技能提升行动专账资金"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.value_mode is ValueMode.FACE_VALUE and self.face_value_fen is None:
-            raise _invalid("face_value_fen", "face_value_fen is required for face-value vouchers")
+            raise _invalid("face_value_fen", "：面值券必须填写面值")
         if self.value_mode is not ValueMode.FACE_VALUE and self.face_value_fen is not None:
-            raise _invalid("face_value_fen", "face_value_fen is only for face-value vouchers")
+            raise _invalid("face_value_fen", "：只有面值券才填写面值")
         if self.validity_mode is ValidityMode.FIXED_DATE:
             if self.valid_until_date is None or self.valid_days is not None:
                 wrong = "valid_until_date" if self.valid_until_date is None else "valid_days"
-                raise _invalid(wrong, "fixed_date validity needs valid_until_date and no valid_days")
+                raise _invalid(wrong, "：按固定日期截止时须填写截止日期，不填有效天数")
         elif self.valid_days is None or self.valid_until_date is not None:
             wrong = "valid_days" if self.valid_days is None else "valid_until_date"
-            raise _invalid(wrong, "days_after_claim validity needs valid_days and no valid_until_date")
+            raise _invalid(wrong, "：按领取后天数计算时须填写有效天数，不填截止日期")
         for name in ("claim_start", "claim_end"):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
-                raise _invalid(name, "claim_start and claim_end need a time zone offset")
+                raise _invalid(name, "：须包含时区")
             # Bounded so date arithmetic can never overflow (a 500) on absurd input.
             if moment is not None and not MIN_YEAR <= moment.year <= MAX_YEAR:
-                raise _invalid(name, f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+                raise _invalid(name, f"：年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间")
         if self.valid_until_date is not None:
             if not MIN_YEAR <= self.valid_until_date.year <= MAX_YEAR:
-                raise _invalid("valid_until_date", f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+                raise _invalid("valid_until_date", f"：年份须在 {MIN_YEAR} 至 {MAX_YEAR} 之间")
             if self.claim_end and self.valid_until_date < local_date(self.claim_end):
-                raise _invalid("valid_until_date", "valid_until_date must not be before the end of the claim window")
+                raise _invalid("valid_until_date", "：不能早于领取截止日期")
         if self.claim_start and self.claim_end and self.claim_end <= self.claim_start:
-            raise _invalid("claim_end", "claim_end must be after claim_start")
+            raise _invalid("claim_end", "：须晚于领取开始时间")
         if len(set(self.project_types)) != len(self.project_types):
-            raise _invalid("project_types", "project_types has duplicates")
+            raise _invalid("project_types", "：有重复的项目")
         return self
 
 

@@ -9,9 +9,9 @@ deciding with the token it had."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -43,6 +43,12 @@ class AccountEdit(BaseModel):
     display_name: DisplayName | None = None
     role: BureauRole | None = None
     region: RegionCode | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.display_name is None and self.role is None and self.region is None:
+            raise ValueError("请至少修改姓名、角色或地区中的一项")
+        return self
 
 
 def _shown(user: BureauUser) -> dict[str, Any]:

@@ -1,12 +1,19 @@
-// Institution portal: one login for every page of the tab (the staff token in sessionStorage),
-// the navigation, 退出, and the helpers the page scripts share (window.Portal).
-// A page script calls Portal.onReady(fn): fn(me) runs once the member is known to be logged in.
+// The frame of the institution portal and of the bureau console: one login for every page of
+// the tab (the token in sessionStorage), the navigation, 退出, and the helpers the page scripts
+// share (window.Portal, also window.Frame). <body data-area="institution|bureau"> says which.
+// A page script calls Portal.onReady(fn): fn(me) runs once the user is known to be logged in.
+// Elements marked data-requires="permission" are shown only to users who have it.
 "use strict";
 
 (() => {
   const API = "/api/v1";
-  const TOKEN_KEY = "pxq.staff.token";
-  const ME_KEY = "pxq.staff.me";
+  const AREAS = {
+    institution: { prefix: "/institution", token: "pxq.staff.token", me: "pxq.staff.me" },
+    bureau: { prefix: "/admin", token: "pxq.bureau.token", me: "pxq.bureau.me" },
+  };
+  const AREA = AREAS[document.body.dataset.area || "institution"];
+  const TOKEN_KEY = AREA.token;
+  const ME_KEY = AREA.me;
   const ready = [];
 
   function $(id) { return document.getElementById(id); }
@@ -29,7 +36,7 @@
       return { status: 0, data: { error: { code: "network", message: "网络连接失败，请检查网络后重试" } } };
     }
     const data = await response.json().catch(() => ({}));
-    if (response.status === 401 && path !== "/institution/login") forget();
+    if (response.status === 401 && path !== AREA.prefix + "/login") forget();
     return { status: response.status, data };
   }
 
@@ -144,8 +151,22 @@
     $("login").username.focus();
   }
 
+  // A commissioner's pages, or a bureau role's permission.
+  function allowed(who, permission) {
+    if (permission === "commissioner") return who.role === "commissioner";
+    return (who.permissions || []).includes(permission);
+  }
+
+  function label(who) {
+    const name = who.display_name || who.username;
+    if (who.institution_name) {
+      return `${who.institution_name} · ${name}（${who.role === "commissioner" ? "机构专员" : "工作人员"}）`;
+    }
+    return `${who.region_name} · ${name}（${who.role_text}）`;
+  }
+
   async function start() {
-    const result = await call("GET", "/institution/me");
+    const result = await call("GET", AREA.prefix + "/me");
     if (result.status === 0) {
       // No network: keep the login (a scan desk's queue waits for it), say what to do.
       showLogin();
@@ -158,16 +179,15 @@
     }
     const who = result.data;
     sessionStorage.setItem(ME_KEY, JSON.stringify(who));
-    const commissioner = who.role === "commissioner";
-    $("who-name").textContent = `${who.institution_name} · ${who.display_name || who.username}（${commissioner ? "机构专员" : "工作人员"}）`;
-    for (const link of document.querySelectorAll("[data-commissioner-only]")) {
-      if (link.tagName === "A") link.hidden = !commissioner;
+    $("who-name").textContent = label(who);
+    for (const el of document.querySelectorAll("[data-requires]")) {
+      if (el !== $("app")) el.hidden = !allowed(who, el.dataset.requires);
     }
     $("login").hidden = true;
     $("who").hidden = false;
     $("portal-nav").hidden = false;
     $("app").hidden = false;
-    const restricted = $("app").hasAttribute("data-commissioner-only") && !commissioner;
+    const restricted = $("app").dataset.requires && !allowed(who, $("app").dataset.requires);
     $("not-allowed").hidden = !restricted;
     $("page").hidden = restricted;
     if (restricted) return;
@@ -178,7 +198,7 @@
     event.preventDefault();
     const form = event.target;
     $("login-error").textContent = "";
-    const result = await call("POST", "/institution/login", {
+    const result = await call("POST", AREA.prefix + "/login", {
       username: form.username.value.trim(), password: form.password.value,
     });
     if (result.status !== 200) {
@@ -188,19 +208,24 @@
     sessionStorage.setItem(TOKEN_KEY, result.data.token);
     form.reset();
     await start();
+    // The account was locked since the last login (repeated wrong passwords): tell its owner.
+    if (result.data.notices && result.data.notices.length) notify(result.data.notices.join(" "), true);
   }
 
   // 退出: the server ends every token of this member, so a token copied from this desk stops
   // working too; then the page forgets it.
   async function signOut() {
-    await call("POST", "/institution/logout").catch(() => {});
+    await call("POST", AREA.prefix + "/logout").catch(() => {});
     forget();
   }
 
   window.Portal = {
-    $, call, download, failed, notify, cell, button, fill, confirm, yuan, localTime, me, token, chooseClass,
+    $, call, download, failed, notify, cell, button, fill, confirm, yuan, localTime, me, token, chooseClass, allowed,
+    // After the user's own password change: this tab goes on with the fresh token.
+    renew(fresh) { sessionStorage.setItem(TOKEN_KEY, fresh); },
     onReady(fn) { ready.push(fn); },
   };
+  window.Frame = window.Portal;
 
   document.addEventListener("DOMContentLoaded", () => {
     $("login").addEventListener("submit", login);
