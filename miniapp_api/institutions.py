@@ -3,8 +3,10 @@ own people do (/api/v1/institution/...): log in, manage staff, sites, classes an
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.schemas import LoggedOut, LoginRequest, Page
@@ -13,6 +15,9 @@ from peixunquan.appkeys import SERVICES
 from vouchers.common.personal_data import PersonalDataKeys, mask_id_number
 from vouchers.identity.bureau_roles import Permission
 from vouchers.institutions import registry as manage
+from vouchers.institutions import registry_edits
+from vouchers.institutions.overview import institution_overview
+from vouchers.institutions.registry_edits import InstitutionEdit, SuspendRequest
 from vouchers.institutions.spec import InstitutionSpec
 from vouchers.institutions.staff_auth import staff_login, staff_logout
 from vouchers.scanning.summary import mask_name
@@ -36,6 +41,9 @@ class InstitutionOut(BaseModel):
     phone: str
     kind: str
     commissioner: CommissionerOut | None
+    region_name: str = ""
+    suspended: bool = False
+    suspended_reason: str | None = None
 
     @classmethod
     def of(cls, i: Institution, keys: PersonalDataKeys) -> InstitutionOut:
@@ -56,7 +64,15 @@ class InstitutionOut(BaseModel):
             phone=i.phone,
             kind=i.kind,
             commissioner=commissioner,
+            region_name=getattr(i.region, "name", ""),
+            suspended=i.suspended_at is not None,
+            suspended_reason=i.suspended_reason,
         )
+
+
+class InstitutionQuery(Page):
+    q: str | None = Field(None, max_length=100, description="Part of the name, or the code's first digits")
+    suspended: bool | None = None
 
 
 class InstitutionList(BaseModel):
@@ -107,12 +123,12 @@ async def register(request: web.Request, user: BureauUser, body: InstitutionSpec
     summary="Institutions of my region and below",
     tag=TAG,
     auth="bureau",
-    query=Page,
+    query=InstitutionQuery,
     response=InstitutionList,
 )
-async def list_institutions(request: web.Request, user: BureauUser, query: Page) -> InstitutionList:
+async def list_institutions(request: web.Request, user: BureauUser, query: InstitutionQuery) -> InstitutionList:
     keys = request.app[SERVICES].keys
-    found = await manage.list_institutions(user, query.limit, query.offset)
+    found = await manage.list_institutions(user, query.limit, query.offset, query.q, query.suspended)
     return InstitutionList(items=[InstitutionOut.of(i, keys) for i in found])
 
 
@@ -175,4 +191,90 @@ async def me(request: web.Request, staff: Staff) -> MeOut:
         role=staff.role,
         institution_id=staff.institution_id,
         institution_name=staff.institution.name,
+    )
+
+
+INSTITUTION = "/api/v1/admin/institutions/" + ID % "institution_id"
+
+
+@endpoint(
+    "PUT",
+    INSTITUTION,
+    summary="Correct an institution's details or record a new commissioner",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.REGISTRY,
+    body=InstitutionEdit,
+    response=InstitutionOut,
+)
+async def edit_institution(request: web.Request, user: BureauUser, body: InstitutionEdit) -> InstitutionOut:
+    svc = request.app[SERVICES]
+    found = await registry_edits.edit_institution(svc, user, path_int(request, "institution_id"), body)
+    return InstitutionOut.of(found, svc.keys)
+
+
+@endpoint(
+    "POST",
+    INSTITUTION + "/suspend",
+    summary="Suspend an institution: its staff are logged out and cannot log in or scan",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.REGISTRY,
+    body=SuspendRequest,
+    response=InstitutionOut,
+)
+async def suspend(request: web.Request, user: BureauUser, body: SuspendRequest) -> InstitutionOut:
+    svc = request.app[SERVICES]
+    found = await registry_edits.suspend_institution(svc, user, path_int(request, "institution_id"), body.reason)
+    return InstitutionOut.of(found, svc.keys)
+
+
+@endpoint(
+    "POST",
+    INSTITUTION + "/resume",
+    summary="Lift an institution's suspension",
+    tag=TAG,
+    auth="bureau",
+    permission=Permission.REGISTRY,
+    response=InstitutionOut,
+)
+async def resume(request: web.Request, user: BureauUser) -> InstitutionOut:
+    svc = request.app[SERVICES]
+    found = await registry_edits.resume_institution(svc, user, path_int(request, "institution_id"))
+    return InstitutionOut.of(found, svc.keys)
+
+
+class ClassLineOut(BaseModel):
+    id: int
+    name: str
+    project_type: str
+    occupation: str | None
+    start_date: str
+    end_date: str
+    enrolled: int
+    capacity: int
+
+
+class OverviewOut(BaseModel):
+    classes: list[ClassLineOut]
+    trainees: int
+    claims: dict[str, int]
+    subsidy_fen: dict[str, int]
+
+
+@endpoint(
+    "GET",
+    INSTITUTION + "/overview",
+    summary="An institution at a glance: classes, trainees, settlement claims",
+    tag=TAG,
+    auth="bureau",
+    response=OverviewOut,
+)
+async def overview(request: web.Request, user: BureauUser) -> OverviewOut:
+    found = await institution_overview(user, path_int(request, "institution_id"))
+    return OverviewOut(
+        classes=[ClassLineOut(**asdict(c)) for c in found.classes],
+        trainees=found.trainees,
+        claims=found.claims,
+        subsidy_fen=found.subsidy_fen,
     )

@@ -21,7 +21,6 @@ from vouchers.settlement.attendance import attendance_for_review
 from vouchers.settlement.completion import CompletionReport, submit_completion
 from vouchers.settlement.completion_file import XLSX_TYPE, parse_completion
 from vouchers.settlement.review import Decision, decide_claim, decide_class, list_claims
-from vouchers.settlement.standards import list_standards, set_ratio, set_standard
 
 TAG = "settlement"
 UPLOAD_TYPES = ("text/csv", "application/json", XLSX_TYPE)
@@ -64,39 +63,6 @@ class CompletionReportOut(BaseModel):
                 for p in sorted(r.problems, key=lambda p: p.line)
             ],
         )
-
-
-class StandardSpec(Strict):
-    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-    project_type: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True), NoNul]
-    occupation: Text64 = ""
-    level: Text32 = ""
-    amount_fen: int = Field(ge=0, le=100_000_000)
-
-
-class RatioSpec(Strict):
-    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-    eligible_group: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True), NoNul]
-    ratio_permille: int = Field(ge=0, le=2000)
-
-
-class StandardOut(BaseModel):
-    region: str
-    project_type: str
-    occupation: str
-    level: str
-    amount_fen: int
-
-
-class RatioOut(BaseModel):
-    region: str
-    eligible_group: str
-    ratio_permille: int
-
-
-class StandardsOut(BaseModel):
-    standards: list[StandardOut]
-    ratios: list[RatioOut]
 
 
 class ClaimOut(BaseModel):
@@ -197,61 +163,6 @@ async def submit(request: web.Request, staff: Staff, upload: bytes) -> Completio
     rows = parse_completion(upload, request.content_type)
     report = await submit_completion(request.app[SERVICES], staff, path_int(request, "class_id"), rows)
     return CompletionReportOut.of(report)
-
-
-@endpoint(
-    "GET", ADMIN + "/standards", summary="Subsidy standards and ratios", tag=TAG, auth="bureau", response=StandardsOut
-)
-async def get_standards(request: web.Request, user: BureauUser) -> StandardsOut:
-    standards, ratios = await list_standards(user)
-    return StandardsOut(
-        standards=[
-            StandardOut(
-                region=s.region_id,
-                project_type=s.project_type,
-                occupation=s.occupation,
-                level=s.level,
-                amount_fen=s.amount_fen,
-            )
-            for s in standards
-        ],
-        ratios=[
-            RatioOut(region=r.region_id, eligible_group=r.eligible_group, ratio_permille=r.ratio_permille)
-            for r in ratios
-        ],
-    )
-
-
-@endpoint(
-    "PUT",
-    ADMIN + "/standards",
-    summary="Set a subsidy standard",
-    tag=TAG,
-    auth="bureau",
-    permission=Permission.STANDARDS,
-    body=StandardSpec,
-    response=StandardOut,
-)
-async def put_standard(request: web.Request, user: BureauUser, body: StandardSpec) -> StandardOut:
-    s = await set_standard(user, body.region, body.project_type, body.occupation, body.level, body.amount_fen)
-    return StandardOut(
-        region=s.region_id, project_type=s.project_type, occupation=s.occupation, level=s.level, amount_fen=s.amount_fen
-    )
-
-
-@endpoint(
-    "PUT",
-    ADMIN + "/ratios",
-    summary="Set the subsidy ratio of an eligible group",
-    tag=TAG,
-    auth="bureau",
-    permission=Permission.STANDARDS,
-    body=RatioSpec,
-    response=RatioOut,
-)
-async def put_ratio(request: web.Request, user: BureauUser, body: RatioSpec) -> RatioOut:
-    r = await set_ratio(user, body.region, body.eligible_group, body.ratio_permille)
-    return RatioOut(region=r.region_id, eligible_group=r.eligible_group, ratio_permille=r.ratio_permille)
 
 
 @endpoint(

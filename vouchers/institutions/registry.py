@@ -59,8 +59,16 @@ async def register_institution(svc: Services, user: BureauUser, spec: Institutio
     return await get_institution(user, institution.id)
 
 
-async def list_institutions(user: BureauUser, limit: int, offset: int) -> list[Institution]:
-    return await _in_scope(user).order_by("id").offset(offset).limit(limit).prefetch_related("region", "staff")
+async def list_institutions(
+    user: BureauUser, limit: int, offset: int, search: str | None = None, suspended: bool | None = None
+) -> list[Institution]:
+    """`search`: part of the name or of the 7-digit code."""
+    query = _in_scope(user)
+    if search:
+        query = query.filter(Q(name__icontains=search) | Q(code__startswith=search))
+    if suspended is not None:
+        query = query.filter(suspended_at__isnull=not suspended)
+    return await query.order_by("id").offset(offset).limit(limit).prefetch_related("region", "staff")
 
 
 def _in_scope(user: BureauUser) -> QuerySet[Institution]:

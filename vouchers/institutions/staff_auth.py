@@ -44,6 +44,8 @@ async def staff_login(svc: Services, username: str, password: str, address: str 
     # member is gone and gets the ordinary answer above.
     if not staff.active:
         raise errors.StaffDisabled()
+    if staff.institution.suspended_at is not None:
+        raise errors.InstitutionSuspended()
     await svc.login_throttle.succeeded(STAFF, username)
     return staff, svc.tokens.issue(STAFF, staff.id, svc.staff_token_ttl_s, version=staff.token_version)
 

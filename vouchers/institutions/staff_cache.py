@@ -33,3 +33,7 @@ class StaffCache:
 
     async def institution(self, institution_id: int) -> Institution:
         return self.institutions.fresh(institution_id) or await self.institutions.get(institution_id)
+
+    def forget_institution(self, institution_id: int) -> None:
+        """After the bureau changed it: this process reads it again (others within the TTL)."""
+        self.institutions.forget(institution_id)

@@ -119,7 +119,9 @@ async def test_subsidy_is_standard_times_group_ratio_in_fen_from_the_nearest_reg
     assert subsidy == {a["code"]: 180_001 * 800 // 1000, b["code"]: 120_000 * 800 // 1000}
     standards = await (await client.get(f"{API}/admin/settlement/standards", headers=h)).json()
     assert {s["level"] for s in standards["standards"]} == {"", "四级"}
-    assert standards["ratios"] == [{"region": "320200", "eligible_group": "失业人员", "ratio_permille": 800}]
+    assert standards["ratios"] == [
+        {"region": "320200", "eligible_group": "失业人员", "ratio_permille": 800, "effective_year": 2021}
+    ]
 
 
 async def test_approval_settles_records_payee_archives_certificate_and_notifies(client, svc):
@@ -280,18 +282,36 @@ async def test_standards_are_inherited_from_the_region_above_and_the_nearest_win
     await regions()
     jiangyin = "320000/320200/320281"
     await SubsidyStandard.create(region_id="320000", project_type="创业培训", amount_fen=100_000)
-    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 100_000  # the province's, for any level
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级", 2026) == 100_000  # the province's, for any level
     await SubsidyStandard.create(region_id="320200", project_type="创业培训", amount_fen=150_000)
     await SubsidyStandard.create(region_id="320000", project_type="创业培训", occupation="电工", amount_fen=90_000)
     # Nearest region first (Wuxi's "any occupation" beats the province's "电工"), then the most specific.
-    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 150_000
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级", 2026) == 150_000
     await SubsidyStandard.create(region_id="320200", project_type="创业培训", level="五级", amount_fen=160_000)
-    assert await standard_for(jiangyin, "创业培训", "电工", "五级") == 160_000
-    assert await standard_for(jiangyin, "创业培训", "电工", "四级") == 150_000
-    assert await standard_for("500000", "创业培训", None, None) is None  # Chongqing has none
+    assert await standard_for(jiangyin, "创业培训", "电工", "五级", 2026) == 160_000
+    assert await standard_for(jiangyin, "创业培训", "电工", "四级", 2026) == 150_000
+    assert await standard_for("500000", "创业培训", None, None, 2026) is None  # Chongqing has none
     await SubsidyRatio.create(region_id="320000", eligible_group="脱贫人口", ratio_permille=1200)
-    assert await ratio_for(jiangyin, "脱贫人口") == 1200
-    assert await ratio_for(jiangyin, "失业人员") == 1000 and await ratio_for(jiangyin, None) == 1000
+    assert await ratio_for(jiangyin, "脱贫人口", 2026) == 1200
+    assert await ratio_for(jiangyin, "失业人员", 2026) == 1000 and await ratio_for(jiangyin, None, 2026) == 1000
+
+
+async def test_a_later_years_standard_applies_from_its_year_and_the_earlier_one_before(client, svc):
+    from models import SubsidyRatio, SubsidyStandard
+    from tests.support.factories import regions
+    from vouchers.settlement.subsidy import ratio_for, standard_for
+
+    await regions()
+    wuxi = "320000/320200"
+    await SubsidyStandard.create(region_id="320200", project_type="创业培训", amount_fen=150_000, effective_year=2021)
+    await SubsidyStandard.create(region_id="320200", project_type="创业培训", amount_fen=180_000, effective_year=2026)
+    assert await standard_for(wuxi, "创业培训", None, None, 2025) == 150_000
+    assert await standard_for(wuxi, "创业培训", None, None, 2026) == 180_000
+    assert await standard_for(wuxi, "创业培训", None, None, 2027) == 180_000
+    assert await standard_for(wuxi, "创业培训", None, None, 2020) is None
+    await SubsidyRatio.create(region_id="320200", eligible_group="脱贫人口", ratio_permille=1200, effective_year=2027)
+    assert await ratio_for(wuxi, "脱贫人口", 2026) == 1000
+    assert await ratio_for(wuxi, "脱贫人口", 2027) == 1200
 
 
 async def test_the_institution_reads_the_decision_in_its_staff_notice(client, svc):
