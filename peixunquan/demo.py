@@ -45,13 +45,13 @@ DEMO_TRAINEE_17 = "32020219900307123"  # a made-up ID number; the check digit is
 
 # One bureau user per role (issue 20): username, region, role, display name.
 BUREAU_USERS = [
-    ("wuxi", "320200", BureauRole.ADMIN, "无锡市人社局 管理员"),
-    ("wuxi-batch", "320200", BureauRole.BATCH_MANAGER, "无锡市人社局 批次管理员"),
-    ("wuxi-review1", "320200", BureauRole.FIRST_REVIEWER, "无锡市人社局 初审员"),
-    ("wuxi-review2", "320200", BureauRole.SECOND_REVIEWER, "无锡市人社局 复审员"),
-    ("wuxi-stats", "320200", BureauRole.VIEWER, "无锡市人社局 统计查询员"),
-    ("jiangyin", "320281", BureauRole.ADMIN, "江阴市人社局 管理员"),
-    ("chongqing", "500000", BureauRole.ADMIN, "重庆市人社局 管理员"),
+    ("wuxi", "320200", BureauRole.ADMIN, "王静"),
+    ("wuxi-batch", "320200", BureauRole.BATCH_MANAGER, "李明"),
+    ("wuxi-review1", "320200", BureauRole.FIRST_REVIEWER, "张华"),
+    ("wuxi-review2", "320200", BureauRole.SECOND_REVIEWER, "赵敏"),
+    ("wuxi-stats", "320200", BureauRole.VIEWER, "陈晨"),
+    ("jiangyin", "320281", BureauRole.ADMIN, "周涛"),
+    ("chongqing", "500000", BureauRole.ADMIN, "刘洋"),
 ]
 
 

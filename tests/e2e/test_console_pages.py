@@ -19,14 +19,20 @@ except ImportError:  # the browser fixture skips with the reason
     expect = None  # type: ignore[assignment]
 
 
-async def _login(browser, client, failures: list[str], username: str = "wuxi"):
+async def _login(browser, client, failures: list[str], username: str = "wuxi", path: str = "/console/batches"):
     page = await new_page(browser, failures)
-    await page.goto(str(client.make_url("/console")))
+    await page.goto(str(client.make_url(path)))
     await page.fill("#login input[name=username]", username)
     await page.fill("#login input[name=password]", PASSWORD)
     await page.click("#login button[type=submit]")
     await page.wait_for_selector("#app:not([hidden])")
     return page
+
+
+async def _open(page, client, name: str) -> None:
+    """Another console page in the same tab: the login holds."""
+    await page.goto(str(client.make_url(f"/console/{name}")))
+    await page.wait_for_selector("#app:not([hidden])")
 
 
 async def test_batches_are_created_and_published(client, svc, browser):
@@ -36,7 +42,7 @@ async def test_batches_are_created_and_published(client, svc, browser):
     page = await _login(browser, client, failures)
     form = page.locator("#batch-form")
     await form.locator("input[name=title]").fill("2026年无锡市电工培训券")
-    await form.locator("input[name=region]").fill("320200")
+    await form.locator("select[name=region]").select_option("320200")
     await form.locator("input[name=face_value_yuan]").fill("800")
     await form.locator("input[name=occupation]").fill("电工")
     await form.locator("button[type=submit]").click()
@@ -66,7 +72,7 @@ async def test_a_batch_is_created_with_groups_proven_by_the_bureau_list(client, 
     page = await _login(browser, client, failures)
     form = page.locator("#batch-form")
     await form.locator("input[name=title]").fill("2026年无锡市失业人员培训券")
-    await form.locator("input[name=region]").fill("320200")
+    await form.locator("select[name=region]").select_option("320200")
     await form.locator("input[name=face_value_yuan]").fill("500")
     await expect(form.locator("select[name=group_proof]")).to_have_value("declared")
     await form.locator("select[name=group_proof]").select_option(label="须经人社部门资格名单认定（学员不能自行选择）")
@@ -81,7 +87,7 @@ async def test_a_batch_is_created_with_groups_proven_by_the_bureau_list(client, 
     await expect(row.locator(".status")).to_have_text("已发布")
 
     # The list itself goes in where rosters do.
-    await page.click("nav [data-tab=roster]")
+    await _open(page, client, "roster")
     await page.select_option("#roster-batch", str(batch.id))
     csv = f"身份证号,人员类别\n{id_number()}\n{id_number()},失业人员\n".encode()
     await page.set_input_files("#roster-file", files=[{"name": "资格名单.csv", "mimeType": "text/csv", "buffer": csv}])
@@ -109,7 +115,7 @@ async def test_roster_upload_shows_progress_and_its_row_by_row_report(client, sv
     lines[5003] = f'"王 五",{numbers[5002]},123'  # data row 5003, in the second chunk (quoted): bad phone
     failures: list[str] = []
     page = await _login(browser, client, failures)
-    await page.click("nav [data-tab=roster]")
+    await _open(page, client, "roster")
     await page.select_option("#roster-batch", str(batch["id"]))
     await page.set_input_files(
         "#roster-file",
@@ -134,7 +140,7 @@ async def _targeted_roster_tab(client, svc, browser, failures: list[str]):
         client, token, title="定向券", distribution="targeted", value_mode="deduction", face_value_fen=None
     )
     page = await _login(browser, client, failures)
-    await page.click("nav [data-tab=roster]")
+    await _open(page, client, "roster")
     await page.select_option("#roster-batch", str(batch["id"]))
     return page, batch
 
@@ -187,7 +193,7 @@ async def test_settlement_queue_approves_and_rejects(client, svc, browser):
     await submit(client, env, [passed(a["code"]), passed(b["code"])])
     failures: list[str] = []
     page = await _login(browser, client, failures)
-    await page.click("nav [data-tab=settlement]")
+    await _open(page, client, "settlement")
     row_a = page.locator("#claim-rows tr", has_text=a["code"])
     row_b = page.locator("#claim-rows tr", has_text=b["code"])
     await expect(row_a).to_contain_text("500.00")
@@ -218,7 +224,7 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):
     await wuxi_2021(svc)
     failures: list[str] = []
     page = await _login(browser, client, failures)
-    await page.click("nav [data-tab=statistics]")
+    await _open(page, client, "statistics")
     await page.fill("#stats-year", "2021")
     await page.click("#stats-form button[type=submit]")
     chart = page.locator("#chart-flows svg.bar-chart")

@@ -1,0 +1,1 @@
+// Payment lists: filled in once the payment-list API lands.
