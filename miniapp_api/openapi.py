@@ -71,6 +71,10 @@ def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
     }
     if e.auth:
         op["security"] = [{"bearer": []}]
+    if e.permission:
+        # Which bureau role may call it: the roles whose permissions include one of these.
+        op["x-permission"] = [str(p) for p in e.permission]
+        op["description"] = "Needs one of the bureau permissions: " + ", ".join(str(p) for p in e.permission)
     return op
 
 
