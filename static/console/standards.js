@@ -92,9 +92,8 @@
 
   async function loadLevels() {
     const r = await call("GET", "/admin/settlement/review-levels");
-    if (r.status === 404) { $("review-levels-section").hidden = true; return; }
     if (r.status !== 200) return notify(failed(r), true);
-    const set = Object.fromEntries(r.data.items.map((x) => [x.region, x]));
+    const set = Object.fromEntries(r.data.settings.map((x) => [x.region, x]));
     const may = Frame.allowed(Frame.me(), "standards");
     fill($("level-rows"), regions.map((region) => {
       const tr = document.createElement("tr");
