@@ -76,7 +76,7 @@
     const r = await call("POST", "/admin/payment-lists", body);
     if (r.status !== 200 && r.status !== 201) return notify(failed(r), true);
     const made = r.data.items;
-    notify(made.length ? `已生成 ${made.length} 份拨付清单：${made.map((l) => l.number).join("、")}` : "没有待汇总的已通过申请。", !made.length);
+    notify(made.length ? `已生成 ${made.length} 份拨付清单：${made.map((l) => l.number).join("、")}` : "没有待汇总的已通过申请：审核通过的补贴申请都已在清单中。");
     $("list-filters").status.value = "drafted";
     load();
   }

@@ -16,9 +16,10 @@
     return params.toString();
   }
 
-  // The review a claim in this state waits for, and whether this user may give it.
-  function step(status) {
-    if (status === "pending") return { permission: "review_first", verb: "初审通过" };
+  // The review a claim in this state waits for (its region needs one review or two), and the
+  // permission it takes.
+  function step(status, levels) {
+    if (status === "pending") return { permission: "review_first", verb: levels === 2 ? "初审通过" : "通过" };
     if (status === "first_approved") return { permission: "review_second", verb: "复审通过" };
     return null;
   }
@@ -56,11 +57,11 @@
     // Manual check-ins (补签) are counted apart: a reviewer's reason to look closer.
     cell(tr, `${c.attended}/${c.lessons}` + (c.manual_checkins ? `（补签 ${c.manual_checkins}）` : "")).className = "attendance";
     cell(tr, yuan(c.subsidy_fen));
-    const reviewers = [c.first_reviewer && `初审：${c.first_reviewer}`, c.second_reviewer && `复审：${c.second_reviewer}`].filter(Boolean);
+    const reviewers = [c.first_reviewer && `初审：${c.first_reviewer.name}`, c.second_reviewer && `复审：${c.second_reviewer.name}`].filter(Boolean);
     const status = (L.CLAIM_STATUS[c.status] || c.status) + (c.reason ? `：${c.reason}` : "") + (reviewers.length ? `（${reviewers.join("，")}）` : "");
     cell(tr, status).className = "status";
     const actions = cell(tr, "");
-    const next = step(c.status);
+    const next = step(c.status, c.review_levels);
     if (next && Frame.allowed(me, next.permission)) {
       button(actions, next.verb, async () => {
         if (await confirm(`${next.verb} ${c.holder_name} 的补贴申请（${yuan(c.subsidy_fen)} 元）？`, next.verb)) {
@@ -88,7 +89,8 @@
     const rows = [];
     const classes = new Map();
     for (const c of items) classes.set(c.class_id, c.class_name);
-    const next = step($("claim-status").value);
+    const levels = items.length ? Math.max(...items.map((c) => c.review_levels || 1)) : 1;
+    const next = step($("claim-status").value, levels);
     // Fill the class chooser with what the queue holds, keeping the choice.
     const chosen = $("claim-class").value;
     if (!chosen) {
