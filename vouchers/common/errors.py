@@ -208,3 +208,6 @@ OfflineEnrolRefused = define_error(
 )
 OfflineTooLate = define_error("offline_too_late", "离线扫码须在72小时内上传，本条已超时", 409, ScanRefused)
 OfflineClockAhead = define_error("offline_clock_ahead", "扫码设备的时间比服务器快，请校准设备时钟", 409, ScanRefused)
+
+# --- tamper-evident history (issue 20) ----------------------------------------------------------
+HistoryRangeInvalid = define_error("history_range_invalid", "日期范围无效", 422, InvalidInput)
