@@ -4,7 +4,8 @@
 row ('' for a voucher's first row, or when that row predates this migration). A database
 trigger fills both on INSERT, so every write path (ORM saves, bulk inserts, the claim and expiry
 statements of `models.sql`) is sealed in its own transaction without knowing about it. Rows
-written before this migration keep NULL: "before sealing". See docs/history.md.
+written before this migration keep NULL: "before sealing"; `history_sealing` keeps the first id
+sealed, so a later row cannot pass for an old one by losing its seal. See docs/history.md.
 
 PostgreSQL: PL/pgSQL `pxq_history_hash(...)` and a BEFORE INSERT trigger. SQLite: the same
 function in Python (`models.history_hash`, registered on every connection by
@@ -105,6 +106,10 @@ async def seal(apps, schema_editor) -> None:
     run = schema_editor._run_sql
     await run("ALTER TABLE voucher_history ADD COLUMN prev_hash VARCHAR(64)")
     await run("ALTER TABLE voucher_history ADD COLUMN row_hash VARCHAR(64)")
+    # Where sealing began: a row from there on without a seal lost it (no model: nothing reads it
+    # but the verification's SQL, models/sql/history_chain.py).
+    await run("CREATE TABLE history_sealing (sealed_from BIGINT NOT NULL)")
+    await run("INSERT INTO history_sealing (sealed_from) SELECT coalesce(max(id), 0) + 1 FROM voucher_history")
     if _on_postgres(schema_editor):
         await run(_PG_HASH)
         await run(_PG_SEAL)
@@ -125,6 +130,7 @@ async def unseal(apps, schema_editor) -> None:
             "DROP FUNCTION IF EXISTS pxq_history_hash(text, bigint, bigint, timestamptz, text, text, text, text, text, "
             "boolean, jsonb)"
         )
+    await run("DROP TABLE history_sealing")
     await run("ALTER TABLE voucher_history DROP COLUMN row_hash")
     await run("ALTER TABLE voucher_history DROP COLUMN prev_hash")
 

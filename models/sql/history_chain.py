@@ -53,7 +53,8 @@ _CHUNK_END_SQL = """
 SELECT voucher_id FROM voucher_history WHERE voucher_id >= {start} ORDER BY voucher_id, id LIMIT 1 OFFSET {rows}
 """
 
-_FIRST_SEALED_SQL = "SELECT min(id) AS id FROM voucher_history WHERE row_hash IS NOT NULL"
+# The first id the trigger sealed, kept by migration 0018.
+_FIRST_SEALED_SQL = "SELECT min(sealed_from) AS id FROM history_sealing"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _placeholders(db: Any, names: list[str]) -> dict[str, str]:
     return {name: f"?{i}" for i, name in enumerate(names, 1)}
 
 
-async def first_sealed_id(db: Any) -> int | None:
+async def sealed_from(db: Any) -> int | None:
     _, rows = await db.execute_query(_FIRST_SEALED_SQL)
     return rows[0]["id"] if rows else None
 

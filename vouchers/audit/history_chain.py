@@ -56,7 +56,7 @@ async def verify_history(voucher_code: str | None = None, *, chunk_rows: int = C
     """Every voucher's chain, chunk by chunk (whole chains per chunk), or the one voucher's.
     Raises NotFound for an unknown code."""
     db = connections.get("default")
-    sealed_from = await sql.first_sealed_id(db)
+    sealed_from = await sql.sealed_from(db)
     report = Report()
     if voucher_code is not None:
         voucher_id = await _voucher_id(voucher_code)
@@ -73,7 +73,7 @@ async def verify_history(voucher_code: str | None = None, *, chunk_rows: int = C
 async def judged_rows(voucher_id: int) -> list[CheckedRow]:
     """Every row of one voucher, in chain order, each judged."""
     db = connections.get("default")
-    return await sql.check_rows(db, voucher_id, voucher_id + 1, await sql.first_sealed_id(db), broken_only=False)
+    return await sql.check_rows(db, voucher_id, voucher_id + 1, await sql.sealed_from(db), broken_only=False)
 
 
 async def _check(db: Any, report: Report, lo: int, hi: int | None, sealed_from: int | None) -> None:
