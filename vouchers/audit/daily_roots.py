@@ -17,12 +17,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from models import VoucherHistory
+from tortoise.functions import Max, Min
+
+from models import Batch, VoucherHistory
 from vouchers.common import errors
 from vouchers.common.clock import local_date, start_of_local_day, utcnow
 
 MAX_DAYS = 366
-CHUNK_ROWS = 5_000
+WINDOW_IDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,22 @@ async def daily_roots(date_from: date, date_to: date, region_path: str | None = 
     counts = dict.fromkeys(days, 0)
     query = VoucherHistory.filter(at__gte=start, at__lt=end)
     if region_path is not None:
-        query = query.filter(voucher__batch__region__path__startswith=region_path)
-    last = 0
-    while True:
-        rows = await query.filter(id__gt=last).order_by("id").limit(CHUNK_ROWS).values_list("id", "at", "row_hash")
-        for row_id, at, row_hash in rows:
+        batch_ids = await Batch.filter(region__path__startswith=region_path).values_list("id", flat=True)
+        query = query.filter(voucher__batch_id__in=batch_ids or [0])
+    # Window by window of ids: each statement reads a bounded range of the primary key (a LIMIT
+    # after a join would read every row of the days again for each page).
+    [bounds] = await (
+        VoucherHistory.filter(at__gte=start, at__lt=end).annotate(lo=Min("id"), hi=Max("id")).values("lo", "hi")
+    )
+    lo, hi = bounds["lo"], bounds["hi"]
+    for window in range(lo, hi + 1, WINDOW_IDS) if lo is not None else ():
+        rows = (
+            await query.filter(id__gte=window, id__lt=window + WINDOW_IDS).order_by("id").values_list("at", "row_hash")
+        )
+        for at, row_hash in rows:
             day = local_date(_aware(at))
             hashers[day].update(((row_hash or "") + "\n").encode())
             counts[day] += 1
-            last = row_id
-        if len(rows) < CHUNK_ROWS:
-            break
     now = utcnow()
     return [
         DailyRoot(day, counts[day], hashers[day].hexdigest(), start_of_local_day(day + timedelta(days=1)) <= now)
