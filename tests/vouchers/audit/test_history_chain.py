@@ -11,6 +11,7 @@ import pytest
 from models import VoucherHistory
 from models.history_hash import history_hash
 from tests.support.history import execute, history_scenario, reseal_chain, rows_of
+from vouchers.audit import daily_roots as daily_roots_module
 from vouchers.audit.daily_roots import daily_roots, roots_csv
 from vouchers.audit.history_chain import ALTERED, UNLINKED, Break, verify_history
 from vouchers.common import errors
@@ -158,6 +159,13 @@ async def test_verification_reads_in_chunks_of_whole_chains(scenario):
     for rows in (1, 2, 3, 1000):
         report = await verify_history(chunk_rows=rows)
         assert (report.checked, report.breaks) == (5, [Break(revoked.id, scenario["enrolled"], UNLINKED)])
+
+
+async def test_daily_roots_read_window_by_window_alike(scenario, monkeypatch):
+    today = local_date(utcnow())
+    [whole] = await daily_roots(today, today)
+    monkeypatch.setattr(daily_roots_module, "WINDOW_IDS", 2)
+    assert await daily_roots(today, today) == [whole]
 
 
 async def test_an_unknown_voucher_is_not_found(scenario):
