@@ -23,6 +23,8 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.sqlite import client as tortoise_sqlite
 from tortoise.exceptions import OperationalError
 
+from models.history_hash import ARGUMENTS, SQL_FUNCTION, history_hash
+
 
 class _ImmediateTransaction(tortoise_sqlite.SqliteTransactionWrapper):
     async def begin(self) -> None:
@@ -54,6 +56,13 @@ class _TransactionContext(tortoise_sqlite.SqliteTransactionContext):
 
 
 class SqliteClient(tortoise_sqlite.SqliteClient):
+    async def _post_connect(self) -> None:
+        """The history seal's trigger (migration 0018) calls this function: every connection that
+        writes a history row must have it, or the insert fails ("no such function")."""
+        await super()._post_connect()
+        assert self._connection is not None
+        await self._connection.create_function(SQL_FUNCTION, ARGUMENTS, history_hash, deterministic=True)
+
     def _in_transaction(self) -> Any:
         return _TransactionContext(_ImmediateTransaction(self), self._lock)
 

@@ -56,6 +56,11 @@ class VoucherHistory(Model):
     to_status = fields.CharField(max_length=12)
     automatic = fields.BooleanField(default=False)
     detail: dict = fields.JSONField(default=dict)
+    # The seal (migration 0018_history_chain): a database trigger fills both on insert; NULL on
+    # rows written before it. See models/history_hash.py and docs/history.md.
+    prev_hash = fields.CharField(max_length=64, null=True)
+    row_hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "voucher_history"
+        indexes = (("voucher_id", "id"), ("at",))

@@ -1,4 +1,5 @@
-"""`peixunquan serve | migrate | worker | demo` - the process entry points."""
+"""`peixunquan serve | migrate | worker | demo` - the process entry points - and the operator's
+commands (import-roster, unlock-login, verify-history, history-roots)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import contextlib
 import gc
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 from peixunquan.config import Config, ConfigError, load_config, load_secret
@@ -36,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     unlock.add_argument("kind", choices=("bureau", "staff"))
     unlock.add_argument("username")
     unlock.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    verify = commands.add_parser("verify-history", help="check the sealed voucher history (exit 1 on any break)")
+    verify.add_argument("--voucher", metavar="CODE", help="only this voucher's history")
+    verify.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    roots = commands.add_parser("history-roots", help="daily roots of the voucher history as CSV (date,count,root)")
+    roots.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD")
+    roots.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD")
+    roots.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         config = load_secret(load_config(args.sub_config or args.config))
@@ -47,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         from peixunquan.unlock_cli import unlock_login_command
 
         return unlock_login_command(config, args.kind, args.username)
+    if args.command == "verify-history":
+        from peixunquan.history_cli import verify_history_command
+
+        return verify_history_command(config, args.voucher)
+    if args.command == "history-roots":
+        from peixunquan.history_cli import history_roots_command
+
+        return history_roots_command(config, args.date_from, args.date_to)
     if args.command == "import-roster":
         from peixunquan.roster_cli import import_roster_command
 

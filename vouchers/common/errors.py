@@ -216,3 +216,6 @@ AccountNotFound = define_error("account_not_found", "在您管辖的地区没有
 InstitutionSuspended = define_error(
     "institution_suspended", "该培训机构已被人社部门暂停，暂不能登录和扫码，请联系当地人社部门", 403, Forbidden
 )
+
+# --- tamper-evident history (issue 20) ----------------------------------------------------------
+HistoryRangeInvalid = define_error("history_range_invalid", "日期范围无效", 422, InvalidInput)
