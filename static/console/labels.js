@@ -6,7 +6,7 @@ window.Labels = {
   VALUE_MODE: { face_value: "面值券", deduction: "抵用券", checkin_only: "签到专用券" },
   DISTRIBUTION: { general: "通用券", targeted: "定向券" },
   VOUCHER_STATUS: {
-    claimed: "已领取", enrolled: "已用券报名", completed: "已结业", settled: "已结算", written_off: "已核销",
+    claimed: "待使用", enrolled: "已报名", completed: "已结业", settled: "已结算", written_off: "已核销",
     expired: "已过期", voided: "已失效", revoked: "已作废",
   },
   CLAIM_STATUS: {

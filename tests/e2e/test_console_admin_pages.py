@@ -222,9 +222,52 @@ async def test_an_archive_is_looked_up_without_the_id_number_in_any_url(client, 
     await page.locator("#lookup-form input[name=id_number]").fill(number)
     await page.locator("#lookup-form").get_by_role("button", name="查询档案").click()
     await expect(page.locator("#archive-holder")).to_contain_text("王*明")
-    await expect(page.locator("#archive-vouchers tr")).to_contain_text("已领取")
+    await expect(page.locator("#archive-vouchers tr")).to_contain_text("待使用")
     await expect(page.locator("#lookup-form input[name=id_number]")).to_have_value("")
     await expect(page.locator("#lookup-rows tr").first).to_contain_text("已显示档案")
     assert not any(number in u for u in [*urls, page.url])
     assert await ArchiveLookup.filter(shown=True).count() == 1
+    assert failures == []
+
+
+async def test_a_vouchers_history_is_read_revoked_and_a_tampered_row_is_named(client, svc, browser):
+    from tortoise import connections
+
+    from models import Voucher, VoucherHistory
+
+    await regions()
+    token = await bureau(svc)
+    batch = await published_batch(client, token, title="2026年无锡市通用券")
+    _, session = await trainee(svc, name="王小明")
+    code = (await (await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))).json())[
+        "code"
+    ]
+    failures: list[str] = []
+    page = await _login(browser, client, failures, "wuxi", "/console/vouchers")
+    await page.locator("#voucher-form input[name=code]").fill(code.lower())
+    await page.locator("#voucher-form").get_by_role("button", name="查询").click()
+    await expect(page.locator("#voucher-title")).to_have_text(f"{code}（待使用）")
+    await expect(page.locator("#voucher-facts")).to_contain_text("王*明")
+    await expect(page.locator("#voucher-integrity")).to_contain_text("记录完整")
+    await page.locator("#revoke-form input[name=reason]").fill("重复发放")
+    await page.locator("#revoke-form").get_by_role("button", name="作废此券").click()
+    await expect(page.locator("#confirm-text")).to_contain_text(f"作废培训券 {code}")
+    await page.click("#confirm-ok")
+    await expect(page.locator("#notice")).to_have_text(f"培训券 {code} 已作废")
+    rows = page.locator("#history-rows tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(1)).to_contain_text("作废")
+    await expect(rows.nth(1)).to_contain_text("原因：重复发放")
+    await expect(rows.nth(1)).to_contain_text("待使用 → 已作废")
+    await expect(page.locator("#revoke-form")).to_be_hidden()
+    assert (await Voucher.get(code=code)).status == "revoked"
+
+    # Someone edits the first row in the database: the page names it.
+    first = await VoucherHistory.filter(voucher__code=code).order_by("id").first()
+    await connections.get("default").execute_query(
+        "UPDATE voucher_history SET actor_kind = 'bureau' WHERE id = " + str(first.id)
+    )
+    await page.locator("#voucher-form").get_by_role("button", name="查询").click()
+    await expect(page.locator("#voucher-integrity")).to_contain_text(f"第 {first.id} 号记录")
+    await expect(page.locator(f"#history-rows tr[data-history='{first.id}']")).to_have_class("chain-broken")
     assert failures == []

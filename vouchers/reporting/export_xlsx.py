@@ -1,6 +1,7 @@
-"""The bureau's voucher export as XLSX: the same rows as the CSV, written chunk by chunk into a
-write-only workbook in a worker thread (openpyxl is synchronous), saved to a temporary file the
-caller streams and deletes."""
+"""The bureau's voucher export as XLSX: the same rows as the CSV, for people: statuses in
+Chinese (the CSV keeps the codes, for tools), every cell text so Excel keeps an 18-digit ID
+number whole. Written chunk by chunk into a write-only workbook in a worker thread (openpyxl is
+synchronous), saved to a temporary file the caller streams and deletes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import tempfile
 from contextlib import aclosing
 from pathlib import Path
 
+from vouchers.common.labels import status_label
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.common.spreadsheets import XlsxBook
-from vouchers.reporting.export import export_rows
+from vouchers.reporting.export import HEADER, export_rows
 from vouchers.reporting.statistics import Period
 
 SHEET = "培训券明细"
+STATUS = HEADER.index("状态")
 
 
 async def export_xlsx(keys: PersonalDataKeys, scope: dict[int, tuple[str, str]], period: Period | None) -> Path:
@@ -23,8 +26,14 @@ async def export_xlsx(keys: PersonalDataKeys, scope: dict[int, tuple[str, str]],
     book = XlsxBook(SHEET)
     async with aclosing(export_rows(keys, scope, period)) as chunks:
         async for rows in chunks:
-            await asyncio.to_thread(book.append, rows)
+            await asyncio.to_thread(book.append, [_for_people(row) for row in rows])
     return await asyncio.to_thread(_save, book)
+
+
+def _for_people(row: list[str]) -> list[str]:
+    if row[STATUS] == HEADER[STATUS]:
+        return row
+    return [*row[:STATUS], status_label(row[STATUS]) or "", *row[STATUS + 1 :]]
 
 
 def _save(book: XlsxBook) -> Path:

@@ -66,3 +66,27 @@ async def test_no_cell_of_the_xlsx_export_is_a_formula(client, svc):
             assert not (isinstance(cell.value, str) and _active(cell.value)), cell.value
     # ID numbers stay text (no 4.5e17 in the sheet).
     assert all(isinstance(row[6].value, str) and len(row[6].value) == 18 for row in rows[1:])
+
+
+async def test_the_xlsx_export_speaks_chinese_and_keeps_id_numbers_whole(client, svc):
+    from tests.support.factories import bureau, id_number, published_batch, regions, trainee
+
+    await regions()
+    token = await bureau(svc, "wuxi-export")
+    batch = await published_batch(client, token, title="2026年无锡市通用券")
+    number = id_number()
+    _, session = await trainee(svc, number, name="王小明")
+    code = (await (await client.post(f"{API}/claims", json={"batch_id": batch["id"]}, headers=auth(session))).json())[
+        "code"
+    ]
+    r = await client.post(f"{API}/admin/vouchers/{code}/revoke", json={"reason": "重复发放"}, headers=auth(token))
+    assert r.status == 200
+    r = await client.get(f"{API}/admin/exports/vouchers.xlsx", headers=auth(token))
+    assert r.status == 200, await r.text()
+    sheet = openpyxl.load_workbook(io.BytesIO(await r.read())).active
+    [header, row] = list(sheet.iter_rows())
+    assert header[3].value == "状态" and row[3].value == "已作废"
+    assert row[6].value == number and row[6].data_type == "s"  # 18 digits as text, not 3.2e17
+    # The CSV keeps the codes, for tools.
+    csv_text = (await (await client.get(f"{API}/admin/exports/vouchers.csv", headers=auth(token))).read()).decode()
+    assert ",revoked," in csv_text
