@@ -37,6 +37,9 @@ pytest_plugins = [
 ]
 
 TABLES = [
+    "payment_list_line",
+    "payment_list",
+    "settlement_review_policy",
     "login_lockout",
     "archive_lookup",
     "settlement_payee",
