@@ -37,7 +37,8 @@ ITEM = BASE + "/{list_id:\\d{1,12}}"
 
 
 class GatherIn(Strict):
-    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = None
+    # Named, not defaulted: gathering drafts lists for a whole subtree, so the clerk says which.
+    region: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
     payee_kind: PayeeKind | None = None
     institution_id: int | None = Field(None, ge=1, le=999_999_999)
 

@@ -96,6 +96,9 @@ async def settlement_targets(client, svc, bureau_token: str) -> tuple[dict, dict
         ("POST", f"{API}/admin/settlement/claims/1/decision"): (h, {"decision": "reject", "reason": "材料不全"}),
         ("POST", f"{API}/admin/settlement/classes/{env['class']['id']}/decision"): (h, {"decision": "approve"}),
         ("POST", f"{API}/admin/archive/lookup"): (h, {"id_number": id_number()}),
+        ("PUT", f"{API}/admin/settlement/review-levels"): (h, {"region": "320200", "levels": 2}),
+        ("POST", f"{API}/admin/payment-lists"): (h, {"region": "320200"}),
+        ("POST", f"{API}/admin/payment-lists/1/paid"): (h, {"payment_ref": "CB2026000001"}),
     }
     upload_targets = {("POST", f"{API}/institution/classes/{env['class']['id']}/completion"): commissioner}
     return json_targets, upload_targets

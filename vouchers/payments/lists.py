@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Subquery
 from tortoise.functions import Count, Sum
 
-from models import BureauUser, PaymentList, PaymentListLine, PaymentListStatus
+from models import BureauUser, PaymentList, PaymentListLine, PaymentListStatus, Region
 from vouchers.common import errors
 from vouchers.identity.bureau_auth import ensure_covers
 
@@ -24,7 +25,9 @@ class ListsPage:
 
 
 async def list_payment_lists(user: BureauUser, status: PaymentListStatus | None, limit: int, offset: int) -> ListsPage:
-    query = PaymentList.filter(region__path__startswith=user.region.path)
+    # By a subquery, not a join: Tortoise groups an aggregate over a join by every column.
+    regions = Region.filter(path__startswith=user.region.path).values("code")
+    query = PaymentList.filter(region_id__in=Subquery(regions))
     if status:
         query = query.filter(status=status)
     found = await query.order_by("-id").offset(offset).limit(limit).prefetch_related("region")

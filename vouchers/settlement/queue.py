@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Subquery
 from tortoise.functions import Count, Sum
 
-from models import BureauUser, ClaimStatus, SettlementClaim
+from models import Batch, BureauUser, ClaimStatus, SettlementClaim
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ class QueuePage:
 
 
 def scoped_claims(user: BureauUser) -> Any:
-    return SettlementClaim.filter(voucher__batch__region__path__startswith=user.region.path)
+    # By a subquery, not a join: an aggregate over a joined query gets Tortoise's GROUP BY of
+    # every column, one row per claim instead of the totals.
+    batches = Batch.filter(region__path__startswith=user.region.path).values("id")
+    return SettlementClaim.filter(batch_id__in=Subquery(batches))
 
 
 def _filtered(user: BureauUser, f: QueueFilter) -> Any:

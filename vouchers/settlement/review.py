@@ -89,15 +89,15 @@ async def decide_class(user: BureauUser, class_id: int, decision: Decision) -> l
     decision.checked()
     if not await TrainingClass.exists(id=class_id):
         raise errors.ClassNotFound()
-    waiting = (
-        await SettlementClaim.filter(
+    waiting = [
+        c
+        for c in await SettlementClaim.filter(
             voucher__batch__region__path__startswith=user.region.path,
             training_class_id=class_id,
             status__in=REVIEWABLE,
-        )
-        .exclude(status=ClaimStatus.FIRST_APPROVED, first_reviewer_id=user.id)
-        .order_by("id")
-    )
+        ).order_by("id")
+        if not (c.status == ClaimStatus.FIRST_APPROVED and c.first_reviewer_id == user.id)
+    ]
     decided = []
     for found in waiting:
         claim = await get_claim(user, found.id)
