@@ -160,3 +160,16 @@ async def lesson_started(client, env: dict[str, Any], minutes_ago: int) -> dict[
     )
     assert r.status == 201, await r.text()
     return await r.json()
+
+
+async def class_with_trainees(client, svc, bureau_token: str, batch_id: int, trainees: int) -> dict[str, Any]:
+    """Another institution of the bureau's region, its class, and `trainees` trainees holding a
+    voucher of `batch_id` enrolled and checked in (the same keys as `settlement_env`)."""
+    env = await setup_institution(client, bureau_token)
+    env.update(bureau=bureau_token, trainees=[])
+    for _ in range(trainees):
+        number = id_number()
+        session, code = await claimed_voucher(client, svc, batch_id, number=number)
+        await enrolled(client, env, session, code)
+        env["trainees"].append({"session": session, "code": code, "id_number": number})
+    return env
