@@ -221,7 +221,7 @@ async def get_export(request: web.Request, user: BureauUser) -> web.Response:
     body = await export_list(request.app[SERVICES].keys, payment_list)
     headers = {
         "Content-Disposition": f'attachment; filename="payment-list-{payment_list.number}.xlsx"; '
-        f"filename*=UTF-8''{quote(filename(payment_list))}",
+        f"filename*=UTF-8''{quote(filename(payment_list), safe='')}",
         "Cache-Control": "no-store",
     }
     return web.Response(body=body, content_type=XLSX_TYPE, headers=headers)
