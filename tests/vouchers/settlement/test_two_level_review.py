@@ -175,3 +175,16 @@ async def test_a_class_decision_applies_the_levels_claim_by_claim(client, svc):
     assert {c["second_reviewer"]["name"] for c in decided} == {"wuxi-fushen"}
     for t in (a, b):
         assert (await Voucher.get(code=t["code"])).status == "settled"
+
+
+async def test_a_first_approved_claim_is_still_open_for_the_institution(client, svc):
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    await _two_levels(client, env)
+    claim_id = (await submit(client, env, [passed(t["code"])]))["rows"][0]["claim_id"]
+    assert (await _decide(client, env["bureau"], claim_id, decision="approve")).status == 200
+    report = await submit(client, env, [passed(t["code"], number="AGAIN")])
+    assert [p["code"] for p in report["problems"]] == ["already_submitted"]
+    r = await client.get(f"{API}/institution/classes/{env['class']['id']}/claims", headers=auth(env["commissioner"]))
+    [item] = (await r.json())["items"]
+    assert (item["status"], item["status_text"]) == ("first_approved", "初审通过，待复审")
