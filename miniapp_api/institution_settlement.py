@@ -61,7 +61,7 @@ async def get_class_claims(request: web.Request, staff: Staff) -> ClassClaims:
         end_date=training_class.end_date,
         ended=local_date(utcnow()) > training_class.end_date,
         items=items,
-        pending_fen=sum(c.subsidy_fen for c in claims if c.status == "pending"),
+        pending_fen=sum(c.subsidy_fen for c in claims if c.status in ("pending", "first_approved")),
         approved_fen=sum(c.subsidy_fen for c in claims if c.status == "approved"),
     )
 

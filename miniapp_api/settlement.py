@@ -20,7 +20,9 @@ from vouchers.scanning.summary import mask_name
 from vouchers.settlement.attendance import attendance_for_review
 from vouchers.settlement.completion import CompletionReport, submit_completion
 from vouchers.settlement.completion_file import XLSX_TYPE, parse_completion
-from vouchers.settlement.review import Decision, decide_claim, decide_class, list_claims
+from vouchers.settlement.queue import QueueFilter, list_claims
+from vouchers.settlement.review import Decision, decide_claim, decide_class
+from vouchers.settlement.review_trail import Reviewer, ReviewTrail, review_trails
 
 TAG = "settlement"
 UPLOAD_TYPES = ("text/csv", "application/json", XLSX_TYPE)
@@ -65,9 +67,26 @@ class CompletionReportOut(BaseModel):
         )
 
 
+class ReviewerOut(BaseModel):
+    id: int
+    name: str
+
+    @classmethod
+    def of(cls, r: Reviewer | None) -> ReviewerOut | None:
+        return cls(id=r.id, name=r.name) if r else None
+
+
+class ClaimListRef(BaseModel):
+    """The live payment list holding an approved claim."""
+
+    id: int
+    number: str
+    status: str
+
+
 class ClaimOut(BaseModel):
     id: int
-    status: ClaimStatus
+    status: ClaimStatus  # pending, first_approved (初审通过, waits for a second reviewer), approved, ...
     voucher_code: str
     batch_title: str
     value_mode: str
@@ -90,6 +109,14 @@ class ClaimOut(BaseModel):
     attended: int = 0
     lessons: int = 0
     manual_checkins: int = 0
+    # Review levels the claim's region needs now (1 or 2), who approved first (初审), who made
+    # the second decision (复审) of a two-level claim, the final decider, and its payment list.
+    review_levels: int = 1
+    first_reviewer: ReviewerOut | None = None
+    first_reviewed_at: datetime | None = None
+    second_reviewer: ReviewerOut | None = None
+    decided_by: ReviewerOut | None = None
+    payment_list: ClaimListRef | None = None
 
     @classmethod
     def of(cls, c: SettlementClaim, keys: PersonalDataKeys) -> ClaimOut:
@@ -115,6 +142,21 @@ class ClaimOut(BaseModel):
             submitted_at=c.submitted_at,
             decided_at=c.decided_at,
             reason=c.reason,
+            first_reviewed_at=c.first_reviewed_at,
+        )
+
+    def with_trail(self, t: ReviewTrail) -> ClaimOut:
+        listed = t.payment_list
+        return self.model_copy(
+            update={
+                "review_levels": t.review_levels,
+                "first_reviewer": ReviewerOut.of(t.first_reviewer),
+                "second_reviewer": ReviewerOut.of(t.second_reviewer),
+                "decided_by": ReviewerOut.of(t.decided_by),
+                "payment_list": ClaimListRef(id=listed.id, number=listed.number, status=listed.status)
+                if listed
+                else None,
+            }
         )
 
 
@@ -122,20 +164,30 @@ class ClaimList(BaseModel):
     items: list[ClaimOut]
 
 
-async def _reviewed(claims: list[SettlementClaim], keys: PersonalDataKeys) -> ClaimList:
-    """The claims with their attendance, manual check-ins counted, for the reviewer."""
+class ClaimPage(ClaimList):
+    total: int  # claims matching the filter, all pages
+    total_subsidy_fen: int  # their subsidies summed
+    limit: int
+    offset: int
+
+
+async def _reviewed(claims: list[SettlementClaim], keys: PersonalDataKeys) -> list[ClaimOut]:
+    """The claims with their attendance, manual check-ins counted, and their review trail."""
     seen = await attendance_for_review([(c.voucher_id, c.training_class) for c in claims])
+    trails = await review_trails(claims)
     items = []
     for c in claims:
         a = seen[(c.voucher_id, c.training_class_id)]
         extra = {"attended": a.attended, "lessons": a.lessons, "manual_checkins": a.manual}
-        items.append(ClaimOut.of(c, keys).model_copy(update=extra))
-    return ClaimList(items=items)
+        items.append(ClaimOut.of(c, keys).model_copy(update=extra).with_trail(trails[c.id]))
+    return items
 
 
 class ClaimQuery(Strict):
     status: ClaimStatus | None = None
+    institution_id: int | None = Field(None, ge=1, le=999_999_999)
     class_id: int | None = Field(None, ge=1, le=999_999_999)
+    batch_id: int | None = Field(None, ge=1, le=999_999_999)
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=1_000_000)
 
@@ -172,18 +224,25 @@ async def submit(request: web.Request, staff: Staff, upload: bytes) -> Completio
     tag=TAG,
     auth="bureau",
     query=ClaimQuery,
-    response=ClaimList,
+    response=ClaimPage,
 )
-async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) -> ClaimList:
-    claims = await list_claims(user, query.status, query.class_id, query.limit, query.offset)
-    keys = request.app[SERVICES].keys
-    return await _reviewed(claims, keys)
+async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) -> ClaimPage:
+    f = QueueFilter(query.status, query.institution_id, query.class_id, query.batch_id)
+    page = await list_claims(user, f, query.limit, query.offset)
+    items = await _reviewed(page.claims, request.app[SERVICES].keys)
+    return ClaimPage(
+        items=items,
+        total=page.total,
+        total_subsidy_fen=page.total_subsidy_fen,
+        limit=query.limit,
+        offset=query.offset,
+    )
 
 
 @endpoint(
     "POST",
     ADMIN + "/claims/{claim_id:\\d{1,12}}/decision",
-    summary="Approve or reject one claim",
+    summary="Approve or reject one claim (with two review levels, a first approval makes it first_approved)",
     tag=TAG,
     auth="bureau",
     permission=(Permission.REVIEW_FIRST, Permission.REVIEW_SECOND),
@@ -192,13 +251,14 @@ async def get_claims(request: web.Request, user: BureauUser, query: ClaimQuery) 
 )
 async def post_claim_decision(request: web.Request, user: BureauUser, body: DecisionIn) -> ClaimOut:
     claim = await decide_claim(user, path_int(request, "claim_id"), body.to_decision())
-    return ClaimOut.of(claim, request.app[SERVICES].keys)
+    trails = await review_trails([claim])
+    return ClaimOut.of(claim, request.app[SERVICES].keys).with_trail(trails[claim.id])
 
 
 @endpoint(
     "POST",
     ADMIN + "/classes/{class_id:\\d{1,9}}/decision",
-    summary="Approve or reject every pending claim of a class",
+    summary="Approve or reject every claim of a class waiting for this reviewer",
     tag=TAG,
     auth="bureau",
     permission=(Permission.REVIEW_FIRST, Permission.REVIEW_SECOND),
@@ -207,5 +267,4 @@ async def post_claim_decision(request: web.Request, user: BureauUser, body: Deci
 )
 async def post_class_decision(request: web.Request, user: BureauUser, body: DecisionIn) -> ClaimList:
     claims = await decide_class(user, path_int(request, "class_id"), body.to_decision())
-    keys = request.app[SERVICES].keys
-    return await _reviewed(claims, keys)
+    return ClaimList(items=await _reviewed(claims, request.app[SERVICES].keys))

@@ -33,8 +33,18 @@ from models.institutions import (
     TrainingClass,
 )
 from models.outbox import OutboxMessage
+from models.payments import PaymentList, PaymentListLine, PaymentListStatus
 from models.regions import Region, RegionTarget
-from models.settlement import Certificate, ClaimStatus, Payee, PayeeKind, SettlementClaim, SubsidyRatio, SubsidyStandard
+from models.settlement import (
+    Certificate,
+    ClaimStatus,
+    Payee,
+    PayeeKind,
+    ReviewPolicy,
+    SettlementClaim,
+    SubsidyRatio,
+    SubsidyStandard,
+)
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
@@ -71,9 +81,13 @@ __all__ = [
     "PassState",
     "Payee",
     "PayeeKind",
+    "PaymentList",
+    "PaymentListLine",
+    "PaymentListStatus",
     "Person",
     "Region",
     "RegionTarget",
+    "ReviewPolicy",
     "ScanRecord",
     "SettlementClaim",
     "Staff",

@@ -14,6 +14,8 @@ from models.vouchers import Voucher
 
 class ClaimStatus(StrEnum):
     PENDING = "pending"  # waiting for the bureau
+    # Two-level review: the first reviewer approved, the second (another person) has yet to decide.
+    FIRST_APPROVED = "first_approved"
     APPROVED = "approved"  # the voucher is settled, the payee recorded
     REJECTED = "rejected"  # with a reason, the institution may submit again
     FAILED = "failed"  # assessment not passed: nothing to pay, nothing to review
@@ -67,8 +69,8 @@ class SettlementClaim(Model):
     """One trainee's assessment result submitted by the institution, and the bureau's decision.
     A rejected claim stays, a new submission is a new row.
 
-    `person_id` is the voucher's holder: a person has at most one open (pending or approved)
-    claim per class, whatever voucher, held by the partial unique index `settlement_claim_one_per_
+    `person_id` is the voucher's holder: a person has at most one open (pending, first_approved or
+    approved) claim per class, whatever voucher, held by the partial unique index `settlement_claim_one_per_
     person` (migration 0011_one_enrolment_per_person). NULL only on claims filed before it."""
 
     id = fields.BigIntField(primary_key=True)
@@ -90,16 +92,36 @@ class SettlementClaim(Model):
     standard_fen = fields.BigIntField(default=0)
     ratio_permille = fields.IntField(default=0)
     subsidy_fen = fields.BigIntField(default=0)
-    status = fields.CharEnumField(ClaimStatus, max_length=10, default=ClaimStatus.PENDING)
+    status = fields.CharEnumField(ClaimStatus, max_length=16, default=ClaimStatus.PENDING)
     submitted_by_id = fields.IntField()  # staff id
     submitted_at = fields.DatetimeField()
-    decided_by_id = fields.IntField(null=True)  # bureau user id
+    # Two-level review: who approved first, and when; the final decision is `decided_by`.
+    first_reviewer_id = fields.IntField(null=True)  # bureau user id
+    first_reviewed_at = fields.DatetimeField(null=True)
+    decided_by_id = fields.IntField(null=True)  # bureau user id, the final decider
     decided_at = fields.DatetimeField(null=True, db_index=True)
     reason = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "settlement_claim"
         indexes = (("status", "training_class_id"), ("voucher_id", "status"))
+
+
+class ReviewPolicy(Model):
+    """How many bureau reviewers a region's settlement claims need: 1, or 2 (初审 and 复审, by two
+    different people). A claim follows the nearest region up its batch's region path that has a
+    row; with none, 1."""
+
+    id = fields.IntField(primary_key=True)
+    region: fields.OneToOneRelation[Region] = fields.OneToOneField(
+        "models.Region", related_name="review_policy", on_delete=fields.RESTRICT
+    )
+    levels = fields.SmallIntField()
+    updated_by_id = fields.IntField()  # bureau user id
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "settlement_review_policy"
 
 
 class Payee(Model):

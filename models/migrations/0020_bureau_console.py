@@ -126,7 +126,7 @@ async def drop_columns(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0018_history_chain")]
+    dependencies = [("models", "0019_payment_lists")]
 
     initial = False
 

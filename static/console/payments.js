@@ -29,7 +29,7 @@
     cell(tr, list.payment_ref || "");
     const actions = cell(tr, "");
     button(actions, "查看", () => detail(list));
-    button(actions, "导出 Excel", async () => {
+    if (may) button(actions, "导出 Excel", async () => {
       const r = await Frame.download(`/admin/payment-lists/${list.id}/export.xlsx`, `拨付清单-${list.number}.xlsx`);
       if (r.status !== 200) notify(failed(r), true);
     });

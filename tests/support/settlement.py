@@ -96,6 +96,9 @@ async def settlement_targets(client, svc, bureau_token: str) -> tuple[dict, dict
         ("POST", f"{API}/admin/settlement/claims/1/decision"): (h, {"decision": "reject", "reason": "材料不全"}),
         ("POST", f"{API}/admin/settlement/classes/{env['class']['id']}/decision"): (h, {"decision": "approve"}),
         ("POST", f"{API}/admin/archive/lookup"): (h, {"id_number": id_number()}),
+        ("PUT", f"{API}/admin/settlement/review-levels"): (h, {"region": "320200", "levels": 2}),
+        ("POST", f"{API}/admin/payment-lists"): (h, {"region": "320200"}),
+        ("POST", f"{API}/admin/payment-lists/1/paid"): (h, {"payment_ref": "CB2026000001"}),
     }
     upload_targets = {("POST", f"{API}/institution/classes/{env['class']['id']}/completion"): commissioner}
     return json_targets, upload_targets
@@ -157,3 +160,16 @@ async def lesson_started(client, env: dict[str, Any], minutes_ago: int) -> dict[
     )
     assert r.status == 201, await r.text()
     return await r.json()
+
+
+async def class_with_trainees(client, svc, bureau_token: str, batch_id: int, trainees: int) -> dict[str, Any]:
+    """Another institution of the bureau's region, its class, and `trainees` trainees holding a
+    voucher of `batch_id` enrolled and checked in (the same keys as `settlement_env`)."""
+    env = await setup_institution(client, bureau_token)
+    env.update(bureau=bureau_token, trainees=[])
+    for _ in range(trainees):
+        number = id_number()
+        session, code = await claimed_voucher(client, svc, batch_id, number=number)
+        await enrolled(client, env, session, code)
+        env["trainees"].append({"session": session, "code": code, "id_number": number})
+    return env

@@ -219,3 +219,10 @@ InstitutionSuspended = define_error(
 
 # --- tamper-evident history (issue 20) ----------------------------------------------------------
 HistoryRangeInvalid = define_error("history_range_invalid", "日期范围无效", 422, InvalidInput)
+
+# --- two-level settlement review and payment lists (issue 20) ----------------------------------
+SameReviewer = define_error("same_reviewer", "复审人不能与初审人为同一人", 409, Conflict)
+PaymentListNotFound = define_error("payment_list_not_found", "找不到该拨付清单", 404, NotFound)
+PaymentListPaid = define_error("payment_list_paid", "该拨付清单已拨付，不能重复拨付或作废", 409, Conflict)
+PaymentListCancelled = define_error("payment_list_cancelled", "该拨付清单已作废，不能拨付", 409, Conflict)
+PaymentListBusy = define_error("payment_list_busy", "其他人正在生成拨付清单，请稍后再试", 409, Conflict)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
 _FORMULA_START = frozenset("=+-@\t\r\n＝＋－＠")
 # What may stand before a formula and be skipped or dropped on the way: blanks, control characters
@@ -51,15 +52,32 @@ class CsvRows:
 
 class XlsxBook:
     """One sheet, written row by row (openpyxl's write-only mode keeps the rows on disk, not in
-    memory) and saved once. Text cells are inert and always text (an ID number stays text)."""
+    memory) and saved once. Text cells are inert and always text (an ID number stays text).
 
-    def __init__(self, title: str) -> None:
+    With `text_format`, text cells are also formatted as text ("@"), so a number typed over one in
+    Excel stays text too, and Decimal amounts show two decimals: for the small sheets people edit
+    and sum (payment lists), at the cost of a cell object per cell."""
+
+    def __init__(self, title: str, *, text_format: bool = False) -> None:
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title)
+        self._text_format = text_format
 
     def append(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
-            self._sheet.append([inert(_xlsx_text(cell)) if isinstance(cell, str) else cell for cell in row])
+            cells = [inert(_xlsx_text(cell)) if isinstance(cell, str) else cell for cell in row]
+            self._sheet.append([self._formatted(c) for c in cells] if self._text_format else cells)
+
+    def _formatted(self, value: Any) -> Any:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(self._sheet, value)
+            cell.number_format = "@"
+            return cell
+        if isinstance(value, Decimal):
+            cell = WriteOnlyCell(self._sheet, value)
+            cell.number_format = "0.00"
+            return cell
+        return value
 
     def save(self, path: Path) -> None:
         self._book.save(path)

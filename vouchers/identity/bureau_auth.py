@@ -58,3 +58,12 @@ def ensure_covers(user: BureauUser, region: Region) -> None:
     """A bureau user acts on its own region and the regions below it, nothing else."""
     if not user.region.covers(region.path):
         raise errors.OutOfScope()
+
+
+async def region_in_scope(user: BureauUser, code: str | None) -> Region:
+    """The region named by `code` (default: the user's own), if the user covers it."""
+    region = await Region.get_or_none(code=code) if code else user.region
+    if region is None:
+        raise errors.InvalidInput("地区代码不存在", field="region")
+    ensure_covers(user, region)
+    return region

@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 
 from models import BureauUser, RegionTarget
 from vouchers.common.admin_log import record
-from vouchers.settlement.standards import region_in_scope
+from vouchers.identity.bureau_auth import region_in_scope
 
 
 async def set_target(user: BureauUser, region: str, year: int, issue_target: int, use_target: int) -> RegionTarget:

@@ -42,7 +42,7 @@ from vouchers.settlement.attendance import AttendanceShare, attendance_share, pe
 from vouchers.settlement.completion_file import CompletionRow
 from vouchers.settlement.subsidy import Subsidy, compute_subsidy
 
-_OPEN = (ClaimStatus.PENDING, ClaimStatus.APPROVED)
+_OPEN = (ClaimStatus.PENDING, ClaimStatus.FIRST_APPROVED, ClaimStatus.APPROVED)
 
 
 @dataclass

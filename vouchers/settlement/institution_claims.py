@@ -12,7 +12,13 @@ from vouchers.common import errors
 from vouchers.common.spreadsheets import XlsxBook
 from vouchers.scanning.summary import MaskedHolders
 
-STATUS_TEXT = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回", "failed": "考核未通过"}
+STATUS_TEXT = {
+    "pending": "待审核",
+    "first_approved": "初审通过，待复审",
+    "approved": "已通过",
+    "rejected": "已驳回",
+    "failed": "考核未通过",
+}
 TEMPLATE_HEADER = ["培训券号", "姓名", "考核结果", "证书类别", "证书编号", "证书等级"]
 
 

@@ -1,12 +1,19 @@
 """The bureau reviews settlement claims: approve or reject (with a reason) one claim or every
-pending claim of a class.
+claim of a class waiting for this reviewer.
 
-Approval settles the voucher (history row; deduction and targeted vouchers are written off
-automatically, Wuxi's targeted+deduction model), records the payee, adds the certificate to
-the trainee's lifelong archive and queues the notices to the trainee and the institution (the
-Alipay pass follows through the card-pack sync), all in one transaction under the claim's and
-the voucher's row locks, so a double click or two reviewers at once settle once. A rejection keeps
-the voucher completed so the institution can correct and submit again.
+A region needs one or two reviewers (`review_levels`, the nearest setting up the voucher batch's
+region path). With two, the first approval only moves the claim to `first_approved` (初审通过,
+first reviewer and time recorded); the second decision must be another bureau user's
+(`same_reviewer` otherwise, for an approval or a rejection alike: four eyes). A rejection at
+either level ends the claim. `decided_by` is always the final decider.
+
+The final approval settles the voucher (`settled`, history row), records the payee (chosen by the
+final approver), adds the certificate to the trainee's lifelong archive and queues the notices to
+the trainee and the institution (the Alipay pass follows through the card-pack sync), all in one
+transaction under the claim's and the voucher's row locks, so a double click or two reviewers at
+once decide once. The voucher is written off (核销, history `written_off`) later, when the payment
+list holding its claim is marked paid (`vouchers.payments.mark_paid`): settled means "已结算，待拨付".
+A rejection keeps the voucher completed so the institution can correct and submit again.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from models import (
     BureauUser,
     Certificate,
     ClaimStatus,
-    DistributionMode,
     Payee,
     PayeeKind,
     SettlementClaim,
@@ -35,10 +41,13 @@ from vouchers.common.clock import utcnow
 from vouchers.common.history import Actor, history_row
 from vouchers.common.outbox import outbox_row
 from vouchers.identity.bureau_auth import ensure_covers
+from vouchers.identity.bureau_roles import Permission, ensure_may, may
+from vouchers.settlement.review_levels import effective_levels
 
 SETTLEMENT_NOTICE = "institution_settlement"  # to the institution: the bureau's decision
 SETTLED_NOTICE = "voucher_settled"  # to the trainee
 # The Alipay pass follows the settled voucher through the card-pack sync (platforms.alipay.card_pack).
+REVIEWABLE = (ClaimStatus.PENDING, ClaimStatus.FIRST_APPROVED)
 
 
 @dataclass(frozen=True)
@@ -54,26 +63,6 @@ class Decision:
         if self.payee == PayeeKind.EMPLOYER and not (self.employer_name or "").strip():
             raise errors.InvalidInput("支付给用人单位时须填写单位名称", field="employer_name")
         return self
-
-
-def _scoped(user: BureauUser) -> Any:
-    return SettlementClaim.filter(voucher__batch__region__path__startswith=user.region.path)
-
-
-async def list_claims(
-    user: BureauUser, status: ClaimStatus | None, class_id: int | None, limit: int, offset: int
-) -> list[SettlementClaim]:
-    query = _scoped(user)
-    if status:
-        query = query.filter(status=status)
-    if class_id:
-        query = query.filter(training_class_id=class_id)
-    return (
-        await query.order_by("id")
-        .offset(offset)
-        .limit(limit)
-        .prefetch_related("voucher__batch", "voucher__person", "training_class", "institution")
-    )
 
 
 async def get_claim(user: BureauUser, claim_id: int) -> SettlementClaim:
@@ -94,20 +83,35 @@ async def decide_claim(user: BureauUser, claim_id: int, decision: Decision) -> S
     return await get_claim(user, claim_id)
 
 
+def level_permission(status: ClaimStatus) -> Permission:
+    """The role a decision at this stage takes: 初审 for a pending claim, 复审 for a first-approved one."""
+    return Permission.REVIEW_SECOND if status == ClaimStatus.FIRST_APPROVED else Permission.REVIEW_FIRST
+
+
 async def decide_class(user: BureauUser, class_id: int, decision: Decision) -> list[SettlementClaim]:
-    """Every pending claim of the class within the user's regions; one transaction per claim, so
-    one claim that changed meanwhile does not hold back the others."""
+    """Every claim of the class within the user's regions that waits for a decision, each by the
+    same rules as one claim: those this user approved first are left to another reviewer. One
+    transaction per claim, so one claim that changed meanwhile does not hold back the others."""
     decision.checked()
     if not await TrainingClass.exists(id=class_id):
         raise errors.ClassNotFound()
-    pending = await _scoped(user).filter(training_class_id=class_id, status=ClaimStatus.PENDING).order_by("id")
+    waiting = [
+        c
+        for c in await SettlementClaim.filter(
+            voucher__batch__region__path__startswith=user.region.path,
+            training_class_id=class_id,
+            status__in=REVIEWABLE,
+        ).order_by("id")
+        if not (c.status == ClaimStatus.FIRST_APPROVED and c.first_reviewer_id == user.id)
+        and may(user, level_permission(c.status))  # a first reviewer's class decision skips the second level
+    ]
     decided = []
-    for found in pending:
+    for found in waiting:
         claim = await get_claim(user, found.id)
         try:
             async with in_transaction() as conn:
                 await _decide(user, claim, decision, utcnow(), conn)
-        except errors.ClaimDecided:
+        except (errors.ClaimDecided, errors.SameReviewer):
             continue
         decided.append(await get_claim(user, found.id))
     return decided
@@ -115,25 +119,38 @@ async def decide_class(user: BureauUser, class_id: int, decision: Decision) -> l
 
 async def _decide(user: BureauUser, claim: SettlementClaim, decision: Decision, now: datetime, conn: Any) -> None:
     locked = await SettlementClaim.select_for_update().using_db(conn).get(id=claim.id)
-    if locked.status != ClaimStatus.PENDING:
+    if locked.status not in REVIEWABLE:
         raise errors.ClaimDecided()
+    if locked.status == ClaimStatus.FIRST_APPROVED and locked.first_reviewer_id == user.id:
+        raise errors.SameReviewer()
+    ensure_may(user, level_permission(locked.status))
     voucher = await Voucher.select_for_update().using_db(conn).get(id=claim.voucher_id)
+    actor = Actor("bureau", str(user.id))
+    batch = claim.voucher.batch
+    if decision.approve and voucher.status != VoucherStatus.COMPLETED:
+        raise errors.VoucherStateConflict(f"培训券当前状态（{voucher.status}）不能结算")
+    if decision.approve and locked.status == ClaimStatus.PENDING:
+        if (await effective_levels(batch.region.path, conn)).levels == 2:
+            await _first_approve(user, locked, voucher, actor, now, conn)
+            return
     locked.decided_by_id = user.id
     locked.decided_at = now
     locked.reason = (decision.reason or "").strip()[:200] or None
-    actor = Actor("bureau", str(user.id))
-    batch = claim.voucher.batch
     if decision.approve:
-        if voucher.status != VoucherStatus.COMPLETED:
-            raise errors.VoucherStateConflict(f"培训券当前状态（{voucher.status}）不能结算")
         locked.status = ClaimStatus.APPROVED
-        await _settle(voucher, claim, batch, actor, now, conn)
+        await _settle(voucher, locked, actor, now, conn)
         await _record_payee(locked, voucher, batch, decision, now, conn)
         await _archive_certificate(locked, voucher, claim, now, conn)
     else:
+        before = str(locked.status)
         locked.status = ClaimStatus.REJECTED
         await history_row(
-            voucher, "settlement_rejected", actor, now, str(voucher.status), detail={"claim_id": claim.id}
+            voucher,
+            "settlement_rejected",
+            actor,
+            now,
+            str(voucher.status),
+            detail={"claim_id": claim.id, "claim_status": before},
         ).save(using_db=conn)
     await locked.save(using_db=conn, update_fields=["status", "decided_by_id", "decided_at", "reason"])
     await outbox_row(
@@ -153,26 +170,27 @@ async def _decide(user: BureauUser, claim: SettlementClaim, decision: Decision, 
     ).save(using_db=conn)
 
 
-def writes_off_automatically(batch: Any) -> bool:
-    """Deduction and targeted vouchers are the proof of the subsidy, nothing the trainee spends:
-    they are written off (核销) by the approval itself."""
-    return batch.value_mode == ValueMode.DEDUCTION or batch.distribution == DistributionMode.TARGETED
+async def _first_approve(
+    user: BureauUser, claim: SettlementClaim, voucher: Voucher, actor: Actor, now: datetime, conn: Any
+) -> None:
+    """初审通过: nothing is settled or told yet; the claim waits for a second reviewer."""
+    claim.status = ClaimStatus.FIRST_APPROVED
+    claim.first_reviewer_id = user.id
+    claim.first_reviewed_at = now
+    await claim.save(using_db=conn, update_fields=["status", "first_reviewer_id", "first_reviewed_at"])
+    await history_row(
+        voucher, "settlement_first_approved", actor, now, str(voucher.status), detail={"claim_id": claim.id}
+    ).save(using_db=conn)
 
 
-async def _settle(voucher: Voucher, claim: SettlementClaim, batch: Any, actor: Actor, now: datetime, conn: Any) -> None:
+async def _settle(voucher: Voucher, claim: SettlementClaim, actor: Actor, now: datetime, conn: Any) -> None:
     before = str(voucher.status)
     voucher.status = VoucherStatus.SETTLED
     await voucher.save(using_db=conn, update_fields=["status", "updated_at"])
-    automatic = writes_off_automatically(batch)
-    await history_row(
-        voucher,
-        "written_off" if automatic else "settled",
-        actor,
-        now,
-        before,
-        automatic=automatic,
-        detail={"claim_id": claim.id, "subsidy_fen": claim.subsidy_fen},
-    ).save(using_db=conn)
+    detail = {"claim_id": claim.id, "subsidy_fen": claim.subsidy_fen}
+    if claim.first_reviewer_id is not None:
+        detail["first_reviewer_id"] = claim.first_reviewer_id
+    await history_row(voucher, "settled", actor, now, before, detail=detail).save(using_db=conn)
     await outbox_row(
         SETTLED_NOTICE,
         now,

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from models import BureauUser, Region, SubsidyRatio, SubsidyStandard
-from vouchers.common import errors
+from models import BureauUser, SubsidyRatio, SubsidyStandard
 from vouchers.common.admin_log import record
-from vouchers.identity.bureau_auth import ensure_covers
-
-
-async def region_in_scope(user: BureauUser, code: str) -> Region:
-    region = await Region.get_or_none(code=code)
-    if region is None:
-        raise errors.InvalidInput("地区代码不存在", field="region")
-    ensure_covers(user, region)
-    return region
+from vouchers.identity.bureau_auth import region_in_scope
 
 
 async def set_standard(

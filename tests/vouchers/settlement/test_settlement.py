@@ -188,7 +188,7 @@ async def test_rejection_needs_a_reason_and_lets_the_institution_submit_again(cl
     assert await Certificate.filter(person_id=voucher.person_id).values_list("number", flat=True) == ["RIGHT"]
 
 
-async def test_whole_class_approval_writes_off_targeted_deduction_vouchers(client, svc):
+async def test_whole_class_approval_settles_and_payment_writes_off_targeted_deduction_vouchers(client, svc):
     from tests.support.factories import bureau, published_batch, regions
     from tests.support.institutions import setup_institution
     from tests.support.settlement import STANDARD
@@ -238,8 +238,9 @@ async def test_whole_class_approval_writes_off_targeted_deduction_vouchers(clien
     for code in codes[:2]:
         voucher = await Voucher.get(code=code)
         assert voucher.status == "settled"
-        [h] = await VoucherHistory.filter(voucher_id=voucher.id, action="written_off")
-        assert h.automatic is True
+        assert await VoucherHistory.exists(voucher_id=voucher.id, action="settled")
+        # Written off when the subsidy is paid, not at approval.
+        assert not await VoucherHistory.exists(voucher_id=voucher.id, action="written_off")
     assert (await Voucher.get(code=codes[2])).status == "completed"  # failed: nothing to write off
     payees = await Payee.all()
     assert {(p.kind, p.employer_name, p.amount_fen) for p in payees} == {("employer", "无锡某某机械有限公司", 120_000)}
@@ -251,6 +252,18 @@ async def test_whole_class_approval_writes_off_targeted_deduction_vouchers(clien
     )
     assert (await r.json())["items"] == []
     assert await Payee.all().count() == 2
+    # The employer's payment list, paid: both vouchers written off.
+    r = await client.post(f"{API}/admin/payment-lists", json={"region": "320200"}, headers=auth(token))
+    [listed] = (await r.json())["items"]
+    assert (listed["payee_name"], listed["total_fen"], listed["line_count"]) == ("无锡某某机械有限公司", 240_000, 2)
+    r = await client.post(
+        f"{API}/admin/payment-lists/{listed['id']}/paid", json={"payment_ref": "CB-1"}, headers=auth(token)
+    )
+    assert r.status == 200, await r.text()
+    for code in codes[:2]:
+        voucher = await Voucher.get(code=code)
+        [h] = await VoucherHistory.filter(voucher_id=voucher.id, action="written_off")
+        assert (h.actor_kind, h.from_status, h.to_status) == ("bureau", "settled", "settled")
 
 
 async def test_other_regions_and_institutions_are_kept_out(client, svc):
