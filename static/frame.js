@@ -94,9 +94,13 @@
       return;
     }
     const tr = document.createElement("tr");
-    const td = cell(tr, emptyText);
+    const td = cell(tr, "");
     td.colSpan = tbody.closest("table").querySelectorAll("thead th").length || 1;
     td.className = "empty";
+    // Kept in view on a phone, where the table scrolls sideways under it.
+    const text = document.createElement("div");
+    text.textContent = emptyText;
+    td.appendChild(text);
     tbody.replaceChildren(tr);
   }
 
