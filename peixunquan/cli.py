@@ -38,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     unlock.add_argument("kind", choices=("bureau", "staff"))
     unlock.add_argument("username")
     unlock.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    add_user = commands.add_parser("add-bureau-user", help="add a bureau user (the first administrator)")
+    add_user.add_argument("username")
+    add_user.add_argument("--region", required=True, help="6-digit region code")
+    add_user.add_argument(
+        "--role", default="admin", choices=("admin", "batch_manager", "first_reviewer", "second_reviewer", "viewer")
+    )
+    add_user.add_argument("--name", default="", help="display name")
+    add_user.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     verify = commands.add_parser("verify-history", help="check the sealed voucher history (exit 1 on any break)")
     verify.add_argument("--voucher", metavar="CODE", help="only this voucher's history")
     verify.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
@@ -56,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from peixunquan.unlock_cli import unlock_login_command
 
         return unlock_login_command(config, args.kind, args.username)
+    if args.command == "add-bureau-user":
+        from peixunquan.accounts_cli import add_bureau_user_command
+
+        return add_bureau_user_command(config, args.username, args.region, args.role, args.name)
     if args.command == "verify-history":
         from peixunquan.history_cli import verify_history_command
 
