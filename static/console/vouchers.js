@@ -24,7 +24,9 @@
     const r = await call("GET", `/admin/vouchers/${encodeURIComponent(code)}/history`);
     if (r.status !== 200) {
       $("voucher").hidden = true;
-      return notify(r.status === 404 ? "没有找到该券号的培训券（或不属于您管辖的地区），请核对券号" : failed(r), true);
+      if (r.status === 404) return notify("没有找到该券号的培训券，请核对券号", true);
+      if (r.status === 403) return notify("该培训券不属于您管辖的地区，不能查看", true);
+      return notify(failed(r), true);
     }
     notify("");
     current = r.data;
