@@ -14,20 +14,11 @@ from models import AccountChannel, ChannelAccount
 from peixunquan.config import Config
 from platforms.wechat.delivery_report import record_delivery_report
 from platforms.wechat.follower_vouchers import list_vouchers_for_follower
+from vouchers.common.labels import STATUS_LABELS
 from vouchers.institutions.staff_binding import SCENE_PREFIX, bind_staff_by_scene
 from vouchers.notices.consent import record_consents
 
 log = logging.getLogger(__name__)
-
-STATUS_TEXT = {
-    "claimed": "待使用",
-    "enrolled": "已报名",
-    "completed": "已结业",
-    "settled": "已结算",
-    "expired": "已过期",
-    "voided": "已失效",
-    "revoked": "已作废",
-}
 
 
 @dataclass
@@ -56,7 +47,7 @@ async def my_vouchers(ctx: BotContext, msg: Inbound) -> str:
             verify_page=ctx.config.wechat.verify_page,
             h5_url=f"{ctx.config.server.public_url.rstrip('/')}/h5/wallet",
         )
-    return render_text("vouchers", vouchers=vouchers, statuses=STATUS_TEXT)
+    return render_text("vouchers", vouchers=vouchers, statuses=STATUS_LABELS)
 
 
 @router.text("签到")

@@ -7,46 +7,27 @@ Also the trainee's H5 training archive."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
+from web.frame import FramePage, page_handler
 from web.templates import render
-
-
-@dataclass(frozen=True)
-class ConsolePage:
-    path: str
-    template: str
-    title: str
-    nav: str
-    requires: str = ""  # a permission (vouchers.identity.bureau_roles.Permission); empty: every user
-
 
 # The navigation, in its order. A page whose permission the user lacks is hidden from the
 # navigation and says so if opened; the API refuses its actions anyway.
 PAGES = (
-    ConsolePage("/console", "home.html", "培训券管理后台", "首页"),
-    ConsolePage("/console/batches", "batches.html", "批次管理", "批次"),
-    ConsolePage("/console/roster", "roster.html", "名单导入", "名单导入", requires="batches"),
-    ConsolePage("/console/institutions", "institutions.html", "培训机构", "培训机构"),
-    ConsolePage("/console/standards", "standards.html", "补贴标准与目标", "标准与目标"),
-    ConsolePage("/console/vouchers", "vouchers.html", "培训券查询与作废", "培训券查询"),
-    ConsolePage("/console/archive", "archive.html", "培训档案查询", "档案查询", requires="archive"),
-    ConsolePage("/console/settlement", "settlement.html", "结算审核", "结算审核"),
-    ConsolePage("/console/payments", "payments.html", "拨付清单", "拨付清单"),
-    ConsolePage("/console/statistics", "statistics.html", "统计分析", "统计分析"),
-    ConsolePage("/console/accounts", "accounts.html", "账号管理", "账号管理", requires="accounts"),
-    ConsolePage("/console/me", "me.html", "我的账号", "我的账号"),
+    FramePage("/console", "home.html", "培训券管理后台", "首页"),
+    FramePage("/console/batches", "batches.html", "批次管理", "批次"),
+    FramePage("/console/roster", "roster.html", "名单导入", "名单导入", requires="batches"),
+    FramePage("/console/institutions", "institutions.html", "培训机构", "培训机构"),
+    FramePage("/console/standards", "standards.html", "补贴标准与目标", "标准与目标"),
+    FramePage("/console/vouchers", "vouchers.html", "培训券查询与作废", "培训券查询"),
+    FramePage("/console/archive", "archive.html", "培训档案查询", "档案查询", requires="archive"),
+    FramePage("/console/settlement", "settlement.html", "结算审核", "结算审核"),
+    FramePage("/console/payments", "payments.html", "拨付清单", "拨付清单"),
+    FramePage("/console/statistics", "statistics.html", "统计分析", "统计分析"),
+    FramePage("/console/accounts", "accounts.html", "账号管理", "账号管理", requires="accounts"),
+    FramePage("/console/me", "me.html", "我的账号", "我的账号"),
 )
-
-
-def _page(page: ConsolePage):
-    async def handler(request: web.Request) -> web.Response:
-        return await render(f"console/{page.template}", page=page, pages=PAGES)
-
-    handler.__doc__ = f"Bureau console: {page.title}"
-    return handler
 
 
 async def archive_page(request: web.Request) -> web.Response:
@@ -56,5 +37,5 @@ async def archive_page(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     for page in PAGES:
-        app.router.add_get(page.path, _page(page))
+        app.router.add_get(page.path, page_handler("console", page, PAGES))
     app.router.add_get("/h5/archive", archive_page)

@@ -7,43 +7,24 @@ navigation, 退出) and one script under static/institution/."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
+from web.frame import FramePage, page_handler
 from web.templates import render
-
-
-@dataclass(frozen=True)
-class PortalPage:
-    path: str
-    template: str
-    title: str
-    nav: str  # the navigation label
-    requires: str = ""  # "commissioner": the commissioner's pages
-
 
 # The navigation, in its order. `requires="commissioner"` pages are hidden from scanning staff
 # (the API refuses them anyway).
 PAGES = (
-    PortalPage("/institution", "home.html", "机构服务平台", "首页"),
-    PortalPage("/institution/scan", "scan.html", "扫码核验", "扫码核验"),
-    PortalPage("/institution/classes", "classes.html", "培训班与课次", "培训班"),
-    PortalPage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
-    PortalPage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
-    PortalPage("/institution/sites", "sites.html", "教学点", "教学点"),
-    PortalPage("/institution/staff", "staff.html", "工作人员", "工作人员", requires="commissioner"),
-    PortalPage("/institution/wechat", "wechat.html", "我的账号", "我的账号"),
-    PortalPage("/institution/notices", "notices.html", "通知与推送", "通知"),
+    FramePage("/institution", "home.html", "机构服务平台", "首页"),
+    FramePage("/institution/scan", "scan.html", "扫码核验", "扫码核验"),
+    FramePage("/institution/classes", "classes.html", "培训班与课次", "培训班"),
+    FramePage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
+    FramePage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
+    FramePage("/institution/sites", "sites.html", "教学点", "教学点"),
+    FramePage("/institution/staff", "staff.html", "工作人员", "工作人员", requires="commissioner"),
+    FramePage("/institution/wechat", "wechat.html", "我的账号", "我的账号"),
+    FramePage("/institution/notices", "notices.html", "通知与推送", "通知"),
 )
-
-
-def _page(page: PortalPage):
-    async def handler(request: web.Request) -> web.Response:
-        return await render(f"institution/{page.template}", page=page, pages=PAGES)
-
-    handler.__doc__ = f"Institution portal: {page.title}"
-    return handler
 
 
 async def wallet(request: web.Request) -> web.Response:
@@ -53,5 +34,5 @@ async def wallet(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     for page in PAGES:
-        app.router.add_get(page.path, _page(page))
+        app.router.add_get(page.path, page_handler("institution", page, PAGES))
     app.router.add_get("/h5/wallet", wallet)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from models import AdminEvent, ArchiveLookup, BureauUser, Institution, RegionTarget, SubsidyStandard
-from tests.support.browser import new_page
-from tests.support.factories import PASSWORD, auth, bureau, id_number, published_batch, regions, trainee
+from tests.support.console import console_login
+from tests.support.factories import auth, bureau, id_number, published_batch, regions, trainee
 from tests.support.institutions import STAFF_PASSWORD
 
 try:
@@ -18,13 +18,7 @@ except ImportError:  # the browser fixture skips with the reason
 
 
 async def _login(browser, client, failures: list[str], username: str, path: str):
-    page = await new_page(browser, failures)
-    await page.goto(str(client.make_url(path)))
-    await page.fill("#login input[name=username]", username)
-    await page.fill("#login input[name=password]", PASSWORD)
-    await page.click("#login button[type=submit]")
-    await page.wait_for_selector("#app:not([hidden])")
-    return page
+    return await console_login(browser, client, failures, username, path)
 
 
 def _no_english(text: str) -> None:
@@ -270,17 +264,4 @@ async def test_a_vouchers_history_is_read_revoked_and_a_tampered_row_is_named(cl
     await page.locator("#voucher-form").get_by_role("button", name="查询").click()
     await expect(page.locator("#voucher-integrity")).to_contain_text(f"第 {first.id} 号记录")
     await expect(page.locator(f"#history-rows tr[data-history='{first.id}']")).to_have_class("chain-broken")
-    assert failures == []
-
-
-async def test_the_start_page_leads_each_user_to_their_pages(client, browser):
-    failures: list[str] = []
-    page = await new_page(browser, failures)
-    response = await page.goto(str(client.make_url("/")))
-    assert "default-src 'self'" in response.headers["content-security-policy"]
-    links = {await a.inner_text(): await a.get_attribute("href") for a in await page.locator("a").all()}
-    targets = {href for href in links.values()}
-    assert {"/console", "/institution", "/h5/wallet", "/h5/archive", "/openapi.json"} <= targets
-    await page.get_by_role("link", name="人社部门管理后台").first.click()
-    await expect(page.locator("#login h1")).to_have_text("人社部门用户登录")
     assert failures == []

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from models import Batch, EligibilityEntry, SettlementClaim, Voucher
 from tests.support.browser import new_page
-from tests.support.factories import PASSWORD, bad_check_digit, bureau, id_number, published_batch, regions
+from tests.support.console import console_login
+from tests.support.factories import bad_check_digit, bureau, id_number, published_batch, regions
 from tests.support.reporting import wuxi_2021
 from tests.support.settlement import lesson_started, passed, settlement_env, submit
 
@@ -20,13 +21,7 @@ except ImportError:  # the browser fixture skips with the reason
 
 
 async def _login(browser, client, failures: list[str], username: str = "wuxi", path: str = "/console/batches"):
-    page = await new_page(browser, failures)
-    await page.goto(str(client.make_url(path)))
-    await page.fill("#login input[name=username]", username)
-    await page.fill("#login input[name=password]", PASSWORD)
-    await page.click("#login button[type=submit]")
-    await page.wait_for_selector("#app:not([hidden])")
-    return page
+    return await console_login(browser, client, failures, username, path)
 
 
 async def _open(page, client, name: str) -> None:

@@ -6,7 +6,7 @@ writes the vouchers off."""
 from __future__ import annotations
 
 from models import SettlementClaim, Voucher, VoucherHistory
-from tests.support.browser import new_page
+from tests.support.console import console_login
 from tests.support.factories import PASSWORD, auth, bureau
 from tests.support.settlement import passed, settlement_env, submit
 
@@ -17,13 +17,7 @@ except ImportError:  # the browser fixture skips with the reason
 
 
 async def _login(browser, client, failures: list[str], username: str, path: str):
-    page = await new_page(browser, failures)
-    await page.goto(str(client.make_url(path)))
-    await page.fill("#login input[name=username]", username)
-    await page.fill("#login input[name=password]", PASSWORD)
-    await page.click("#login button[type=submit]")
-    await page.wait_for_selector("#app:not([hidden])")
-    return page
+    return await console_login(browser, client, failures, username, path)
 
 
 async def test_two_reviewers_settle_and_a_payment_list_writes_the_vouchers_off(client, svc, browser):
