@@ -31,6 +31,8 @@ class ChannelAccount(Model):
         "models.Person", related_name="accounts", null=True, on_delete=fields.RESTRICT
     )
     bound_at = fields.DatetimeField(null=True)
+    # Bumped by 退出: every session token issued to this account before stops working.
+    token_version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 
 from models import AccountChannel, ChannelAccount
 from vouchers.common import errors
@@ -23,12 +24,19 @@ async def open_session(
     elif union_id and account.union_id != union_id:
         account.union_id = union_id
         await account.save(update_fields=["union_id"])
-    return account, svc.tokens.issue(SESSION, account.id, svc.session_token_ttl_s)
+    return account, svc.tokens.issue(SESSION, account.id, svc.session_token_ttl_s, version=account.token_version)
 
 
 async def account_for_token(svc: Services, token: str) -> ChannelAccount:
     claims = svc.tokens.verify(token, SESSION)
     account = await svc.accounts.get(claims.subject)
-    if account is None:
+    if account is None or claims.version != account.token_version:
         raise errors.Unauthenticated("登录凭证无效")
     return account
+
+
+async def end_sessions(svc: Services, account: ChannelAccount) -> None:
+    """退出: every token of this account stops working (in other server processes within the
+    account cache's TTL, `vouchers.identity.account_cache`)."""
+    await ChannelAccount.filter(id=account.id).update(token_version=F("token_version") + 1)
+    svc.accounts.forget(account.id)
