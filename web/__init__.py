@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from peixunquan import PROJECT_ROOT
-from web import console, institution_pages
+from web import console, h5_pages, institution_pages
 from web.templates import render
 
 
@@ -19,4 +19,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     institution_pages.setup_routes(app)
     console.setup_routes(app)
+    h5_pages.setup_routes(app)
     app.router.add_static("/static/", PROJECT_ROOT / "static", name="static")

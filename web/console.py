@@ -1,16 +1,13 @@
 """The HR bureau console (人社部门管理后台), in the frame the institution portal uses
 (templates/frame.html, static/frame.js): one login per tab, the navigation filtered by what the
 user's role may do, 退出. Each page is one template under templates/console/ and one small script
-under static/console/ talking to /api/v1/admin with the bureau user's token. No CDN.
-
-Also the trainee's H5 training archive."""
+under static/console/ talking to /api/v1/admin with the bureau user's token. No CDN."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from web.frame import FramePage, page_handler
-from web.templates import render
 
 # The navigation, in its order. A page whose permission the user lacks is hidden from the
 # navigation and says so if opened; the API refuses its actions anyway.
@@ -30,12 +27,6 @@ PAGES = (
 )
 
 
-async def archive_page(request: web.Request) -> web.Response:
-    """H5 training archive (我的培训档案) for provincial HR apps"""
-    return await render("archive.html")
-
-
 def setup_routes(app: web.Application) -> None:
     for page in PAGES:
         app.router.add_get(page.path, page_handler("console", page, PAGES))
-    app.router.add_get("/h5/archive", archive_page)

@@ -1,4 +1,4 @@
-"""The institution portal (机构服务平台) and the trainee H5 wallet: Jinja2 pages rendered once,
+"""The institution portal (机构服务平台): Jinja2 pages rendered once,
 whose small scripts talk to /api/v1 with the staff member's bearer token kept in sessionStorage
 (one login for every portal page of the tab). No CDN: everything is served here.
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from web.frame import FramePage, page_handler
-from web.templates import render
 
 # The navigation, in its order. `requires="commissioner"` pages are hidden from scanning staff
 # (the API refuses them anyway).
@@ -27,12 +26,6 @@ PAGES = (
 )
 
 
-async def wallet(request: web.Request) -> web.Response:
-    """H5 wallet (我的培训券) for provincial HR apps"""
-    return await render("wallet.html")
-
-
 def setup_routes(app: web.Application) -> None:
     for page in PAGES:
         app.router.add_get(page.path, page_handler("institution", page, PAGES))
-    app.router.add_get("/h5/wallet", wallet)
