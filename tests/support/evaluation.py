@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.factories import auth, trainee
-from tests.support.settlement import class_over, settlement_env
+from tests.support.factories import auth, id_number, trainee
+from tests.support.institutions import claimed_voucher, institution, lesson, scanner, site, training_class
+from tests.support.settlement import class_over, enrolled, settlement_env
 
 API = "/api/v1"
 
@@ -34,6 +35,32 @@ async def class_ended_env(client, svc, trainees: int = 1) -> dict[str, Any]:
     class over: its last lesson has ended, no results filed yet."""
     env = await settlement_env(client, svc, trainees=trainees)
     await class_over(env["class"]["id"])
+    return env
+
+
+async def ended_class(
+    client, svc, bureau_token: str, batch_id: int, trainees: int, region: str = "320200", name: str = "电工培训班"
+) -> dict[str, Any]:
+    """An institution of `region` with a class named `name` that is over, and `trainees` trainees
+    holding a voucher of `batch_id` who were enrolled and checked in there (`settlement_env`'s keys)."""
+    inst, commissioner = await institution(client, bureau_token, region=region)
+    _, scanner_token = await scanner(client, commissioner, f"s{inst['code']}")
+    place = await site(client, commissioner)
+    klass = await training_class(client, commissioner, [place["id"]], name=name)
+    await lesson(client, commissioner, klass["id"])
+    env: dict[str, Any] = {
+        "institution": inst,
+        "commissioner": commissioner,
+        "scanner": scanner_token,
+        "class": klass,
+        "trainees": [],
+    }
+    for _ in range(trainees):
+        number = id_number()
+        session, code = await claimed_voucher(client, svc, batch_id, number=number)
+        await enrolled(client, env, session, code)
+        env["trainees"].append({"session": session, "code": code, "id_number": number})
+    await class_over(klass["id"])
     return env
 
 

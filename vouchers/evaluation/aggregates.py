@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import RawSQL
-from tortoise.functions import Avg, Count, Sum
+from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
 from models import Evaluation
@@ -26,6 +26,11 @@ class Summary:
     tags: dict[str, int] = field(default_factory=dict)  # the tags chosen at least once, in TAGS order
 
 
+def _dimension_sums() -> dict[str, Any]:
+    """Sums, divided here: Tortoise reads AVG() back through the field, an integer (3.5 -> 3)."""
+    return {f"sum_{d}": Sum(d) for d in DIMENSIONS}
+
+
 def _tag_sums() -> dict[str, Any]:
     return {f"tag{bit}": Sum(RawSQL(f'("evaluation"."tag_mask" >> {bit}) & 1')) for bit in range(len(TAGS))}
 
@@ -38,7 +43,7 @@ def _summary(row: dict[str, Any]) -> Summary:
     count = int(row["n"] or 0)
     if not count:
         return Summary()
-    means = [float(row[f"avg_{d}"]) for d in DIMENSIONS]
+    means = [int(row[f"sum_{d}"]) / count for d in DIMENSIONS]
     return Summary(
         count=count,
         teaching=_one_decimal(means[0]),
@@ -53,15 +58,16 @@ async def summaries(query: QuerySet[Evaluation], by: str) -> dict[int, Summary]:
     """Per value of `by` (`training_class_id`, `institution_id`, ...)."""
     rows = (
         await query.group_by(by)
-        .annotate(n=Count("id"), **{f"avg_{d}": Avg(d) for d in DIMENSIONS}, **_tag_sums())
-        .values(by, "n", *(f"avg_{d}" for d in DIMENSIONS), *(f"tag{bit}" for bit in range(len(TAGS))))
+        .annotate(n=Count("id"), **_dimension_sums(), **_tag_sums())
+        .values(by, "n", *(f"sum_{d}" for d in DIMENSIONS), *(f"tag{bit}" for bit in range(len(TAGS))))
     )
     return {int(row[by]): _summary(row) for row in rows}
 
 
 async def summary(query: QuerySet[Evaluation]) -> Summary:
-    """Over the whole of `query`."""
-    rows = await query.annotate(n=Count("id"), **{f"avg_{d}": Avg(d) for d in DIMENSIONS}, **_tag_sums()).values(
-        "n", *(f"avg_{d}" for d in DIMENSIONS), *(f"tag{bit}" for bit in range(len(TAGS)))
+    """Over the whole of `query`, which must filter without joins (Tortoise groups an aggregate
+    over a joined query by every column, one row per evaluation)."""
+    rows = await query.annotate(n=Count("id"), **_dimension_sums(), **_tag_sums()).values(
+        "n", *(f"sum_{d}" for d in DIMENSIONS), *(f"tag{bit}" for bit in range(len(TAGS)))
     )
     return _summary(rows[0]) if rows else Summary()

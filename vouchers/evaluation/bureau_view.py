@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from models import BureauUser, Evaluation, Institution, TrainingClass
@@ -51,8 +51,10 @@ class BureauEvaluations:
 
 
 def in_region(user: BureauUser) -> QuerySet[Evaluation]:
+    """By a subquery, not a join: an aggregate over a joined query is grouped per row by Tortoise."""
     path = user.region.path
-    return Evaluation.filter(Q(institution__region__path=path) | Q(institution__region__path__startswith=path + "/"))
+    institutions = Institution.filter(Q(region__path=path) | Q(region__path__startswith=path + "/"))
+    return Evaluation.filter(institution_id__in=Subquery(institutions.values("id")))
 
 
 async def _class_in_scope(user: BureauUser, class_id: int) -> TrainingClass:
