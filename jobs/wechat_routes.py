@@ -44,7 +44,8 @@ def miniapp_notifier(client: Any, template_id: str) -> PersonNotifier:
 def official_notifier(client: Any, template_id: str, links: NoticeLinks) -> PersonNotifier:
     """A trainee who follows the Official Account: the follower is the same person as a verified
     account of theirs through the UnionID. The template has the mini program's subscribe fields
-    (WeChat shows only keywords since May 2023), and a tap opens the voucher."""
+    (WeChat shows only keywords since May 2023), and a tap opens the voucher (the evaluation, for
+    the completion notice: vouchers.notices.tap_targets)."""
 
     async def notifier(message: OutboxMessage) -> Attempt | None:
         if message.person_id is None or message.voucher_id is None:
@@ -66,9 +67,10 @@ def official_notifier(client: Any, template_id: str, links: NoticeLinks) -> Pers
                 "time3": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
                 "thing4": thing(HINTS.get(message.kind, "请在小程序中查看")),
             }
-            page = links.voucher_page(voucher.code)
+            page = links.page_for(message.kind, voucher.code)
+            url = links.url_for(message.kind, voucher.code)
             return await client.send_template(
-                follower.subject, template_id, data, client_msg_id=key, url=links.wallet_url, miniprogram=page
+                follower.subject, template_id, data, client_msg_id=key, url=url, miniprogram=page
             )
 
         return Attempt("wechat_official", send, template_id)

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from miniapp_api.endpoint import endpoint, path_int
+from miniapp_api.evaluations import SummaryOut
 from miniapp_api.schemas import LoggedOut, LoginRequest, Page
 from models import BureauUser, Institution, Staff
 from peixunquan.appkeys import SERVICES
@@ -260,6 +261,7 @@ class OverviewOut(BaseModel):
     trainees: int
     claims: dict[str, int]
     subsidy_fen: dict[str, int]
+    evaluation: SummaryOut  # what its trainees said (培训评价), aggregated
 
 
 @endpoint(
@@ -277,4 +279,5 @@ async def overview(request: web.Request, user: BureauUser) -> OverviewOut:
         trainees=found.trainees,
         claims=found.claims,
         subsidy_fen=found.subsidy_fen,
+        evaluation=SummaryOut.of(found.evaluation),
     )

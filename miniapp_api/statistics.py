@@ -42,6 +42,8 @@ class Figures(BaseModel):
     subsidy_fen: int
     checkins: int = 0
     manual_checkins: int = 0  # of the check-ins, made by hand (补签)
+    evaluations: int = 0  # evaluations given (培训评价)
+    evaluation_score: float | None = Field(None, description="Their mean score, 1-5")
 
 
 class RegionRow(BaseModel):
@@ -58,7 +60,10 @@ class RegionRow(BaseModel):
         return cls(
             code=r.code,
             name=r.name,
-            figures=Figures(**r.figures),
+            figures=Figures(
+                **{k: v for k, v in r.figures.items() if k != "evaluation_points"},
+                evaluation_score=r.evaluation_score,
+            ),
             issue_target=r.issue_target,
             use_target=r.use_target,
             issue_rate=r.issue_rate,

@@ -18,6 +18,7 @@ from models.batches import (
 )
 from models.bureau import AdminEvent, BureauRole, BureauUser
 from models.enums import AccountChannel, OutboxStatus, VerificationStatus, VoucherStatus
+from models.evaluations import Evaluation
 from models.institutions import (
     Attendance,
     Datum,
@@ -69,6 +70,7 @@ __all__ = [
     "DistributionMode",
     "EligibilityEntry",
     "Enrolment",
+    "Evaluation",
     "IdentityVerification",
     "Institution",
     "InstitutionKind",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vouchers.notices.subscribe_sender import PAGE as VOUCHER_PAGE
+from vouchers.notices.tap_targets import VOUCHER_PAGE, h5_path, miniapp_page
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,14 @@ class NoticeLinks:
 
     def voucher_page(self, code: str) -> dict[str, str]:
         return {"appid": self.miniapp_id, "pagepath": f"{VOUCHER_PAGE}?code={code}"}
+
+    def page_for(self, kind: str, code: str) -> dict[str, str]:
+        """The mini-program page a trainee notice of `kind` opens."""
+        return {"appid": self.miniapp_id, "pagepath": miniapp_page(kind, code)}
+
+    def url_for(self, kind: str, code: str) -> str:
+        """The H5 page it opens where a mini program cannot be."""
+        return f"{self.public_url.rstrip('/')}{h5_path(kind, code)}"
 
     @property
     def wallet_url(self) -> str:

@@ -226,3 +226,9 @@ PaymentListNotFound = define_error("payment_list_not_found", "找不到该拨付
 PaymentListPaid = define_error("payment_list_paid", "该拨付清单已拨付，不能重复拨付或作废", 409, Conflict)
 PaymentListCancelled = define_error("payment_list_cancelled", "该拨付清单已作废，不能拨付", 409, Conflict)
 PaymentListBusy = define_error("payment_list_busy", "其他人正在生成拨付清单，请稍后再试", 409, Conflict)
+
+# --- training evaluation (issue 21) -----------------------------------------------------------
+EvaluationNotYet = define_error("evaluation_not_yet", "培训结业（或培训班最后一次课结束）后才能评价", 409, Conflict)
+AlreadyEvaluated = define_error("already_evaluated", "该培训券已评价过，7天内可修改评价", 409, Conflict)
+EvaluationLocked = define_error("evaluation_locked", "评价提交已超过7天，不能再修改", 409, Conflict)
+EvaluationNotFound = define_error("evaluation_not_found", "找不到该评价", 404, NotFound)

@@ -1,5 +1,7 @@
 """An institution at a glance for the bureau: its classes with their places taken, how many
-trainees it has enrolled, its settlement claims by status with the subsidy, and its sign-ups."""
+trainees it has enrolled, its settlement claims by status with the subsidy, its sign-ups, and
+what its trainees said of it (the evaluations' aggregates; the comments are in
+vouchers.evaluation.bureau_view)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count, Sum
 
-from models import BureauUser, Enrolment, SettlementClaim, TrainingClass
+from models import BureauUser, Enrolment, Evaluation, SettlementClaim, TrainingClass
+from vouchers.evaluation.aggregates import Summary, summary
 from vouchers.institutions.registry import get_institution
 
 
@@ -29,6 +32,7 @@ class Overview:
     trainees: int  # enrolments made at the institution, annulled ones left out
     claims: dict[str, int] = field(default_factory=dict)  # status -> count
     subsidy_fen: dict[str, int] = field(default_factory=dict)  # status -> sum
+    evaluation: Summary = field(default_factory=Summary)
 
 
 async def institution_overview(user: BureauUser, institution_id: int) -> Overview:
@@ -58,4 +62,5 @@ async def institution_overview(user: BureauUser, institution_id: int) -> Overvie
         trainees=trainees,
         claims={str(r["status"]): r["n"] for r in rows},
         subsidy_fen={str(r["status"]): int(r["fen"] or 0) for r in rows},
+        evaluation=await summary(Evaluation.filter(institution_id=institution.id)),
     )

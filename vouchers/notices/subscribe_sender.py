@@ -23,9 +23,10 @@ from models import AccountChannel, ChannelAccount, OutboxMessage, Voucher
 from vouchers.common import platform_errors as channel_errors
 from vouchers.common.clock import local_date
 from vouchers.notices.consent import consent_exhausted, give_back_consent, use_consent
+from vouchers.notices.tap_targets import VOUCHER_PAGE, miniapp_page
 from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
 
-PAGE = "pages/vouchers/detail"
+PAGE = VOUCHER_PAGE
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class VoucherNotice:
     what_happened: str  # a short phrase: 领取成功, 即将到期 ...
     last_valid_day: date
     hint: str  # what to do now
-    page: str  # the mini-program page that opens the voucher
+    page: str  # the mini-program page a tap opens (vouchers.notices.tap_targets)
 
 
 class SubscribeChannel(Protocol):
@@ -63,7 +64,7 @@ async def send_subscribe_notice(message: OutboxMessage, via: SubscribeChannel, t
         # valid_until is 24:00 of the last valid day: the date shown is the day before.
         last_valid_day=local_date(voucher.valid_until - timedelta(seconds=1)),
         hint=HINTS[message.kind],
-        page=f"{PAGE}?code={voucher.code}",
+        page=miniapp_page(message.kind, voucher.code),
     )
     try:
         sent_id = await via.send(account.subject, template_id, notice)

@@ -31,6 +31,7 @@ from models import (
 )
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ
+from vouchers.evaluation.figures import evaluation_figures, score
 from vouchers.identity.bureau_auth import ensure_covers
 
 FIGURES = (
@@ -43,6 +44,8 @@ FIGURES = (
     "subsidy_fen",
     "checkins",
     "manual_checkins",
+    "evaluations",  # evaluations given (培训评价), and the points they gave: see `evaluation_score`
+    "evaluation_points",
 )
 
 
@@ -78,6 +81,11 @@ class RegionFigures:
     def use_rate(self) -> float | None:
         """Enrolled (用券) against the yearly use target."""
         return round(self.figures["enrolled"] / self.use_target, 4) if self.use_target else None
+
+    @property
+    def evaluation_score(self) -> float | None:
+        """The mean score (1-5) of the evaluations given in the period."""
+        return score(self.figures["evaluations"], self.figures["evaluation_points"])
 
 
 def _between(name: str, start: datetime, end: datetime, **extra: object) -> Count:
@@ -160,6 +168,8 @@ async def region_statistics(user: BureauUser, region_code: str | None, period: P
         for batch_id, figures in (await _claim_figures(list(batch_path), start, end)).items():
             per_batch.setdefault(batch_id, {}).update(figures)
         for batch_id, figures in (await _attendance_figures(list(batch_path), start, end)).items():
+            per_batch.setdefault(batch_id, {}).update(figures)
+        for batch_id, figures in (await evaluation_figures(list(batch_path), start, end)).items():
             per_batch.setdefault(batch_id, {}).update(figures)
     for batch_id, figures in per_batch.items():
         path = batch_path[batch_id]
