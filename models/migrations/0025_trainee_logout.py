@@ -24,7 +24,7 @@ async def drop_column(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_bureau_console")]
+    dependencies = [("models", "0023_evaluations")]
 
     initial = False
 
