@@ -31,6 +31,7 @@ PAGES = (
     H5Page("/h5/wallet", "wallet.html", "我的培训券", nav="我的券"),
     H5Page("/h5/me", "me.html", "我的", nav="我的"),
     H5Page("/h5/archive", "archive.html", "我的培训档案", tab="/h5/me"),
+    H5Page("/h5/evaluate", "evaluate.html", "培训评价", tab="/h5/me"),
 )
 TABS = tuple(p for p in PAGES if p.nav)
 

@@ -72,7 +72,8 @@
     const claims = (s) => o.claims[s] || 0;
     const items = [["培训班", o.classes.length], ["在训及已训学员", o.trainees],
       ["待审核申请", claims("pending") + claims("first_approved")], ["已通过申请", claims("approved")],
-      ["已驳回申请", claims("rejected")], ["已通过补贴（元）", yuan(o.subsidy_fen.approved || 0)]];
+      ["已驳回申请", claims("rejected")], ["已通过补贴（元）", yuan(o.subsidy_fen.approved || 0)],
+      ["学员评价", o.evaluation.count ? `${o.evaluation.score.toFixed(1)} 分（${o.evaluation.count} 条）` : "暂无"]];
     $("overview-counts").replaceChildren(...items.flatMap(([k, v]) => {
       const dt = document.createElement("dt");
       dt.textContent = k;

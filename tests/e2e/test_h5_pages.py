@@ -62,3 +62,41 @@ async def test_me_shows_the_masked_identity_and_logout_ends_the_session(client, 
     await expect(page.locator("#message")).to_have_text("请从电子社保卡或人社 App 进入本页面")
     assert (await client.get("/api/v1/vouchers", headers=auth(session))).status == 401
     assert failures == []
+
+
+async def test_a_trainee_evaluates_a_finished_training_once_and_can_change_it(client, svc, browser):
+    from models import Evaluation
+    from tests.support.settlement import passed, settlement_env, submit
+
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    await submit(client, env, [passed(t["code"])])  # completed
+    failures: list[str] = []
+    page = await _phone(browser, client, failures, t["session"], f"/h5/evaluate?voucher={t['code']}")
+    form = page.locator("#evaluation-form")
+    await expect(form).to_be_visible()  # opened for the voucher the notice linked to
+    await form.get_by_role("button", name="提交评价").click()
+    await expect(page.locator("#message")).to_have_text("请为教学质量、组织管理和实用程度各打 1 到 5 分")
+    for legend, score in (("教学质量", "5"), ("组织管理", "4"), ("实用程度", "5")):
+        await form.locator("fieldset", has_text=legend).get_by_label(f"{score} 分").check()
+    await form.get_by_label("老师认真").check()
+    await form.locator("textarea[name=comment]").fill("实操课很有用")
+    await form.get_by_role("button", name="提交评价").click()
+    await expect(page.locator("#notice")).to_have_text("感谢您的评价！")
+    await expect(page.locator("#pending li.empty")).to_contain_text("没有待评价的培训")
+    given = page.locator("#given li").first
+    await expect(given).to_contain_text("教学 5 分 · 组织 4 分 · 实用 5 分")
+    await given.get_by_role("button", name="修改").click()
+    await form.locator("fieldset", has_text="组织管理").get_by_label("5 分").check()
+    await form.get_by_role("button", name="提交评价").click()
+    await expect(given).to_contain_text("组织 5 分")
+    [evaluation] = await Evaluation.all()
+    assert (evaluation.teaching, evaluation.organisation, evaluation.usefulness) == (5, 5, 5)
+    # Once per voucher: the API refuses a second one.
+    again = await client.post(
+        "/api/v1/evaluations",
+        json={"voucher_code": t["code"], "teaching": 1, "organisation": 1, "usefulness": 1},
+        headers=auth(t["session"]),
+    )
+    assert again.status == 409
+    assert failures == []
