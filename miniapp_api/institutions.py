@@ -260,6 +260,8 @@ class OverviewOut(BaseModel):
     trainees: int
     claims: dict[str, int]
     subsidy_fen: dict[str, int]
+    signups: int = Field(description="Sign-ups (报名) trainees made online for its classes")
+    signups_pending: int = Field(description="Of them, waiting for the registration scan now")
 
 
 @endpoint(
@@ -277,4 +279,6 @@ async def overview(request: web.Request, user: BureauUser) -> OverviewOut:
         trainees=found.trainees,
         claims=found.claims,
         subsidy_fen=found.subsidy_fen,
+        signups=found.signups,
+        signups_pending=found.signups_pending,
     )

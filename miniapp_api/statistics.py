@@ -42,6 +42,7 @@ class Figures(BaseModel):
     subsidy_fen: int
     checkins: int = 0
     manual_checkins: int = 0  # of the check-ins, made by hand (补签)
+    signups: int = 0  # sign-ups (报名) made online in the period
 
 
 class RegionRow(BaseModel):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count, Sum
 
-from models import BureauUser, Enrolment, SettlementClaim, TrainingClass
+from models import BureauUser, Enrolment, SettlementClaim, Signup, SignupStatus, TrainingClass
 from vouchers.institutions.registry import get_institution
 
 
@@ -29,6 +29,8 @@ class Overview:
     trainees: int  # enrolments made at the institution, annulled ones left out
     claims: dict[str, int] = field(default_factory=dict)  # status -> count
     subsidy_fen: dict[str, int] = field(default_factory=dict)  # status -> sum
+    signups: int = 0  # sign-ups (报名) trainees made online for its classes
+    signups_pending: int = 0  # of them, waiting for the registration scan now
 
 
 async def institution_overview(user: BureauUser, institution_id: int) -> Overview:
@@ -41,6 +43,8 @@ async def institution_overview(user: BureauUser, institution_id: int) -> Overvie
         .group_by("status")
         .values("status", "n", "fen")
     )
+    signups = await Signup.filter(institution_id=institution.id).count()
+    pending = await Signup.filter(institution_id=institution.id, status=SignupStatus.PENDING).count()
     return Overview(
         classes=[
             ClassLine(
@@ -58,4 +62,6 @@ async def institution_overview(user: BureauUser, institution_id: int) -> Overvie
         trainees=trainees,
         claims={str(r["status"]): r["n"] for r in rows},
         subsidy_fen={str(r["status"]): int(r["fen"] or 0) for r in rows},
+        signups=signups,
+        signups_pending=pending,
     )
