@@ -52,9 +52,7 @@ class CatalogueQuery(PositionQuery):
     )
     start_from: date | None = None
     start_to: date | None = None
-    all_classes: bool = Field(
-        False, alias="all", description="Every open class, not only those my vouchers can pay for"
-    )
+    all: bool = Field(False, description="Every open class, not only those my vouchers can pay for")
     limit: int = Field(20, ge=1, le=50)
     offset: int = Field(0, ge=0, le=100_000)
 
@@ -67,7 +65,7 @@ class CatalogueQuery(PositionQuery):
             start_from=self.start_from,
             start_to=self.start_to,
             position=self.position(),
-            everything=self.all_classes,
+            everything=self.all,
             limit=self.limit,
             offset=self.offset,
         )
