@@ -21,7 +21,7 @@ from tests.support.factories import auth, published_batch, trainee
 from tests.support.institutions import API, claimed_voucher, post_scan, scan_body, voucher_payload
 from vouchers.catalogue import signup_lists
 from vouchers.catalogue.lapse import lapse_signups
-from vouchers.common.clock import utcnow
+from vouchers.common.clock import local_date, utcnow
 
 
 async def _error(response, status: int, code: str) -> str:
@@ -250,3 +250,22 @@ async def test_holding_places_counts_pending_sign_ups_against_capacity(client, s
         assert answer["result"] == "ok"
         assert places[small["id"]] == 1
     assert (await TrainingClass.get(id=small["id"])).enrolled == 1
+
+
+async def test_sign_ups_count_in_the_statistics_and_the_institution_overview(client, svc):
+    env = await catalogue_env(client, svc)
+    signup = await signed_up(client, env["session"], env["class"]["id"], env["code"])
+    other_session, other_code = await claimed_voucher(client, svc, env["batch"]["id"])
+    await signed_up(client, other_session, env["class"]["id"], other_code)
+    await client.post(f"{API}/signups/{signup['id']}/cancel", headers=auth(env["session"]))
+
+    r = await client.get(f"{API}/admin/statistics?year={local_date(utcnow()).year}", headers=auth(env["bureau"]))
+    assert r.status == 200, await r.text()
+    assert (await r.json())["region"]["figures"]["signups"] == 2  # made, whatever became of them
+    r = await client.get(f"{API}/admin/statistics?year={local_date(utcnow()).year - 1}", headers=auth(env["bureau"]))
+    assert (await r.json())["region"]["figures"]["signups"] == 0
+
+    r = await client.get(f"{API}/admin/institutions/{env['institution']['id']}/overview", headers=auth(env["bureau"]))
+    assert r.status == 200, await r.text()
+    overview = await r.json()
+    assert (overview["signups"], overview["signups_pending"]) == (2, 1)
