@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vouchers.batches.expire import expire_vouchers
+from vouchers.catalogue.lapse import lapse_signups
 from vouchers.common.clock import local_date, utcnow
 from vouchers.institutions.notices import queue_daily_summaries
 from vouchers.notices.digests import schedule_digests
@@ -43,7 +44,8 @@ def default_jobs() -> list[Job]:
 
 
 def sweeps(offsets_days: tuple[int, ...], reminder_hour: int) -> Callable[[Services], Awaitable[None]]:
-    """Reminders, institution digests, then expiry: all idempotent, so every worker may run them."""
+    """Reminders, institution digests, expiry, then sign-ups that lapsed: all idempotent, so every
+    worker may run them."""
 
     async def sweep(svc: Services) -> None:
         now = utcnow()
@@ -51,8 +53,11 @@ def sweeps(offsets_days: tuple[int, ...], reminder_hour: int) -> Callable[[Servi
         digests = await schedule_digests(svc.keys, now, max(offsets_days), send_time(now, reminder_hour))
         digests += await queue_daily_summaries(local_date(now) - timedelta(days=1), now)
         changed = await expire_vouchers(now, svc.policy)
-        if scheduled or digests or any(changed.values()):
-            log.info("sweep done", extra={"reminders": scheduled, "digests": digests, **changed})
+        lapsed = await lapse_signups(now)
+        if scheduled or digests or lapsed or any(changed.values()):
+            log.info(
+                "sweep done", extra={"reminders": scheduled, "digests": digests, "signups_lapsed": lapsed, **changed}
+            )
 
     return sweep
 

@@ -54,6 +54,7 @@ class ClassOut(BaseModel):
     site_ids: list[int]
     capacity: int
     enrolled: int
+    hold_places_for_signups: bool
 
     @classmethod
     def of(cls, c: TrainingClass) -> ClassOut:
@@ -67,6 +68,7 @@ class ClassOut(BaseModel):
             site_ids=c.site_ids,
             capacity=c.capacity,
             enrolled=c.enrolled,
+            hold_places_for_signups=c.hold_places_for_signups,
         )
 
 

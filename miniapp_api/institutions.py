@@ -262,6 +262,8 @@ class OverviewOut(BaseModel):
     claims: dict[str, int]
     subsidy_fen: dict[str, int]
     evaluation: SummaryOut  # what its trainees said (培训评价), aggregated
+    signups: int = Field(description="Sign-ups (报名) trainees made online for its classes")
+    signups_pending: int = Field(description="Of them, waiting for the registration scan now")
 
 
 @endpoint(
@@ -280,4 +282,6 @@ async def overview(request: web.Request, user: BureauUser) -> OverviewOut:
         claims=found.claims,
         subsidy_fen=found.subsidy_fen,
         evaluation=SummaryOut.of(found.evaluation),
+        signups=found.signups,
+        signups_pending=found.signups_pending,
     )

@@ -44,6 +44,7 @@ class Figures(BaseModel):
     manual_checkins: int = 0  # of the check-ins, made by hand (补签)
     evaluations: int = 0  # evaluations given (培训评价)
     evaluation_score: float | None = Field(None, description="Their mean score, 1-5")
+    signups: int = 0  # sign-ups (报名) made online in the period
 
 
 class RegionRow(BaseModel):

@@ -46,6 +46,7 @@ from models.settlement import (
     SubsidyRatio,
     SubsidyStandard,
 )
+from models.signups import Signup, SignupStatus
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
@@ -92,6 +93,8 @@ __all__ = [
     "ReviewPolicy",
     "ScanRecord",
     "SettlementClaim",
+    "Signup",
+    "SignupStatus",
     "Staff",
     "StaffBindToken",
     "StaffBinding",

@@ -115,6 +115,9 @@ class TrainingClass(Model):
     site_ids: list[int] = fields.JSONField(default=list)
     capacity = fields.IntField()
     enrolled = fields.IntField(default=0)
+    # When set, pending sign-ups (vouchers.catalogue) take places like enrolments do, for
+    # sign-ups and walk-in enrolments alike; by default a sign-up reserves nothing.
+    hold_places_for_signups = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_bureau_console")]
+    dependencies = [("models", "0022_signups")]
 
     initial = False
 

@@ -14,6 +14,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from miniapp_api.endpoint import ENDPOINTS
 from tests.support.bureau import bureau_targets
+from tests.support.catalogue import catalogue_targets
 from tests.support.evaluation import evaluation_targets
 from tests.support.factories import (
     auth,
@@ -131,6 +132,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     json_targets.update(await institution_targets(client, token))
     json_targets.update(await bureau_targets(client, svc, token))
     json_targets.update(await evaluation_targets(client, svc))
+    json_targets.update(await catalogue_targets(client, svc, token))
     commissioner = json_targets[("POST", f"{API}/institution/staff")][0]
     json_targets[("PUT", f"{API}/institution/webhook")] = (
         commissioner,

@@ -232,3 +232,19 @@ EvaluationNotYet = define_error("evaluation_not_yet", "培训结业（或培训�
 AlreadyEvaluated = define_error("already_evaluated", "该培训券已评价过，7天内可修改评价", 409, Conflict)
 EvaluationLocked = define_error("evaluation_locked", "评价提交已超过7天，不能再修改", 409, Conflict)
 EvaluationNotFound = define_error("evaluation_not_found", "找不到该评价", 404, NotFound)
+# --- the training catalogue and sign-up (issue 21) ----------------------------------------------
+# Why a voucher cannot pay for a class (vouchers/catalogue/fit.py), in the trainee's words.
+SignupVoucherUnusable = define_error(
+    "voucher_unusable", "该培训券当前不能用于报名（已使用、已过期、已退回或已作废）", 409, Conflict
+)
+SignupWrongRegion = define_error("wrong_region", "该培训券不能在此培训班所在地区使用", 409, Conflict)
+SignupWrongProject = define_error("wrong_project", "该培训券不适用于此培训项目", 409, Conflict)
+SignupWrongOccupation = define_error("wrong_occupation", "该培训券不适用于此工种", 409, Conflict)
+SignupClosed = define_error("signup_closed", "该培训班已开班或已停止招生，不能报名", 409, Conflict)
+SignupClassFull = define_error("class_full", "培训班名额已满，不能报名", 409, Conflict)
+VoucherSignedUp = define_error(
+    "voucher_signed_up", "该培训券已用于报名另一个培训班，请先取消那次报名，或换一张培训券", 409, Conflict
+)
+AlreadySignedUp = define_error("already_signed_up", "您已报名此培训班，不能重复报名", 409, Conflict)
+SignupNotFound = define_error("signup_not_found", "找不到该报名", 404, NotFound)
+SignupNotPending = define_error("signup_not_pending", "该报名已不是待确认状态，不能再取消或婉拒", 409, Conflict)

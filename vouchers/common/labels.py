@@ -25,6 +25,19 @@ ACTION_LABELS = {
     "revoked": "作废",
     "expired": "过期",
     "voided": "失效",
+    "signed_up": "线上报名",
+    "signup_cancelled": "取消报名",
+    "signup_declined": "报名被婉拒",
+    "signup_lapsed": "报名失效",
+}
+
+# A sign-up's status (vouchers/catalogue), as the trainee and the institution read it.
+SIGNUP_STATUS_LABELS = {
+    "pending": "待确认",
+    "confirmed": "已确认",
+    "declined": "已婉拒",
+    "lapsed": "已失效",
+    "cancelled": "已取消",
 }
 
 
@@ -34,3 +47,7 @@ def status_label(status: str | None) -> str | None:
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
+
+
+def signup_status_label(status: str) -> str:
+    return SIGNUP_STATUS_LABELS.get(status, status)

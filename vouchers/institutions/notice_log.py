@@ -15,7 +15,7 @@ from datetime import datetime
 
 from models import OutboxMessage, Staff
 from vouchers.identity.lockouts import LOCKOUT_NOTICE
-from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT, notice_text
+from vouchers.institutions.notices import ANOMALY, DAILY_SUMMARY, ENROLMENT, SIGNUP, notice_text
 from vouchers.institutions.recipients import WEBHOOK, staff_recipient
 from vouchers.notices.digests import DIGEST
 from vouchers.settlement.review import SETTLEMENT_NOTICE
@@ -30,6 +30,7 @@ INSTITUTION_NOTICE_KINDS = (
     SETTLEMENT_NOTICE,
     LOCKOUT_NOTICE,
     OFFLINE_REFUSED,
+    SIGNUP,
 )
 WEBHOOK_NOTICE = "webhook_notice"
 STAFF_NOTICE = "staff_notice"
@@ -41,6 +42,7 @@ KIND_TEXT = {
     SETTLEMENT_NOTICE: "补贴审核",
     LOCKOUT_NOTICE: "账号锁定",
     OFFLINE_REFUSED: "离线扫码退回",
+    SIGNUP: "线上报名",
     WEBHOOK_NOTICE: "推送",
 }
 STATUS_TEXT = {"pending": "等待发送", "sending": "发送中", "sent": "已送达", "dead": "失败"}

@@ -8,7 +8,8 @@ to its staff bound to the Official Account. Kinds:
   institution, kind of anomaly, subject and hour reaches each recipient, so a flood of forged
   codes is one notice (`queue_anomaly`). The subject is the voucher, else the class, else the
   scanning staff member (a forged code names nothing);
-- `institution_daily_summary`: per class and local day, enrolled and checked in.
+- `institution_daily_summary`: per class and local day, enrolled and checked in;
+- `institution_signup`: a trainee signed up for a class (vouchers/catalogue/sign_up.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from vouchers.institutions.recipients import current_recipients
 ENROLMENT = "institution_enrolment"
 ANOMALY = "institution_anomaly"
 DAILY_SUMMARY = "institution_daily_summary"
+SIGNUP = "institution_signup"
 
 
 def enrolment_notice(
@@ -52,6 +54,26 @@ def enrolment_notice(
             "title": summary["title"],
         },
         dedupe_key=f"{ENROLMENT}:{enrolment_id}",
+    )
+
+
+def signup_notice(
+    training_class: TrainingClass, summary: dict[str, Any], at: datetime, voucher_id: int, signup_id: int
+) -> OutboxMessage:
+    return outbox_row(
+        SIGNUP,
+        at,
+        voucher_id=voucher_id,
+        payload={
+            "institution_id": training_class.institution_id,
+            "class_id": training_class.id,
+            "class_name": training_class.name,
+            "start_date": training_class.start_date.isoformat(),
+            "voucher_code": summary["code"],
+            "holder_name": summary["holder_name"],  # masked
+            "title": summary["title"],
+        },
+        dedupe_key=f"{SIGNUP}:{signup_id}",
     )
 
 

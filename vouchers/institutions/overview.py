@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from tortoise.functions import Count, Sum
 
-from models import BureauUser, Enrolment, Evaluation, SettlementClaim, TrainingClass
+from models import BureauUser, Enrolment, Evaluation, SettlementClaim, Signup, SignupStatus, TrainingClass
 from vouchers.evaluation.aggregates import Summary, summary
 from vouchers.institutions.registry import get_institution
 
@@ -33,6 +33,8 @@ class Overview:
     claims: dict[str, int] = field(default_factory=dict)  # status -> count
     subsidy_fen: dict[str, int] = field(default_factory=dict)  # status -> sum
     evaluation: Summary = field(default_factory=Summary)
+    signups: int = 0  # sign-ups (报名) trainees made online for its classes
+    signups_pending: int = 0  # of them, waiting for the registration scan now
 
 
 async def institution_overview(user: BureauUser, institution_id: int) -> Overview:
@@ -45,6 +47,8 @@ async def institution_overview(user: BureauUser, institution_id: int) -> Overvie
         .group_by("status")
         .values("status", "n", "fen")
     )
+    signups = await Signup.filter(institution_id=institution.id).count()
+    pending = await Signup.filter(institution_id=institution.id, status=SignupStatus.PENDING).count()
     return Overview(
         classes=[
             ClassLine(
@@ -63,4 +67,6 @@ async def institution_overview(user: BureauUser, institution_id: int) -> Overvie
         claims={str(r["status"]): r["n"] for r in rows},
         subsidy_fen={str(r["status"]): int(r["fen"] or 0) for r in rows},
         evaluation=await summary(Evaluation.filter(institution_id=institution.id)),
+        signups=signups,
+        signups_pending=pending,
     )

@@ -89,6 +89,11 @@ class ClassSpec(Spec):
     end_date: date
     site_ids: list[int] = Field(min_length=1, max_length=20)
     capacity: int = Field(ge=1, le=10_000)
+    hold_places_for_signups: bool | None = Field(
+        None,
+        description="Pending online sign-ups take places, for sign-ups and walk-in enrolments alike."
+        " Left out: unchanged (false for a new class)",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Self:

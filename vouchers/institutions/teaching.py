@@ -26,7 +26,10 @@ async def own_sites_data(actor: Staff, spec: ClassSpec) -> dict:
     found = await TeachingSite.filter(institution_id=actor.institution_id, id__in=site_ids).count()
     if found != len(site_ids):
         raise errors.SiteNotFound("教学点不存在或不属于本机构")
-    return spec.model_dump() | {"site_ids": site_ids}
+    data = spec.model_dump() | {"site_ids": site_ids}
+    if data["hold_places_for_signups"] is None:  # left out: as it is (a new class: no)
+        del data["hold_places_for_signups"]
+    return data
 
 
 async def add_class(actor: Staff, spec: ClassSpec) -> TrainingClass:

@@ -24,7 +24,7 @@ from vouchers.common import platform_errors as channel_errors
 from vouchers.common.clock import local_date
 from vouchers.notices.consent import consent_exhausted, give_back_consent, use_consent
 from vouchers.notices.tap_targets import VOUCHER_PAGE, miniapp_page
-from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
+from vouchers.notices.trainee_texts import WHAT_HAPPENED, trainee_notice_text
 
 PAGE = VOUCHER_PAGE
 
@@ -58,12 +58,13 @@ async def send_subscribe_notice(message: OutboxMessage, via: SubscribeChannel, t
         raise channel_errors.BadData(f"not a voucher notice: {message.kind}")
     voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
     account = await _take_consent(message.person_id, via, template_id)
+    what_happened, hint = trainee_notice_text(message.kind, message.payload)
     notice = VoucherNotice(
         batch_title=voucher.batch.title,
-        what_happened=WHAT_HAPPENED[message.kind],
+        what_happened=what_happened,
         # valid_until is 24:00 of the last valid day: the date shown is the day before.
         last_valid_day=local_date(voucher.valid_until - timedelta(seconds=1)),
-        hint=HINTS[message.kind],
+        hint=hint,
         page=miniapp_page(message.kind, voucher.code),
     )
     try:

@@ -3,8 +3,9 @@
 Figures are flows within the period (local dates, Asia/Shanghai): vouchers issued (every
 voucher that reached a person, claimed or issued from a roster), claimed by the person
 themselves, enrolled (用券), completed (results submitted), settled and the subsidy paid
-(approved), expired (validity ended unused, or voided), and the check-ins made, with how many
-of them were manual (补签) - a reviewer's reason to look closer. A voucher counts for its batch's
+(approved), expired (validity ended unused, or voided), the check-ins made, with how many
+of them were manual (补签) - a reviewer's reason to look closer -, and the sign-ups (报名) trainees
+made online in the catalogue, whatever became of them. A voucher counts for its batch's
 region; each region's row is rolled up over the subtree below it (`Region.path` prefix), so the
 figures are read with one scan of the period's vouchers grouped by batch, then summed here.
 """
@@ -26,6 +27,7 @@ from models import (
     Region,
     RegionTarget,
     SettlementClaim,
+    Signup,
     Voucher,
     VoucherStatus,
 )
@@ -46,6 +48,7 @@ FIGURES = (
     "manual_checkins",
     "evaluations",  # evaluations given (培训评价), and the points they gave: see `evaluation_score`
     "evaluation_points",
+    "signups",
 )
 
 
@@ -150,6 +153,17 @@ async def _attendance_figures(batch_ids: list[int], start: datetime, end: dateti
     return {batch_id: {"checkins": int(n), "manual_checkins": int(m or 0)} for batch_id, n, m in rows}
 
 
+async def _signup_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    """Sign-ups made in the period, per batch of the voucher signed up with."""
+    rows = (
+        await Signup.filter(voucher__batch_id__in=batch_ids, created_at__gte=start, created_at__lt=end)
+        .group_by("voucher__batch_id")
+        .annotate(n=Count("id"))
+        .values_list("voucher__batch_id", "n")
+    )
+    return {batch_id: {"signups": int(n)} for batch_id, n in rows}
+
+
 async def region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
     """The region (default: the user's) first, then each region directly below it, every row
     rolled up over its subtree."""
@@ -170,6 +184,8 @@ async def region_statistics(user: BureauUser, region_code: str | None, period: P
         for batch_id, figures in (await _attendance_figures(list(batch_path), start, end)).items():
             per_batch.setdefault(batch_id, {}).update(figures)
         for batch_id, figures in (await evaluation_figures(list(batch_path), start, end)).items():
+            per_batch.setdefault(batch_id, {}).update(figures)
+        for batch_id, figures in (await _signup_figures(list(batch_path), start, end)).items():
             per_batch.setdefault(batch_id, {}).update(figures)
     for batch_id, figures in per_batch.items():
         path = batch_path[batch_id]

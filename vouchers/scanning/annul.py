@@ -12,6 +12,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import Attendance, Enrolment, ScanRecord, Staff, TrainingClass, Voucher, VoucherStatus
+from vouchers.catalogue.confirm import reopen_on_annulment
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
 from vouchers.common.history import Actor, history_row
@@ -62,6 +63,7 @@ async def annul_scan(svc: Services, staff: Staff, scan_id: int) -> ScanRecord:
             voucher.used_occupation = None
             await voucher.save(using_db=conn, update_fields=["status", "used_at", "used_occupation", "updated_at"])
             await history_row(voucher, "enrolment_annulled", actor, now, "enrolled", detail=detail).save(using_db=conn)
+            await reopen_on_annulment(conn, enrolment.id)
         elif record.action == "checkin":
             attendance = await Attendance.select_for_update().using_db(conn).get(scan_id=record.id)
             attendance.annulled_at = now

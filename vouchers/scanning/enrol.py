@@ -8,6 +8,10 @@ different vouchers cannot both slip past a yearly limit.
 A person is enrolled in a class once, whatever voucher they bring (`already_in_class`): checked
 under the person's lock, and held by the partial unique index over (person, class) of active
 enrolments, which a path around the lock would hit.
+
+The enrolment is the confirmation of the voucher's pending sign-up for the class, in the same
+transaction (vouchers/catalogue/confirm.py); where the class holds places for sign-ups, the other
+pending sign-ups take places a walk-in cannot have.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from tortoise.expressions import F
 
 from models import Enrolment, Person, TrainingClass, Voucher, VoucherStatus
 from models.sql.scan_rows import ScannedVoucher, Scanner
+from vouchers.catalogue.confirm import signups_on_enrolment
+from vouchers.catalogue.places import held_places
 from vouchers.common import errors, policy
 from vouchers.common.clock import local_date
 from vouchers.common.history import Actor, history_row
@@ -73,7 +79,7 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         check_current(locked, now)
         await _check_in_class(locked, training_class.id, conn)
         klass = await TrainingClass.select_for_update().using_db(conn).get(id=training_class.id)
-        if klass.enrolled >= klass.capacity:
+        if klass.enrolled + await held_places(klass, conn, except_voucher_id=locked.id) >= klass.capacity:
             raise errors.ClassFull()
         try:
             await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn, scope)
@@ -92,13 +98,15 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
         actor = Actor("institution", str(staff.id))
         detail = {"institution_id": staff.institution_id, "class_id": klass.id, "nonce": spec.nonce}
         await history_row(locked, "enrolled", actor, now, before, detail=detail).save(using_db=conn)
-        await outbox_row(
-            "voucher_enrolled",
-            now,
-            person_id=locked.person_id,
-            voucher_id=locked.id,
-            payload={"institution": staff.institution.name, "class_name": klass.name},
-        ).save(using_db=conn)
+        signup = await signups_on_enrolment(conn, locked, klass.id, klass.name, enrolment.id, actor, now)
+        if signup is None:  # else the trainee is told their sign-up was confirmed
+            await outbox_row(
+                "voucher_enrolled",
+                now,
+                person_id=locked.person_id,
+                voucher_id=locked.id,
+                payload={"institution": staff.institution.name, "class_name": klass.name},
+            ).save(using_db=conn)
         summary = voucher_summary(voucher, svc.masked_holders, now)
         await enrolment_notice(staff.institution_id, klass, summary, now, locked.id, enrolment.id).save(using_db=conn)
         return Outcome(message=f"用券成功：已报名 {klass.name}", class_id=klass.id, links=[enrolment])
