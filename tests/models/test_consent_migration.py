@@ -15,10 +15,16 @@ BEFORE = "models.0006_settlement"
 TEMPLATE = "tpl-voucher"
 
 
-async def _account(person: Person, channel: AccountChannel, subject: str) -> ChannelAccount:
-    return await ChannelAccount.create(
-        channel=channel, app_id="app", subject=subject, person=person, bound_at="2026-11-01T08:00:00+00:00"
+async def _account(person: Person, channel: AccountChannel, subject: str) -> int:
+    """Raw SQL: today's model has columns (token_version, 0025) the 0006 schema has not."""
+    conn = connections.get("default")
+    await conn.execute_query(
+        "INSERT INTO channel_account (channel, app_id, subject, person_id, bound_at, created_at) "
+        f"VALUES ('{channel}', 'app', '{subject}', {person.id}, '2026-11-01 08:00:00+00:00', "
+        "'2026-11-01 08:00:00+00:00')"
     )
+    _, rows = await conn.execute_query(f"SELECT id FROM channel_account WHERE subject = '{subject}'")
+    return rows[0]["id"]
 
 
 async def _consents_at_0006(url: str) -> tuple[int, int]:
@@ -34,13 +40,13 @@ async def _consents_at_0006(url: str) -> tuple[int, int]:
         conn = connections.get("default")
         await conn.execute_script(
             f"INSERT INTO wechat_subscription_consent {columns} VALUES"
-            f" ({wechat.id}, '{TEMPLATE}', 1, FALSE, NULL, {at});"
+            f" ({wechat}, '{TEMPLATE}', 1, FALSE, NULL, {at});"
             f"INSERT INTO alipay_subscription_consent {columns} VALUES"
-            f" ({alipay.id}, '{TEMPLATE}', 2, FALSE, NULL, {at}),"
-            f" ({alipay.id}, 'tpl-long', 0, TRUE, NULL, {at}),"
-            f" ({alipay.id}, 'tpl-refused', 0, FALSE, {at}, {at});"
+            f" ({alipay}, '{TEMPLATE}', 2, FALSE, NULL, {at}),"
+            f" ({alipay}, 'tpl-long', 0, TRUE, NULL, {at}),"
+            f" ({alipay}, 'tpl-refused', 0, FALSE, {at}, {at});"
         )
-        return wechat.id, alipay.id
+        return wechat, alipay
     finally:
         await Tortoise.close_connections()
 
