@@ -100,3 +100,38 @@ async def test_a_trainee_evaluates_a_finished_training_once_and_can_change_it(cl
     )
     assert again.status == 409
     assert failures == []
+
+
+async def test_a_trainee_finds_a_class_for_the_voucher_signs_up_and_sees_it_confirmed(client, svc, browser):
+    from tests.support.catalogue import catalogue_env, open_class
+    from tests.support.institutions import post_scan, scan_body, voucher_payload
+
+    env = await catalogue_env(client, svc)
+    # A second class the voucher cannot pay for (another project type) is not offered.
+    await open_class(client, env["commissioner"], [env["site"]["id"]], name="创业培训班", project_type="创业培训")
+    failures: list[str] = []
+    page = await _phone(browser, client, failures, env["session"], "/h5/catalogue")
+    classes = page.locator("#classes > li")
+    await expect(classes).to_have_count(1)
+    offered = classes.first
+    await expect(offered).to_contain_text(env["class"]["name"])
+    await expect(offered).to_contain_text(env["institution"]["name"])
+    # Search narrows it; a word that matches nothing says what to do.
+    form = page.locator("#search")
+    await form.locator("input[name=q]").fill("不存在的培训")
+    await form.get_by_role("button", name="搜索").click()
+    await expect(page.locator("#classes li.empty")).to_contain_text("没有您的培训券能用的培训班")
+    await form.locator("input[name=q]").fill("")
+    await form.get_by_role("button", name="搜索").click()
+    await offered.get_by_role("button", name="报名").click()
+    await expect(page.locator("#notice")).to_contain_text(f"已报名“{env['class']['name']}”")
+    await expect(classes.first).to_contain_text("我的报名：待确认")
+    assert await wider_than_screen(page) == []
+
+    # The institution scans the voucher at registration: the sign-up is confirmed.
+    payload = await voucher_payload(client, env["session"], env["code"])
+    answer = await post_scan(client, env["scanner"], scan_body(payload, "enrol", env["class"]["id"]))
+    assert answer["result"] == "ok", answer
+    await page.get_by_role("link", name="我的报名").click()
+    await expect(page.locator("#signups > li").first).to_contain_text("状态：已确认")
+    assert failures == []
