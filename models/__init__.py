@@ -34,6 +34,7 @@ from models.institutions import (
 )
 from models.outbox import OutboxMessage
 from models.payments import PaymentList, PaymentListLine, PaymentListStatus
+from models.platforms import OnlineCourse, OnlinePlatform, PlatformKey, StudyReport
 from models.regions import Region, RegionTarget
 from models.settlement import (
     Certificate,
@@ -76,6 +77,8 @@ __all__ = [
     "Lesson",
     "LocationCheckin",
     "LoginLockout",
+    "OnlineCourse",
+    "OnlinePlatform",
     "OutboxMessage",
     "OutboxStatus",
     "PassState",
@@ -85,6 +88,7 @@ __all__ = [
     "PaymentListLine",
     "PaymentListStatus",
     "Person",
+    "PlatformKey",
     "Region",
     "RegionTarget",
     "ReviewPolicy",
@@ -94,6 +98,7 @@ __all__ = [
     "StaffBindToken",
     "StaffBinding",
     "StaffRole",
+    "StudyReport",
     "SubscriptionConsent",
     "SubsidyRatio",
     "SubsidyStandard",
