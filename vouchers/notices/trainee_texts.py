@@ -11,6 +11,7 @@ KINDS = (
     "voucher_claimed",
     "voucher_issued",
     "voucher_enrolled",
+    "voucher_enrolled_online",
     "voucher_revoked",
     "voucher_expiring",
     "voucher_expired",
