@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import Batch, Enrolment, OnlineCourse, OnlinePlatform, Voucher, VoucherStatus
-from vouchers import qr
 from vouchers.common import errors
 from vouchers.common.clock import local_date
 from vouchers.platforms.auth import PlatformCaller
 from vouchers.platforms.courses import check_takes, course_of
+from vouchers.qr import codes as qr
 from vouchers.scanning.checks import check_current, check_region
 from vouchers.scanning.enrol import check_fits
 from vouchers.services import Services
