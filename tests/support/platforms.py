@@ -82,7 +82,7 @@ class Platform:
         def enc(text: str) -> str:
             return quote(text, safe="-._~")
 
-        canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted((query or {}).items()))
+        canonical_query = "&".join(f"{k}={v}" for k, v in sorted((enc(k), enc(v)) for k, v in (query or {}).items()))
         lines = [
             "PXQ-HMAC-SHA256",
             method.upper(),
@@ -156,3 +156,27 @@ async def platform_targets(client, bureau_token: str) -> dict[tuple[str, str], t
             signed("POST", f"{API}/platform/completions", completion),
         ]
     )
+
+
+async def platform_env(client, svc, **batch: Any) -> dict[str, Any]:
+    """A Wuxi batch for electricians (500 yuan face value), the subsidy standard, a platform with
+    the course ELEC-101 (3 hours), and a trainee who claimed a voucher and shows its code."""
+    from tests.support.factories import bureau, published_batch, regions
+
+    await regions()
+    token = await bureau(svc)
+    b = await published_batch(client, token, **batch)
+    r = await client.put(f"{API}/admin/settlement/standards", json=STANDARD, headers=auth(token))
+    assert r.status == 200, await r.text()
+    platform, out = await register(client, token)
+    await course(platform)
+    session, code, payload = await presented(client, svc, b["id"])
+    return {
+        "bureau": token,
+        "batch": b,
+        "platform": platform,
+        "registered": out,
+        "session": session,
+        "voucher": code,
+        "payload": payload,
+    }

@@ -6,7 +6,7 @@ The canonical string is nine lines joined by "\\n" (no trailing newline):
     PXQ-HMAC-SHA256
     <method, upper case>
     <path, percent-decoded, without the query>
-    <canonical query: pairs sorted by name then value, each RFC 3986 encoded, name=value joined by &>
+    <canonical query: pairs RFC 3986 encoded, sorted by name then value, name=value joined by &>
     <platform code>
     <key id>
     <timestamp: Unix seconds>
@@ -91,7 +91,9 @@ def _encoded(text: str) -> str:
 
 
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
-    return "&".join(f"{_encoded(name)}={_encoded(value)}" for name, value in sorted(pairs))
+    # Sorted once encoded: the order a platform gets in any language (decoded text sorts otherwise).
+    encoded = sorted((_encoded(name), _encoded(value)) for name, value in pairs)
+    return "&".join(f"{name}={value}" for name, value in encoded)
 
 
 def canonical_string(r: SignedRequest) -> str:
