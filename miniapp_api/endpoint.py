@@ -21,6 +21,7 @@ from vouchers.identity.bureau_auth import user_for_token
 from vouchers.identity.bureau_roles import Permission, ensure_may
 from vouchers.identity.sessions import account_for_token
 from vouchers.institutions.staff_auth import staff_claims, staff_for_token
+from vouchers.platforms.auth import authenticate as authenticate_platform
 
 
 @dataclass
@@ -63,6 +64,7 @@ def endpoint(
 
         async def handler(request: web.Request) -> web.StreamResponse:
             kwargs: dict[str, Any] = {}
+            raw: bytes | None = None  # the body, once read
             if auth == "bureau":
                 kwargs["user"] = await user_for_token(request.app[SERVICES], _bearer(request))
                 if needs:
@@ -73,13 +75,19 @@ def endpoint(
                 kwargs["staff"] = await staff_for_token(request.app[SERVICES], _bearer(request))
             elif auth == "staff_claims":  # the handler reads the staff row itself (see vouchers.scanning.scan)
                 kwargs["claims"] = staff_claims(request.app[SERVICES], _bearer(request))
+            elif auth == "platform":  # a signed request: the signature covers the body's bytes
+                raw = await read_body(request, request.app[CONFIG].server.max_body_bytes)
+                kwargs["platform"] = await authenticate_platform(
+                    request.app[SERVICES], request.method, request.path, request.query.items(), request.headers, raw
+                )
             if query is not None:
                 # Unknown query parameters are ignored: mini programs and browsers add their own
                 # (`_t=...` against caches) to the busiest GETs. Bodies stay strict.
                 known = {k: v for k, v in request.query.items() if k in query_names}
                 kwargs["query"] = validate(query, known)
             if body is not None:
-                raw = await read_body(request, request.app[CONFIG].server.max_body_bytes)
+                if raw is None:
+                    raw = await read_body(request, request.app[CONFIG].server.max_body_bytes)
                 try:
                     # orjson decides what is not JSON at all (bad UTF-8, NaN, nesting deeper than
                     # 1024), so those keep answering `invalid_json`; pydantic then reads the same

@@ -33,7 +33,17 @@ def build_openapi() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                # Online platforms sign each request with five X-Pxq-* headers (docs/online-platforms.md).
+                "platformSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Pxq-Signature",
+                    "description": "HMAC-SHA256 of the canonical request, with X-Pxq-Platform, X-Pxq-Key-Id,"
+                    " X-Pxq-Timestamp and X-Pxq-Nonce: see docs/online-platforms.md",
+                },
+            },
         },
     }
 
@@ -70,7 +80,7 @@ def _operation(e: Endpoint, refs: dict) -> dict[str, Any]:
         "4XX": {"description": "Refused: a stable error code and a Chinese message", **error},
     }
     if e.auth:
-        op["security"] = [{"bearer": []}]
+        op["security"] = [{"platformSignature": []}] if e.auth == "platform" else [{"bearer": []}]
     if e.permission:
         # Which bureau role may call it: the roles whose permissions include one of these.
         op["x-permission"] = [str(p) for p in e.permission]

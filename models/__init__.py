@@ -35,6 +35,7 @@ from models.institutions import (
 )
 from models.outbox import OutboxMessage
 from models.payments import PaymentList, PaymentListLine, PaymentListStatus
+from models.platforms import OnlineCourse, OnlinePlatform, PlatformKey, StudyReport
 from models.regions import Region, RegionTarget
 from models.settlement import (
     Certificate,
@@ -79,6 +80,8 @@ __all__ = [
     "Lesson",
     "LocationCheckin",
     "LoginLockout",
+    "OnlineCourse",
+    "OnlinePlatform",
     "OutboxMessage",
     "OutboxStatus",
     "PassState",
@@ -88,6 +91,7 @@ __all__ = [
     "PaymentListLine",
     "PaymentListStatus",
     "Person",
+    "PlatformKey",
     "Region",
     "RegionTarget",
     "ReviewPolicy",
@@ -99,6 +103,7 @@ __all__ = [
     "StaffBindToken",
     "StaffBinding",
     "StaffRole",
+    "StudyReport",
     "SubscriptionConsent",
     "SubsidyRatio",
     "SubsidyStandard",

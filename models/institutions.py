@@ -18,6 +18,7 @@ class InstitutionKind(StrEnum):
     ENTERPRISE = "企业培训中心"
     PRIVATE_SCHOOL = "民办职业培训学校"
     OTHER = "其他"
+    ONLINE_PLATFORM = "线上培训平台"  # registered with its platform row (models.platforms)
 
 
 class StaffRole(StrEnum):

@@ -93,7 +93,7 @@ class SettlementClaim(Model):
     ratio_permille = fields.IntField(default=0)
     subsidy_fen = fields.BigIntField(default=0)
     status = fields.CharEnumField(ClaimStatus, max_length=16, default=ClaimStatus.PENDING)
-    submitted_by_id = fields.IntField()  # staff id
+    submitted_by_id = fields.IntField()  # staff id; 0 when an online platform reported it (vouchers/platforms)
     submitted_at = fields.DatetimeField()
     # Two-level review: who approved first, and when; the final decision is `decided_by`.
     first_reviewer_id = fields.IntField(null=True)  # bureau user id

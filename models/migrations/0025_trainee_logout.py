@@ -24,7 +24,7 @@ async def drop_column(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0023_evaluations")]
+    dependencies = [("models", "0024_online_platforms")]
 
     initial = False
 

@@ -6,7 +6,7 @@
 (() => {
   const { $, call, failed, notify, cell, fill, confirm } = Frame;
   const L = window.Labels;
-  const ACTOR = { trainee: "学员", bureau: "人社部门", institution: "培训机构", system: "系统" };
+  const ACTOR = { trainee: "学员", bureau: "人社部门", institution: "培训机构", platform: "线上培训平台", system: "系统" };
   const DETAIL = {
     reason: "原因", class_name: "培训班", institution_name: "机构", claim_id: "结算申请", subsidy_fen: "补贴（分）",
     batch_id: "批次", lesson_id: "课次", payment_list: "拨付清单", payment_ref: "拨付凭证号",

@@ -26,6 +26,10 @@ ACTION_TEXT = {
     "ratio_set": "设置补贴比例",
     "target_set": "设置年度目标",
     "review_levels_set": "设置审核级数",
+    "platform_registered": "登记线上培训平台",
+    "platform_scope_set": "设置线上平台核准范围",
+    "platform_key_added": "新增线上平台密钥",
+    "platform_key_retired": "停用线上平台密钥",
 }
 
 

@@ -248,3 +248,42 @@ VoucherSignedUp = define_error(
 AlreadySignedUp = define_error("already_signed_up", "您已报名此培训班，不能重复报名", 409, Conflict)
 SignupNotFound = define_error("signup_not_found", "找不到该报名", 404, NotFound)
 SignupNotPending = define_error("signup_not_pending", "该报名已不是待确认状态，不能再取消或婉拒", 409, Conflict)
+# --- online training platforms (issue 21, item 8) -----------------------------------------------
+# A platform's signed request (vouchers/platforms/auth.py): every refusal is a 401 with its reason.
+PlatformAuthMissing = define_error(
+    "platform_auth_missing", "缺少平台签名请求头或其格式不正确，请按接入文档签名", 401, Unauthenticated
+)
+PlatformKeyUnknown = define_error("platform_key_unknown", "未登记的线上培训平台或密钥", 401, Unauthenticated)
+PlatformKeyRetired = define_error("platform_key_retired", "该密钥已停用，请改用新密钥", 401, Unauthenticated)
+PlatformTimestampStale = define_error(
+    "platform_timestamp_stale", "请求时间与服务器时间相差超过300秒，请校准时钟后重新签名", 401, Unauthenticated
+)
+PlatformNonceReused = define_error(
+    "platform_nonce_reused", "该随机数（nonce）已使用过，请求可能被重放，请换一个随机数重新签名", 401, Unauthenticated
+)
+PlatformSignatureInvalid = define_error("platform_signature_invalid", "请求签名不正确", 401, Unauthenticated)
+PlatformSuspended = define_error(
+    "platform_suspended", "该线上培训平台已被人社部门暂停，暂不能使用培训券，请联系当地人社部门", 403, Forbidden
+)
+PlatformNotFound = define_error("platform_not_found", "在您管辖的地区没有该线上培训平台", 404, NotFound)
+PlatformKeyNotFound = define_error("platform_key_not_found", "该平台没有这把密钥", 404, NotFound)
+PlatformKeysFull = define_error(
+    "platform_keys_full", "每个平台最多同时有两把有效密钥，请先停用一把旧密钥", 409, Conflict
+)
+PlatformKeyAlreadyRetired = define_error("platform_key_already_retired", "该密钥已停用", 409, Conflict)
+PlatformKindReserved = define_error("platform_kind_reserved", "线上培训平台的类型不能修改", 409, Conflict)
+# The voucher or course is outside what the bureau allows the platform (project types, occupations).
+PlatformOutOfScope = define_error(
+    "platform_out_of_scope", "该培训项目或工种不在人社部门核准本平台的范围内", 409, ScanRefused
+)
+PlatformCodeStatic = define_error(
+    "platform_code_static", "请让学员出示小程序中的动态券码，卡包券码不能在线上平台使用", 409, ScanRefused
+)
+CourseNotFound = define_error("course_not_found", "本平台没有该课程，请先登记课程", 404, NotFound)
+CourseLocked = define_error("course_locked", "课程已有学员报名，不能修改培训项目和工种", 409, Conflict)
+ReportIdReused = define_error(
+    "report_id_reused", "该报告编号已用于一份内容不同的学习进度报告，请换一个编号", 409, Conflict
+)
+StudyClosed = define_error("study_closed", "该培训券已提交结业或不在学习中，不能再报告学习进度", 409, Conflict)
+NoStudyRecorded = define_error("no_study_recorded", "该学员在此课程没有学习记录", 409, Conflict)
+StudyTooShort = define_error("study_too_short", "学习时长未达到课程要求，不能申报结业", 409, Conflict)

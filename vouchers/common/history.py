@@ -11,7 +11,7 @@ from models import Voucher, VoucherHistory
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # trainee, bureau, institution, system
+    kind: str  # trainee, bureau, institution, platform (an online platform), system
     id: str | None = None
 
 

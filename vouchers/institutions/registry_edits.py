@@ -22,7 +22,7 @@ from vouchers.common.clock import utcnow
 from vouchers.common.personal_data import mask_id_number, normalize_id_number, normalize_name
 from vouchers.identity.bureau_auth import ensure_covers
 from vouchers.institutions.registry import commissioner_of, get_institution
-from vouchers.institutions.spec import Text50, Text100, Text200
+from vouchers.institutions.spec import RegistryKind, Text50, Text100, Text200
 from vouchers.scanning.summary import mask_name
 from vouchers.services import Services
 
@@ -42,7 +42,7 @@ class InstitutionEdit(BaseModel):
     region: RegionCode | None = None
     address: Text200 | None = None
     phone: Phone | None = None
-    kind: InstitutionKind | None = None
+    kind: RegistryKind | None = None
     commissioner: NewCommissioner | None = None
 
     @model_validator(mode="after")
@@ -63,6 +63,8 @@ def _details(i: Institution) -> dict[str, Any]:
 
 async def edit_institution(svc: Services, user: BureauUser, institution_id: int, edit: InstitutionEdit) -> Institution:
     institution = await get_institution(user, institution_id)
+    if edit.kind is not None and institution.kind == InstitutionKind.ONLINE_PLATFORM:
+        raise errors.PlatformKindReserved()
     before = _details(institution)
     changes: dict[str, Any] = {
         k: v for k in ("name", "address", "phone", "kind") if (v := getattr(edit, k)) is not None

@@ -28,6 +28,16 @@ QrText = Annotated[
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256), NoNul]
 
 
+def _not_online(kind: InstitutionKind) -> InstitutionKind:
+    # A platform needs its scope and keys: it is registered at /api/v1/admin/platforms.
+    if kind == InstitutionKind.ONLINE_PLATFORM:
+        raise ValueError("线上培训平台请在“线上培训平台”中登记")
+    return kind
+
+
+RegistryKind = Annotated[InstitutionKind, AfterValidator(_not_online)]
+
+
 class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +57,7 @@ class InstitutionSpec(Spec):
     region: RegionCode
     address: Text200
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\-() ]{5,32}$")]
-    kind: InstitutionKind
+    kind: RegistryKind
     commissioner: CommissionerSpec
 
 

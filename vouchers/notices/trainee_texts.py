@@ -14,6 +14,7 @@ KINDS = (
     "voucher_claimed",
     "voucher_issued",
     "voucher_enrolled",
+    "voucher_enrolled_online",
     "voucher_revoked",
     "voucher_expiring",
     "voucher_expired",

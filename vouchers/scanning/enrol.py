@@ -67,34 +67,15 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
     if voucher.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
         # Read after the scan arrived, so the locked check below would say the same.
         raise errors.AlreadyEnrolled()
-    await _check_in_class(voucher, training_class.id)
+    await check_not_in_class(voucher, training_class.id)
     rule = svc.policy.for_region(voucher.batch.region.path)
     scope = svc.policy.scope_of(voucher.batch.region.path)
 
     async def write(conn: Any) -> Outcome:
-        await Person.select_for_update().using_db(conn).get(id=voucher.person_id)
-        locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
-        if locked.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
-            raise errors.AlreadyEnrolled()
-        check_current(locked, now)
-        await _check_in_class(locked, training_class.id, conn)
-        klass = await TrainingClass.select_for_update().using_db(conn).get(id=training_class.id)
-        if klass.enrolled + await held_places(klass, conn, except_voucher_id=locked.id) >= klass.capacity:
-            raise errors.ClassFull()
-        try:
-            await policy.check_use(rule, voucher.person_id, klass.occupation, now, conn, scope)
-        except errors.YearlyLimit:
-            raise errors.ScanYearlyLimit() from None
-        except errors.OccupationLimit:
-            raise errors.ScanOccupationLimit() from None
-
-        before = str(locked.status)
-        voucher.status = locked.status = VoucherStatus.ENROLLED
-        voucher.used_at = locked.used_at = now
-        voucher.used_occupation = locked.used_occupation = klass.occupation
-        await locked.save(using_db=conn, update_fields=["status", "used_at", "used_occupation", "updated_at"])
-        await TrainingClass.filter(id=klass.id).using_db(conn).update(enrolled=F("enrolled") + 1)
-        enrolment = await _enrolment(locked, klass.id, now, conn)
+        locked, klass, enrolment, before = await bind_voucher(
+            rule, scope, voucher.id, voucher.person_id, training_class.id, now, conn
+        )
+        voucher.status, voucher.used_at, voucher.used_occupation = locked.status, locked.used_at, locked.used_occupation
         actor = Actor("institution", str(staff.id))
         detail = {"institution_id": staff.institution_id, "class_id": klass.id, "nonce": spec.nonce}
         await history_row(locked, "enrolled", actor, now, before, detail=detail).save(using_db=conn)
@@ -114,7 +95,46 @@ async def enrol(svc: Services, staff: Scanner, spec: ScanSpec, voucher: ScannedV
     return write
 
 
-async def _check_in_class(voucher: Voucher | ScannedVoucher, class_id: int, conn: Any = None) -> None:
+async def bind_voucher(
+    rule: policy.PolicyRule,
+    scope: str | None,
+    voucher_id: int,
+    person_id: int,  # the holder: a voucher is never transferred
+    class_id: int,
+    now: datetime,
+    conn: Any,
+) -> tuple[Voucher, TrainingClass, Enrolment, str]:
+    """The use itself, in the caller's transaction: under the person's, the voucher's and the
+    class's row locks (in that order) everything is checked again, then the voucher is enrolled and
+    the class counts one more. -> (the voucher, the class, the enrolment, the status before).
+    The caller writes the history and the notices (a scan here, an online platform elsewhere)."""
+    await Person.select_for_update().using_db(conn).get(id=person_id)
+    locked = await Voucher.select_for_update().using_db(conn).get(id=voucher_id)
+    if locked.status in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
+        raise errors.AlreadyEnrolled()
+    check_current(locked, now)
+    await check_not_in_class(locked, class_id, conn)
+    klass = await TrainingClass.select_for_update().using_db(conn).get(id=class_id)
+    # Places a class holds for pending sign-ups count, except this voucher's own sign-up.
+    if klass.enrolled + await held_places(klass, conn, except_voucher_id=locked.id) >= klass.capacity:
+        raise errors.ClassFull()
+    try:
+        await policy.check_use(rule, locked.person_id, klass.occupation, now, conn, scope)
+    except errors.YearlyLimit:
+        raise errors.ScanYearlyLimit() from None
+    except errors.OccupationLimit:
+        raise errors.ScanOccupationLimit() from None
+
+    before = str(locked.status)
+    locked.status = VoucherStatus.ENROLLED
+    locked.used_at = now
+    locked.used_occupation = klass.occupation
+    await locked.save(using_db=conn, update_fields=["status", "used_at", "used_occupation", "updated_at"])
+    await TrainingClass.filter(id=klass.id).using_db(conn).update(enrolled=F("enrolled") + 1)
+    return locked, klass, await _enrolment(locked, klass.id, now, conn), before
+
+
+async def check_not_in_class(voucher: Voucher | ScannedVoucher, class_id: int, conn: Any = None) -> None:
     """Refuse a person enrolled (not annulled) in the class already: with this voucher (a repeat
     scan, read before that enrolment committed), or with another of theirs."""
     found = (

@@ -104,8 +104,9 @@ async def _voucher_of(svc: Services, training_class: TrainingClass, row: Complet
     return await Voucher.get(id=enrolment.voucher_id).select_related("batch__region")
 
 
-async def _check(voucher: Voucher, training_class: TrainingClass, required: float, conn: Any = None) -> AttendanceShare:
-    """The row's refusal, or the voucher's attendance in the class."""
+async def check_claimable(voucher: Voucher, class_id: int, conn: Any = None) -> None:
+    """Refuse a voucher that cannot file a claim in the class now: settled, not in training, a claim
+    of it open, or its holder's claim in the class open with another voucher."""
     if voucher.status == VoucherStatus.SETTLED:
         raise errors.AlreadySettled()
     if voucher.status not in (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED):
@@ -114,11 +115,16 @@ async def _check(voucher: Voucher, training_class: TrainingClass, required: floa
     if open_claim is not None:
         raise errors.AlreadySettled() if open_claim.status == ClaimStatus.APPROVED else errors.AlreadySubmitted()
     if (
-        await SettlementClaim.filter(person_id=voucher.person_id, training_class_id=training_class.id, status__in=_OPEN)
+        await SettlementClaim.filter(person_id=voucher.person_id, training_class_id=class_id, status__in=_OPEN)
         .using_db(conn)
         .exists()
     ):
         raise errors.PersonAlreadySubmitted()
+
+
+async def _check(voucher: Voucher, training_class: TrainingClass, required: float, conn: Any = None) -> AttendanceShare:
+    """The row's refusal, or the voucher's attendance in the class."""
+    await check_claimable(voucher, training_class.id, conn)
     attendance = await attendance_share(voucher.id, training_class, conn)
     if not attendance.attended:
         raise errors.NoAttendance()
@@ -156,8 +162,12 @@ async def _submit_row(
             locked = await Voucher.select_for_update().using_db(conn).get(id=voucher.id)
             attendance = await _check(locked, training_class, required, conn)
             if locked.status == VoucherStatus.ENROLLED:
-                await _complete(locked, staff, training_class, now, conn)
-            claim = await _file(staff, training_class, locked, passed, (kind, number, level), subsidy, now, conn)
+                actor = Actor("institution", str(staff.id))
+                await complete_voucher(locked, actor, staff.institution_id, training_class, now, conn)
+            certificate = (kind, number, level)
+            claim = await file_claim(
+                staff.institution_id, staff.id, training_class, locked, passed, certificate, subsidy, now, conn
+            )
     except IntegrityError:
         # settlement_claim_one_per_person: filed meanwhile for the holder's other voucher
         raise errors.PersonAlreadySubmitted() from None
@@ -173,8 +183,9 @@ async def _submit_row(
     )
 
 
-async def _file(
-    staff: Staff,
+async def file_claim(
+    institution_id: int,
+    submitted_by_id: int,  # the staff member; 0 for an online platform
     training_class: TrainingClass,
     voucher: Voucher,
     passed: bool,
@@ -189,7 +200,7 @@ async def _file(
         person_id=voucher.person_id,
         batch_id=voucher.batch_id,
         training_class_id=training_class.id,
-        institution_id=staff.institution_id,
+        institution_id=institution_id,
         passed=passed,
         certificate_kind=kind,
         certificate_number=number,
@@ -198,20 +209,21 @@ async def _file(
         ratio_permille=subsidy.ratio_permille,
         subsidy_fen=subsidy.subsidy_fen,
         status=ClaimStatus.PENDING if passed else ClaimStatus.FAILED,
-        submitted_by_id=staff.id,
+        submitted_by_id=submitted_by_id,
         submitted_at=now,
         using_db=conn,
     )
 
 
-async def _complete(voucher: Voucher, staff: Staff, training_class: TrainingClass, now: datetime, conn: Any) -> None:
+async def complete_voucher(
+    voucher: Voucher, actor: Actor, institution_id: int, training_class: TrainingClass, now: datetime, conn: Any
+) -> None:
+    """The voucher completed (history row, notice to the trainee), in the caller's transaction."""
     before = str(voucher.status)
     voucher.status = VoucherStatus.COMPLETED
     await voucher.save(using_db=conn, update_fields=["status", "updated_at"])
-    detail = {"institution_id": staff.institution_id, "class_id": training_class.id}
-    await history_row(voucher, "completed", Actor("institution", str(staff.id)), now, before, detail=detail).save(
-        using_db=conn
-    )
+    detail = {"institution_id": institution_id, "class_id": training_class.id}
+    await history_row(voucher, "completed", actor, now, before, detail=detail).save(using_db=conn)
     await outbox_row(
         "voucher_completed",
         now,
