@@ -31,7 +31,7 @@ class AlterFieldState(ops.AlterField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_bureau_console')]
+    dependencies = [('models', '0023_evaluations')]
 
     initial = False
 
