@@ -51,7 +51,8 @@ def valid_until_for(batch: Batch, claimed_at: datetime) -> datetime:
         assert batch.valid_until_date is not None
         return end_of_local_day(batch.valid_until_date)
     assert batch.valid_days is not None
-    return end_of_local_day(local_date(claimed_at) + timedelta(days=batch.valid_days))
+    # N days of use, the day of claiming the first: a 90-day voucher claimed today has 90 days left.
+    return end_of_local_day(local_date(claimed_at) + timedelta(days=batch.valid_days - 1))
 
 
 def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
@@ -62,7 +63,7 @@ def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
         raise errors.TargetedOnly()
     if (batch.claim_start and now < batch.claim_start) or (batch.claim_end and now >= batch.claim_end):
         raise errors.ClaimClosed()
-    # N days from claiming (N >= 1) always ends ahead; only a fixed end date can have passed.
+    # N days from claiming (N >= 1) ends at 24:00 today at the earliest; only a fixed end date can have passed.
     if batch.validity_mode == ValidityMode.FIXED_DATE and valid_until_for(batch, now) <= now:
         raise errors.ClaimClosed("该批次培训券有效期已过")
     if batch.requires_eligibility_list:
