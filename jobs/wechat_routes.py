@@ -17,7 +17,7 @@ from vouchers.common.clock import LOCAL_TZ, local_date, utcnow
 from vouchers.common.outbox import outbox_row, recipient_key
 from vouchers.institutions.notices import notice_text
 from vouchers.institutions.recipients import bound_staff_ids, staff_recipient
-from vouchers.notices.trainee_texts import HINTS, WHAT_HAPPENED
+from vouchers.notices.trainee_texts import render_notice
 
 STAFF_NOTICE = "staff_notice"
 
@@ -60,15 +60,17 @@ def official_notifier(client: Any, template_id: str, links: NoticeLinks) -> Pers
 
         async def send(key: str) -> str:
             voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
+            text = render_notice(message, voucher)
             data = {
                 "thing1": thing(voucher.batch.title),
-                "phrase2": WHAT_HAPPENED.get(message.kind, "有更新"),
+                "phrase2": text.what,
                 "time3": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
-                "thing4": thing(HINTS.get(message.kind, "请在小程序中查看")),
+                "thing4": thing(text.hint),
             }
             page = links.voucher_page(voucher.code)
+            url = links.voucher_url(voucher.code)
             return await client.send_template(
-                follower.subject, template_id, data, client_msg_id=key, url=links.wallet_url, miniprogram=page
+                follower.subject, template_id, data, client_msg_id=key, url=url, miniprogram=page
             )
 
         return Attempt("wechat_official", send, template_id)

@@ -80,6 +80,7 @@ class BatchOut(BaseModel):
     remaining: int
     status: str
     fund_source: str
+    allow_reclaim_after_return: bool
     region_name: str
 
     @classmethod
@@ -106,6 +107,7 @@ class BatchOut(BaseModel):
             remaining=b.remaining,
             status=b.status,
             fund_source=b.fund_source,
+            allow_reclaim_after_return=b.allow_reclaim_after_return,
             region_name=getattr(b.region, "name", ""),  # "" where the region was not fetched (card center)
         )
 

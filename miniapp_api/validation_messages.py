@@ -70,6 +70,7 @@ FIELD_LABELS = {
     "q": "姓名",
     "username": "用户名",
     "valid_days": "有效天数",
+    "allow_reclaim_after_return": "退券后可再次领取",
     "valid_until_date": "有效期截止日期",
     "validity_mode": "有效期方式",
     "value_mode": "券面类型",

@@ -45,7 +45,8 @@ SELECT id FROM new_voucher
 # Many claims of one batch in one statement and one commit. A commit waits for the WAL flush
 # (about 2 ms on this kind of disk) while holding the batch row, so one claim per commit caps a
 # rush at a few hundred claims a second; a group shares that wait. Persons who already hold a
-# voucher of the batch are left out (`fresh`); the stock is taken for all the others or for none.
+# voucher of the batch (one not returned: see the voucher's partial unique index) are left out
+# (`fresh`); the stock is taken for all the others or for none.
 _GROUP_SQL = """
 WITH input AS (
     SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::timestamptz[],
@@ -56,7 +57,8 @@ WITH input AS (
     -- for each group (an anti-join), which grows with what the rush has already issued.
     SELECT i.* FROM input i
     LEFT JOIN LATERAL (
-        SELECT 1 AS held FROM voucher v WHERE v.batch_id = $1 AND v.person_id = i.person_id LIMIT 1
+        SELECT 1 AS held FROM voucher v
+        WHERE v.batch_id = $1 AND v.person_id = i.person_id AND v.status <> 'returned' LIMIT 1
     ) h ON true
     WHERE h.held IS NULL
 ), taken AS (

@@ -226,3 +226,14 @@ PaymentListNotFound = define_error("payment_list_not_found", "找不到该拨付
 PaymentListPaid = define_error("payment_list_paid", "该拨付清单已拨付，不能重复拨付或作废", 409, Conflict)
 PaymentListCancelled = define_error("payment_list_cancelled", "该拨付清单已作废，不能拨付", 409, Conflict)
 PaymentListBusy = define_error("payment_list_busy", "其他人正在生成拨付清单，请稍后再试", 409, Conflict)
+
+# --- notices center and giving a voucher back (issue 21, i21-notices) --------------------------
+ReturnedNotReclaimable = define_error(
+    "returned_not_reclaimable", "您已退还过该批次的培训券，该批次不能再次领取", 409, ClaimRefused
+)
+TargetedNotReturnable = define_error(
+    "targeted_not_returnable", "定向券是按培训机构报送的名单发放的，不能退券；如不参加培训请联系培训机构", 409, Conflict
+)
+NotReturnable = define_error("not_returnable", "只有未报名的培训券可以退券", 409, Conflict)
+NoticeIdsOrAll = define_error("notice_ids_or_all", "请指定要标记为已读的消息，或选择全部已读", 422, InvalidInput)
+VoucherReturned = define_error("returned", "培训券已由持券人退还，不能使用", 409, ScanRefused)

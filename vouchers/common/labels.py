@@ -10,6 +10,7 @@ STATUS_LABELS = {
     "expired": "已过期",
     "voided": "已失效",
     "revoked": "已作废",
+    "returned": "已退券",
 }
 
 ACTION_LABELS = {
@@ -25,6 +26,7 @@ ACTION_LABELS = {
     "revoked": "作废",
     "expired": "过期",
     "voided": "失效",
+    "returned": "退券",
 }
 
 
