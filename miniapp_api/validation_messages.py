@@ -9,6 +9,7 @@ from typing import Any
 # Field names as a form labels them. A field missing here is shown by its name: add it here.
 FIELD_LABELS = {
     "accuracy": "定位精度",
+    "all": "全部已读",
     "action": "操作",
     "address": "地址",
     "amount_fen": "金额",
@@ -38,6 +39,7 @@ FIELD_LABELS = {
     "ends_at": "结束时间",
     "face_value_fen": "面值",
     "group": "人员类别",
+    "ids": "消息",
     "id_number": "身份证号码",
     "kind": "类型",
     "latitude": "纬度",

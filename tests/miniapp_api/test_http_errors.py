@@ -25,6 +25,7 @@ from tests.support.factories import (
     trainee,
 )
 from tests.support.institutions import institution_targets
+from tests.support.notices import notices_targets
 from tests.support.settlement import settlement_targets
 
 API = "/api/v1"
@@ -129,6 +130,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     }
     json_targets.update(await institution_targets(client, token))
     json_targets.update(await bureau_targets(client, svc, token))
+    json_targets.update(await notices_targets(client, svc))
     commissioner = json_targets[("POST", f"{API}/institution/staff")][0]
     json_targets[("PUT", f"{API}/institution/webhook")] = (
         commissioner,

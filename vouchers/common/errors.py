@@ -235,5 +235,4 @@ TargetedNotReturnable = define_error(
     "targeted_not_returnable", "定向券是按培训机构报送的名单发放的，不能退券；如不参加培训请联系培训机构", 409, Conflict
 )
 NotReturnable = define_error("not_returnable", "只有未报名的培训券可以退券", 409, Conflict)
-NoticeIdsOrAll = define_error("notice_ids_or_all", "请指定要标记为已读的消息，或选择全部已读", 422, InvalidInput)
 VoucherReturned = define_error("returned", "培训券已由持券人退还，不能使用", 409, ScanRefused)
