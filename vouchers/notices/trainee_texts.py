@@ -12,7 +12,7 @@ return) and the outbox payload as `payload`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +54,13 @@ def trainee_notice_text(kind: str, **context: Any) -> tuple[str, str]:
 def notice_context(message: OutboxMessage, voucher: Voucher | None) -> dict[str, Any]:
     """What a template may say about this notice, as of when it was written (a reminder says the
     days that were left that day, in the push and in the list alike)."""
-    context: dict[str, Any] = {"payload": message.payload or {}}
+    payload = message.payload or {}
+    context: dict[str, Any] = {"payload": payload}
     if voucher is not None:
         written = message.created_at or utcnow()
-        context["days_left"] = days_left(voucher.valid_until, written)
+        # A reminder carries the validity it was scheduled for: the days it said stay what they were.
+        until = datetime.fromisoformat(payload["valid_until"]) if "valid_until" in payload else voucher.valid_until
+        context["days_left"] = days_left(until, written)
         context["last_day"] = local_date(voucher.valid_until - timedelta(seconds=1))
         context["reclaim"] = voucher.batch.allow_reclaim_after_return
     return context
