@@ -20,7 +20,7 @@ from tests.support.institutions import (
 )
 from tests.support.reporting import batch_row
 from vouchers.claiming.gate import _keys
-from vouchers.common.clock import utcnow
+from vouchers.common.clock import local_date, utcnow
 
 
 async def _batch(client, svc, **overrides):
@@ -43,7 +43,7 @@ async def _stock(svc, batch_id: int) -> tuple[int, int]:
 
 
 async def test_a_returned_voucher_goes_back_to_stock_history_and_notices(client, svc):
-    batch, _ = await _batch(client, svc, quantity=3)
+    batch, token = await _batch(client, svc, quantity=3)
     session, code = await claimed_voucher(client, svc, batch["id"])
     wallet = await (await client.get(f"{API}/vouchers", headers=auth(session))).json()
     assert wallet["items"][0]["returnable"] is True
@@ -71,6 +71,19 @@ async def test_a_returned_voucher_goes_back_to_stock_history_and_notices(client,
         ("voucher_claimed", "领取成功", code),
     ]
     assert notices["items"][0]["text"] == "培训券已退还，不能再使用"
+
+    # The bureau's counts: the unit is in stock again, the return counted apart.
+    counts = await (await client.get(f"{API}/admin/batches/{batch['id']}/counts", headers=auth(token))).json()
+    assert {k: counts[k] for k in ("quantity", "remaining", "issued", "claimed", "returned")} == {
+        "quantity": 3,
+        "remaining": 3,
+        "issued": 0,
+        "claimed": 0,
+        "returned": 1,
+    }
+    year = local_date(utcnow()).year
+    stats = await (await client.get(f"{API}/admin/statistics?year={year}", headers=auth(token))).json()
+    assert stats["region"]["figures"]["issued"] == stats["region"]["figures"]["claimed"] == 0
 
     again = await _give_back(client, session, code)
     assert again.status == 409
