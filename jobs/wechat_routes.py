@@ -17,7 +17,7 @@ from vouchers.common.clock import LOCAL_TZ, local_date, utcnow
 from vouchers.common.outbox import outbox_row, recipient_key
 from vouchers.institutions.notices import notice_text
 from vouchers.institutions.recipients import bound_staff_ids, staff_recipient
-from vouchers.notices.trainee_texts import WHAT_HAPPENED, trainee_notice_text
+from vouchers.notices.trainee_texts import render_notice
 
 STAFF_NOTICE = "staff_notice"
 
@@ -61,16 +61,12 @@ def official_notifier(client: Any, template_id: str, links: NoticeLinks) -> Pers
 
         async def send(key: str) -> str:
             voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
-            what, hint = (
-                trainee_notice_text(message.kind, message.payload)
-                if message.kind in WHAT_HAPPENED
-                else ("有更新", "请在小程序中查看")
-            )
+            text = render_notice(message, voucher)
             data = {
                 "thing1": thing(voucher.batch.title),
-                "phrase2": what,
+                "phrase2": text.what,
                 "time3": local_date(voucher.valid_until - timedelta(seconds=1)).isoformat(),
-                "thing4": thing(hint),
+                "thing4": thing(text.hint),
             }
             page = links.page_for(message.kind, voucher.code)
             url = links.url_for(message.kind, voucher.code)

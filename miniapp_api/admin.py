@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from miniapp_api.endpoint import endpoint, path_int
 from miniapp_api.schemas import (
@@ -116,6 +116,7 @@ class BatchCountsOut(BaseModel):
     written_off: int
     expired: int
     revoked: int
+    returned: int = Field(description="Given back by the trainee (退券); not in issued: the unit is back in stock")
 
 
 @endpoint("GET", BATCH + "/counts", summary="A batch's live counts", tag=TAG, auth="bureau", response=BatchCountsOut)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from models import Batch, BatchStatus, Voucher, VoucherHistory, VoucherStatus
+from models import Batch, BatchStatus, DistributionMode, Voucher, VoucherHistory, VoucherStatus
 from vouchers.batches.import_report import PROBLEMS_SHOWN, ImportReport
 from vouchers.batches.spec import NoNul
 from vouchers.claiming.wallet import effective_status, remaining_days
@@ -80,6 +80,7 @@ class BatchOut(BaseModel):
     remaining: int
     status: str
     fund_source: str
+    allow_reclaim_after_return: bool
     region_name: str
 
     @classmethod
@@ -106,6 +107,7 @@ class BatchOut(BaseModel):
             remaining=b.remaining,
             status=b.status,
             fund_source=b.fund_source,
+            allow_reclaim_after_return=b.allow_reclaim_after_return,
             region_name=getattr(b.region, "name", ""),  # "" where the region was not fetched (card center)
         )
 
@@ -200,13 +202,15 @@ class VoucherOut(BaseModel):
     claimed_at: datetime
     valid_until: datetime = Field(description="Exclusive end of validity (24:00 local time of the last day)")
     days_left: int
+    returnable: bool = Field(description="May be given back now (退券): a general voucher, claimed and not used")
 
     @classmethod
     def of(cls, v: Voucher, now: datetime) -> VoucherOut:
         b = v.batch
+        status = effective_status(v, now)
         return cls(
             code=v.code,
-            status=effective_status(v, now),
+            status=status,
             batch_id=b.id,
             title=b.title,
             value_mode=b.value_mode,
@@ -219,6 +223,9 @@ class VoucherOut(BaseModel):
             claimed_at=v.claimed_at,
             valid_until=v.valid_until,
             days_left=remaining_days(v, now),
+            returnable=(
+                status == VoucherStatus.CLAIMED and b.distribution == DistributionMode.GENERAL and not v.automatic
+            ),
         )
 
 

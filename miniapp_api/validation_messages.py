@@ -9,6 +9,7 @@ from typing import Any
 # Field names as a form labels them. A field missing here is shown by its name: add it here.
 FIELD_LABELS = {
     "accuracy": "定位精度",
+    "all": "全部已读",
     "action": "操作",
     "address": "地址",
     "amount_fen": "金额",
@@ -40,6 +41,7 @@ FIELD_LABELS = {
     "face_value_fen": "面值",
     "group": "人员类别",
     "hours": "学习时长",
+    "ids": "消息",
     "id_number": "身份证号码",
     "kind": "类型",
     "latitude": "纬度",
@@ -78,6 +80,7 @@ FIELD_LABELS = {
     "q": "姓名",
     "username": "用户名",
     "valid_days": "有效天数",
+    "allow_reclaim_after_return": "退券后可再次领取",
     "valid_until_date": "有效期截止日期",
     "validity_mode": "有效期方式",
     "value_mode": "券面类型",

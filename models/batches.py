@@ -54,6 +54,8 @@ class Batch(Model):
     valid_days = fields.IntField(null=True)
     quantity = fields.IntField()
     fund_source = fields.CharField(max_length=64, default="")  # 资金来源, e.g. 职业技能提升行动专账资金
+    # Whether a trainee who gave a voucher back (退券) may claim this batch again.
+    allow_reclaim_after_return = fields.BooleanField(default=False)
     # Stock left, decremented in the claim transaction `WHERE remaining > 0`.
     remaining = fields.IntField()
     status = fields.CharEnumField(BatchStatus, max_length=10, default=BatchStatus.DRAFT)

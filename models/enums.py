@@ -24,6 +24,7 @@ class VoucherStatus(StrEnum):
     EXPIRED = "expired"
     VOIDED = "voided"
     REVOKED = "revoked"
+    RETURNED = "returned"  # given back by the trainee before enrolment (退券)
 
 
 class OutboxStatus(StrEnum):

@@ -39,7 +39,10 @@ class OutboxMessage(Model):
     sent_at = fields.DatetimeField(null=True)
     # The institution a notice is for (copied from the payload by `outbox_row`): the portal's list.
     institution_id = fields.IntField(null=True)
+    # When the trainee read a trainee notice in the notices center (消息中心). On the row itself,
+    # so the read state lives and goes with the notice, whatever the outbox keeps.
+    read_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"
-        indexes = (("status", "next_attempt_at"), ("institution_id", "id"))
+        indexes = (("status", "next_attempt_at"), ("institution_id", "id"), ("person_id", "id"))

@@ -8,7 +8,10 @@ from models.enums import VoucherStatus
 
 class Voucher(Model):
     """One person's voucher of one batch. `unique(batch, person)` is the last guard against
-    a double claim, whatever the Redis gate let through."""
+    a double claim, whatever the Redis gate let through.
+
+    Of the vouchers not returned (退券): a partial unique index (migration 0021_trainee_notices),
+    so a batch that allows it can be claimed again by a person who gave a voucher of it back."""
 
     id = fields.BigIntField(primary_key=True)
     # Public identifier (no personal data): used in URLs and, signed, in the QR payload.
@@ -36,7 +39,6 @@ class Voucher(Model):
 
     class Meta:
         table = "voucher"
-        unique_together = (("batch", "person"),)
         indexes = (("person_id", "status"), ("status", "valid_until"))
 
 

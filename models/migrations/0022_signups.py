@@ -51,7 +51,7 @@ _BACKWARD = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_bureau_console")]
+    dependencies = [("models", "0021_trainee_notices")]
 
     initial = False
 

@@ -3,7 +3,9 @@
 Take one unit of stock, insert the voucher, its history row and its outbox row in a single
 statement. Run on its own (autocommit) the hot batch row is locked only while PostgreSQL executes
 it, never across a round trip to a busy event loop; that is what lets a rush sell out quickly.
-If the voucher insert hits unique(batch, person) the whole statement, stock included, rolls back.
+If the voucher insert hits the unique index over (batch, person) the whole statement, stock
+included, rolls back; a person who returned a voucher of the batch takes no stock, unless the
+batch allows claiming again.
 SQLite has no data-modifying CTEs, so it keeps the ORM path in `vouchers.claiming.claim`.
 """
 
@@ -20,9 +22,13 @@ from models.batches import BatchStatus
 from models.enums import OutboxStatus, VoucherStatus
 
 _SQL = """
-WITH taken AS (
+WITH returned AS (
+    SELECT 1 FROM voucher v JOIN batch b ON b.id = v.batch_id
+    WHERE v.batch_id = $1 AND v.person_id = $3 AND v.status = 'returned' AND NOT b.allow_reclaim_after_return
+    LIMIT 1
+), taken AS (
     UPDATE batch SET remaining = remaining - 1
-    WHERE id = $1 AND status = $12::text AND remaining > 0
+    WHERE id = $1 AND status = $12::text AND remaining > 0 AND NOT EXISTS (SELECT 1 FROM returned)
     RETURNING id
 ), new_voucher AS (
     INSERT INTO voucher (code, batch_id, person_id, status, voucher_type, eligible_group, automatic,
@@ -38,14 +44,15 @@ WITH taken AS (
                                 created_at)
     SELECT 'voucher_claimed', $3, new_voucher.id, '{}'::jsonb, $13::text, 0, $8, $8 FROM new_voucher
 )
-SELECT id FROM new_voucher
+SELECT (SELECT id FROM new_voucher) AS id, EXISTS (SELECT 1 FROM returned) AS returned
 """
 
 
 # Many claims of one batch in one statement and one commit. A commit waits for the WAL flush
 # (about 2 ms on this kind of disk) while holding the batch row, so one claim per commit caps a
 # rush at a few hundred claims a second; a group shares that wait. Persons who already hold a
-# voucher of the batch are left out (`fresh`); the stock is taken for all the others or for none.
+# voucher of the batch are left out (`fresh`), and so are those who returned one (退券) unless the
+# batch allows claiming again; the stock is taken for all the others or for none.
 _GROUP_SQL = """
 WITH input AS (
     SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::timestamptz[],
@@ -56,7 +63,10 @@ WITH input AS (
     -- for each group (an anti-join), which grows with what the rush has already issued.
     SELECT i.* FROM input i
     LEFT JOIN LATERAL (
-        SELECT 1 AS held FROM voucher v WHERE v.batch_id = $1 AND v.person_id = i.person_id LIMIT 1
+        SELECT 1 AS held FROM voucher v
+        WHERE v.batch_id = $1 AND v.person_id = i.person_id
+          AND (v.status <> 'returned' OR NOT (SELECT allow_reclaim_after_return FROM batch WHERE id = $1))
+        LIMIT 1
     ) h ON true
     WHERE h.held IS NULL
 ), taken AS (
@@ -140,7 +150,8 @@ async def insert_claim(
     valid_until: datetime,
     detail_json: str,
 ) -> int | None:
-    """The new voucher's id, or None when no stock was left. Raises IntegrityError on a duplicate."""
+    """The new voucher's id, or None when no stock was left. Raises IntegrityError on a duplicate,
+    and for a person who returned a voucher of a batch that may not be claimed again."""
     row = await _fetchrow(
         conn,
         _SQL,
@@ -158,7 +169,9 @@ async def insert_claim(
         str(BatchStatus.PUBLISHED),
         str(OutboxStatus.PENDING),
     )
-    return row["id"] if row else None
+    if row["returned"]:
+        raise IntegrityError("returned a voucher of this batch")
+    return row["id"]
 
 
 async def _fetchrow(conn: asyncpg.Connection, sql: str, *args: Any) -> Any:

@@ -47,7 +47,7 @@ PASS_UPDATE = "alipay_pass_update"
 PASS_RESIGN = "alipay_pass_resign"
 
 _USED = (VoucherStatus.ENROLLED, VoucherStatus.COMPLETED, VoucherStatus.SETTLED)
-_CLOSED = (VoucherStatus.EXPIRED, VoucherStatus.VOIDED, VoucherStatus.REVOKED)
+_CLOSED = (VoucherStatus.EXPIRED, VoucherStatus.VOIDED, VoucherStatus.REVOKED, VoucherStatus.RETURNED)
 
 
 def desired_state(voucher: Voucher, now: datetime) -> PassState:

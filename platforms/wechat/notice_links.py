@@ -29,6 +29,10 @@ class NoticeLinks:
     def wallet_url(self) -> str:
         return f"{self.public_url.rstrip('/')}/h5/wallet"
 
+    def voucher_url(self, code: str) -> str:
+        """The H5 wallet opened at one voucher: where a client that cannot open the mini program goes."""
+        return f"{self.wallet_url}?code={code}"
+
     @property
     def institution_url(self) -> str:
         return f"{self.public_url.rstrip('/')}/institution/notices"

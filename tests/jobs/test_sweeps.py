@@ -49,20 +49,22 @@ async def _reminders() -> dict[int, set[int]]:
 
 
 async def test_each_voucher_is_reminded_once_per_offset_whatever_the_sweeps(client, svc) -> None:
-    far, in_week, tomorrow, today, gone = await _vouchers(client, svc, [20, 5, 1, 0, -1])
+    # Days of use left (today and the last valid day counted): 21, 7, 8, 2, 1 and none.
+    far, week, eight, two, today, gone = await _vouchers(client, svc, [20, 6, 7, 1, 0, -1])
     enrolled = (await _vouchers(client, svc, [3], VoucherStatus.ENROLLED, region="320281"))[0]
     now = utcnow()
 
     first = await schedule_reminders(now, OFFSETS, 9)
     again = await asyncio.gather(*(schedule_reminders(now, OFFSETS, 9) for _ in range(3)))
     assert first == 3 and again == [0, 0, 0]
-    assert await _reminders() == {in_week.id: {7}, tomorrow.id: {1}, today.id: {1}}
+    assert await _reminders() == {week.id: {7}, two.id: {7}, today.id: {1}}
 
-    # Four days later the week-reminded voucher reaches its last-day window: one more, not more.
-    later = now + timedelta(days=4)
+    # Six days later the week-reminded voucher has its last day: the 1-day reminder, once.
+    later = now + timedelta(days=6)
     assert await schedule_reminders(later, OFFSETS, 9) >= 1
     assert await schedule_reminders(later, OFFSETS, 9) == 0
-    assert (await _reminders())[in_week.id] == {7, 1}
+    assert (await _reminders())[week.id] == {7, 1}
+    assert (await _reminders())[eight.id] == {7}
     assert far.id not in await _reminders() and gone.id not in await _reminders()
     assert enrolled.id not in await _reminders()
 

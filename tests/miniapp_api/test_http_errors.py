@@ -27,6 +27,7 @@ from tests.support.factories import (
     trainee,
 )
 from tests.support.institutions import institution_targets
+from tests.support.notices import notices_targets
 from tests.support.platforms import platform_targets
 from tests.support.settlement import settlement_targets
 
@@ -135,6 +136,7 @@ async def _targets(client, svc) -> list[dict[str, Any]]:
     json_targets.update(await evaluation_targets(client, svc))
     json_targets.update(await catalogue_targets(client, svc, token))
     json_targets.update(await platform_targets(client, token))
+    json_targets.update(await notices_targets(client, svc))
     commissioner = json_targets[("POST", f"{API}/institution/staff")][0]
     json_targets[("PUT", f"{API}/institution/webhook")] = (
         commissioner,

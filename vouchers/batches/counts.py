@@ -1,6 +1,8 @@
 """A batch's live counts for its page: how many vouchers were issued, claimed by the trainees
-themselves, used (enrolled and on), written off, expired and revoked. Read from the vouchers
-(one grouped query on the batch's index), so they are exact at the moment they are asked."""
+themselves, used (enrolled and on), written off, expired and revoked, and given back (退券).
+Read from the vouchers (one grouped query on the batch's index), so they are exact at the moment
+they are asked. A returned voucher's unit is back in stock: issued and claimed count the vouchers
+held (quantity = remaining + issued), the returned ones are counted apart."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class BatchCounts:
     written_off: int
     expired: int
     revoked: int
+    returned: int
 
 
 async def batch_counts(user: BureauUser, batch_id: int) -> BatchCounts:
@@ -40,8 +43,9 @@ async def batch_counts(user: BureauUser, batch_id: int) -> BatchCounts:
     for row in rows:
         status = str(row["status"])
         by_status[status] = by_status.get(status, 0) + row["n"]
-        if not row["automatic"]:
+        if not row["automatic"] and status != VoucherStatus.RETURNED:
             claimed += row["n"]
+    returned = by_status.pop(VoucherStatus.RETURNED, 0)
     return BatchCounts(
         quantity=batch.quantity,
         remaining=batch.remaining,
@@ -51,4 +55,5 @@ async def batch_counts(user: BureauUser, batch_id: int) -> BatchCounts:
         written_off=sum(n for s, n in by_status.items() if s in WRITTEN_OFF),
         expired=by_status.get(VoucherStatus.EXPIRED, 0) + by_status.get(VoucherStatus.VOIDED, 0),
         revoked=by_status.get(VoucherStatus.REVOKED, 0),
+        returned=returned,
     )

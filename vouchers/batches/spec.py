@@ -50,6 +50,9 @@ class BatchSpec(BaseModel):
     fund_source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul] = Field(
         "", description="资金来源, e.g. 职业技能提升行动专账资金"
     )
+    allow_reclaim_after_return: bool = Field(
+        False, description="Whether a trainee who gave a voucher back (退券) may claim this batch again"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -12,6 +12,7 @@ from models import (
     EligibilityEntry,
     Person,
     Voucher,
+    VoucherStatus,
 )
 from vouchers.claiming.claim import precheck, valid_until_for
 from vouchers.common import errors, policy
@@ -40,17 +41,20 @@ async def card_center(
     )
     person = await Person.get_or_none(id=account.person_id) if account.person_id else None
     claimed: set[int] = set()
+    returned: set[int] = set()
     listed: set[int] = set()
     if person is not None:
         ids = [b.id for b in batches]
-        claimed = set(await Voucher.filter(person_id=person.id, batch_id__in=ids).values_list("batch_id", flat=True))
+        held = await Voucher.filter(person_id=person.id, batch_id__in=ids).values_list("batch_id", "status")
+        claimed = {batch_id for batch_id, status in held if status != VoucherStatus.RETURNED}
+        returned = {batch_id for batch_id, status in held if status == VoucherStatus.RETURNED}
         listed = set(
             await EligibilityEntry.filter(id_hash=person.id_hash, batch_id__in=ids).values_list("batch_id", flat=True)
         )
     entries = []
     for batch in batches:
         try:
-            await _check(svc, batch, person, claimed, listed, now)
+            await _check(svc, batch, person, claimed, returned, listed, now)
         except errors.DomainError as refusal:
             entries.append(CardCenterEntry(batch, False, refusal.code, refusal.text))
         else:
@@ -58,11 +62,15 @@ async def card_center(
     return entries
 
 
-async def _check(svc: Services, batch: Batch, person: Person | None, claimed: set[int], listed: set[int], now) -> None:
+async def _check(
+    svc: Services, batch: Batch, person: Person | None, claimed: set[int], returned: set[int], listed: set[int], now
+) -> None:
     if person is None:
         raise errors.IdentityRequired()
     if batch.id in claimed:
         raise errors.AlreadyClaimed()
+    if batch.id in returned and not batch.allow_reclaim_after_return:
+        raise errors.ReturnedNotReclaimable()  # gave one back (退券), and the batch is not claimed twice
     try:
         precheck(batch, now, None)
     except errors.GroupRequired:

@@ -51,7 +51,8 @@ def valid_until_for(batch: Batch, claimed_at: datetime) -> datetime:
         assert batch.valid_until_date is not None
         return end_of_local_day(batch.valid_until_date)
     assert batch.valid_days is not None
-    return end_of_local_day(local_date(claimed_at) + timedelta(days=batch.valid_days))
+    # N days of use, the day of claiming the first: a 90-day voucher claimed today has 90 days left.
+    return end_of_local_day(local_date(claimed_at) + timedelta(days=batch.valid_days - 1))
 
 
 def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
@@ -62,7 +63,7 @@ def precheck(batch: Batch, now: datetime, group: str | None) -> str | None:
         raise errors.TargetedOnly()
     if (batch.claim_start and now < batch.claim_start) or (batch.claim_end and now >= batch.claim_end):
         raise errors.ClaimClosed()
-    # N days from claiming (N >= 1) always ends ahead; only a fixed end date can have passed.
+    # N days from claiming (N >= 1) ends at 24:00 today at the earliest; only a fixed end date can have passed.
     if batch.validity_mode == ValidityMode.FIXED_DATE and valid_until_for(batch, now) <= now:
         raise errors.ClaimClosed("该批次培训券有效期已过")
     if batch.requires_eligibility_list:
@@ -93,7 +94,7 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
     gate = svc.gate
     reservation = await gate.reserve(batch.id, person_id)
     if reservation is Reservation.ALREADY_CLAIMED:
-        raise errors.AlreadyClaimed()
+        raise await why_held(batch, person_id)
     if reservation is Reservation.SOLD_OUT:
         raise errors.SoldOut()
 
@@ -103,7 +104,7 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
         return await _claim_in_transaction(svc, account, batch, person_id, group, now)
     except errors.AlreadyClaimed:
         await gate.release(batch.id, person_id, keep_member=True)
-        raise
+        raise await why_held(batch, person_id) from None
     except errors.SoldOut:
         await gate.release(batch.id, person_id)
         await gate.mark_sold_out(batch.id)
@@ -111,6 +112,16 @@ async def claim_voucher(svc: Services, account: ChannelAccount, batch_id: int, g
     except BaseException:
         await gate.release(batch.id, person_id)
         raise
+
+
+async def why_held(batch: Batch, person_id: int) -> errors.DomainError:
+    """The refusal for a person the gate or the database counts as a claimant of `batch`: one who
+    gave a voucher of it back (退券) is told that, where the batch may not be claimed again."""
+    if not batch.allow_reclaim_after_return:
+        statuses = await Voucher.filter(batch_id=batch.id, person_id=person_id).values_list("status", flat=True)
+        if statuses and all(s == VoucherStatus.RETURNED for s in statuses):
+            return errors.ReturnedNotReclaimable()
+    return errors.AlreadyClaimed()
 
 
 async def _claim_in_transaction(
@@ -154,14 +165,19 @@ async def _claim_in_transaction(
                     raise errors.NotEligible()
                 voucher.eligible_group = entry.group
             await policy.check_claim(rule, person_id, batch, now, conn, voucher.valid_until, scope)
-        await _write(conn, voucher, account)
+        await _write(conn, voucher, account, batch)
     return voucher
 
 
-async def _write(conn: Any, voucher: Voucher, account: ChannelAccount) -> None:
+async def _write(conn: Any, voucher: Voucher, account: ChannelAccount, batch: Batch) -> None:
     """Voucher, history, outbox and stock in the caller's transaction."""
     actor = Actor("trainee", str(account.id))
     detail = {"channel": str(account.channel)}
+    if not batch.allow_reclaim_after_return:
+        # The unique index lets a returned voucher's person have another; this batch does not.
+        returned = Voucher.filter(batch_id=batch.id, person_id=voucher.person_id, status=VoucherStatus.RETURNED)
+        if await returned.using_db(conn).exists():
+            raise errors.AlreadyClaimed()
     try:
         await voucher.save(using_db=conn)
     except IntegrityError:

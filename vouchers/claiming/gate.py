@@ -200,6 +200,11 @@ class ClaimGate:
             # The gate is now one unit short: conservative, never an oversell. A rebuild heals it.
             log.warning("claim gate release failed", extra={"batch_id": batch_id})
 
+    async def give_back(self, batch_id: int, person_id: int, *, may_claim_again: bool) -> None:
+        """A voucher was returned (退券, committed): its unit is back in stock; its person stays a
+        claimant, so is refused again, unless the batch lets them claim it again."""
+        await self.release(batch_id, person_id, keep_member=not may_claim_again)
+
     async def mark_sold_out(self, batch_id: int) -> None:
         try:
             await self.redis.set(_keys(batch_id)[0], 0)
@@ -210,7 +215,7 @@ class ClaimGate:
         """Load stock and claimants of one batch from the database (one rebuilder at a time).
         With `replace` a gate that exists is loaded again: publishing, or the periodic check found
         it disagreeing with the database (`reconcile_gates`)."""
-        from models import Batch, BatchStatus, Voucher
+        from models import Batch, BatchStatus
 
         self._sold_out.pop(batch_id, None)
         stock_key, members_key = _keys(batch_id)
@@ -221,7 +226,7 @@ class ClaimGate:
                     return  # another process rebuilt it while we waited
                 batch = await Batch.get_or_none(id=batch_id)
                 remaining = batch.remaining if batch and batch.status == BatchStatus.PUBLISHED else 0
-                person_ids = await Voucher.filter(batch_id=batch_id).values_list("person_id", flat=True)
+                person_ids = await holders(batch_id, bool(batch and batch.allow_reclaim_after_return))
                 pipe = self.redis.pipeline(transaction=True)
                 pipe.delete(members_key)
                 for start in range(0, len(person_ids), 10_000):
@@ -256,3 +261,14 @@ class ClaimGate:
             return await script(keys=_keys(batch_id), args=args)
         except (RedisError, OSError, TimeoutError) as exc:
             raise errors.ServiceBusy() from exc
+
+
+async def holders(batch_id: int, reclaim_allowed: bool) -> list[int]:
+    """The persons the gate turns away as having claimed the batch: every holder of a voucher of
+    it, except, where the batch allows claiming again, those whose voucher was returned."""
+    from models import Voucher, VoucherStatus
+
+    vouchers = Voucher.filter(batch_id=batch_id)
+    if reclaim_allowed:
+        vouchers = vouchers.exclude(status=VoucherStatus.RETURNED)
+    return list(await vouchers.values_list("person_id", flat=True))

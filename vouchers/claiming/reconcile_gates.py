@@ -15,8 +15,9 @@ import time
 
 from redis.exceptions import RedisError
 
-from models import Batch, BatchStatus, Voucher
+from models import Batch, BatchStatus
 from vouchers.claiming.gate import _keys
+from vouchers.claiming.gate import holders as gate_holders
 from vouchers.common import errors
 from vouchers.services import Services
 
@@ -29,18 +30,19 @@ INTERVAL_S = 60.0  # how often the worker runs the check
 async def reconcile_gates(svc: Services) -> int:
     """Checks the gate of every published batch; returns how many were rebuilt."""
     rebuilt = 0
-    for batch_id, remaining in await Batch.filter(status=BatchStatus.PUBLISHED).values_list("id", "remaining"):
+    published = Batch.filter(status=BatchStatus.PUBLISHED)
+    for batch_id, remaining, reclaim in await published.values_list("id", "remaining", "allow_reclaim_after_return"):
         try:
-            rebuilt += await reconcile_gate(svc, batch_id, remaining)
+            rebuilt += await reconcile_gate(svc, batch_id, remaining, reclaim)
         except (RedisError, OSError, errors.ServiceBusy):
             log.warning("claim gate check failed", extra={"batch_id": batch_id})
     return rebuilt
 
 
-async def reconcile_gate(svc: Services, batch_id: int, remaining: int) -> bool:
+async def reconcile_gate(svc: Services, batch_id: int, remaining: int, reclaim_allowed: bool = False) -> bool:
     # The database first: a claim committed between the two reads then shows as in flight
     # (member without voucher), never as a voucher the gate does not know.
-    holders = set(await Voucher.filter(batch_id=batch_id).values_list("person_id", flat=True))
+    holders = set(await gate_holders(batch_id, reclaim_allowed))
     stock_key, members_key = _keys(batch_id)
     pipe = svc.redis.pipeline(transaction=True)
     pipe.get(stock_key).smembers(members_key)

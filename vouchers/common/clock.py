@@ -41,7 +41,8 @@ def local_year_bounds(moment: datetime) -> tuple[datetime, datetime]:
 
 
 def days_left(valid_until: datetime, now: datetime) -> int:
-    """Whole local days from today until the last valid day, inclusive; 0 once expired."""
+    """The local days a voucher can still be used: today and the last valid day both count (a
+    voucher valid until 24:00 today has 1 day left); 0 once expired. `valid_until` is exclusive."""
     if now >= valid_until:
         return 0
     last_day = local_date(valid_until - timedelta(microseconds=1))

@@ -287,3 +287,12 @@ ReportIdReused = define_error(
 StudyClosed = define_error("study_closed", "该培训券已提交结业或不在学习中，不能再报告学习进度", 409, Conflict)
 NoStudyRecorded = define_error("no_study_recorded", "该学员在此课程没有学习记录", 409, Conflict)
 StudyTooShort = define_error("study_too_short", "学习时长未达到课程要求，不能申报结业", 409, Conflict)
+# --- notices center and giving a voucher back (issue 21, i21-notices) --------------------------
+ReturnedNotReclaimable = define_error(
+    "returned_not_reclaimable", "您已退还过该批次的培训券，该批次不能再次领取", 409, ClaimRefused
+)
+TargetedNotReturnable = define_error(
+    "targeted_not_returnable", "定向券是按培训机构报送的名单发放的，不能退券；如不参加培训请联系培训机构", 409, Conflict
+)
+NotReturnable = define_error("not_returnable", "只有未报名的培训券可以退券", 409, Conflict)
+VoucherReturned = define_error("returned", "培训券已由持券人退还，不能使用", 409, ScanRefused)

@@ -10,6 +10,7 @@ STATUS_LABELS = {
     "expired": "已过期",
     "voided": "已失效",
     "revoked": "已作废",
+    "returned": "已退券",
 }
 
 ACTION_LABELS = {
@@ -26,6 +27,7 @@ ACTION_LABELS = {
     "expired": "过期",
     "voided": "失效",
     "signed_up": "线上报名",
+    "returned": "退券",
     "signup_cancelled": "取消报名",
     "signup_declined": "报名被婉拒",
     "signup_lapsed": "报名失效",

@@ -95,7 +95,7 @@ async def check_claim(
                 ),
                 scope,
             )
-            .exclude(status=VoucherStatus.REVOKED)
+            .exclude(status__in=[VoucherStatus.REVOKED, VoucherStatus.RETURNED])  # not the person's doing / given back
             .using_db(conn)
             .count()
         )

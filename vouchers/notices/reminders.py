@@ -1,10 +1,13 @@
 """Schedule expiry reminders: one outbox row per voucher and offset, whatever the number of
 workers, restarts or repeated sweeps (the row's dedupe key is unique).
 
-Offset N days means: remind from the day N days before the last valid day, at the reminder hour.
-A voucher falls in the window of the largest offset it has reached and not the smaller one, so a
-voucher claimed three days before its end gets one reminder now and the 1-day one later, not
-two at once. Only claimed, unused vouchers are reminded.
+Offset N days means: remind, at the reminder hour, from the day when N days of use are left (as
+`days_left` counts them: today and the last valid day included), so the 7-day reminder comes a
+week before the end and says 还剩7天, and the 1-day one on the last valid day. A voucher falls in
+the window of the largest offset it has reached and not the smaller one, so a voucher claimed
+three days before its end gets one reminder now and the 1-day one later, not two at once. Only
+claimed, unused vouchers are reminded. The text (`templates/notices/trainee/voucher_expiring.txt`)
+says how many days are left, worded apart for the last day.
 """
 
 from __future__ import annotations
@@ -22,13 +25,18 @@ KIND = "voucher_expiring"
 
 
 def windows(now: datetime, offsets_days: tuple[int, ...]) -> list[tuple[int, datetime, datetime]]:
-    """(offset, lower exclusive, upper inclusive) bounds of `valid_until` for each offset."""
+    """(offset, lower exclusive, upper inclusive) bounds of `valid_until` for each offset: offset N
+    takes the vouchers with at most N days left and more than the next smaller offset's."""
     today = local_date(now)
+
+    def ending_with(days_left: int) -> datetime:  # valid_until of a voucher with that many days left today
+        return end_of_local_day(today + timedelta(days=days_left - 1))
+
     result = []
     ordered = sorted(set(offsets_days), reverse=True)
     for i, days in enumerate(ordered):
-        lower = end_of_local_day(today + timedelta(days=ordered[i + 1])) if i + 1 < len(ordered) else now
-        result.append((days, max(lower, now), end_of_local_day(today + timedelta(days=days))))
+        lower = ending_with(ordered[i + 1]) if i + 1 < len(ordered) else now
+        result.append((days, max(lower, now), ending_with(days)))
     return result
 
 

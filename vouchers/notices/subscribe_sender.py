@@ -24,7 +24,7 @@ from vouchers.common import platform_errors as channel_errors
 from vouchers.common.clock import local_date
 from vouchers.notices.consent import consent_exhausted, give_back_consent, use_consent
 from vouchers.notices.tap_targets import VOUCHER_PAGE, miniapp_page
-from vouchers.notices.trainee_texts import WHAT_HAPPENED, trainee_notice_text
+from vouchers.notices.trainee_texts import KINDS, render_notice
 
 PAGE = VOUCHER_PAGE
 
@@ -54,17 +54,17 @@ class SubscribeChannel(Protocol):
 
 
 async def send_subscribe_notice(message: OutboxMessage, via: SubscribeChannel, template_id: str) -> str:
-    if message.kind not in WHAT_HAPPENED or message.voucher_id is None or message.person_id is None:
+    if message.kind not in KINDS or message.voucher_id is None or message.person_id is None:
         raise channel_errors.BadData(f"not a voucher notice: {message.kind}")
     voucher = await Voucher.get(id=message.voucher_id).prefetch_related("batch")
     account = await _take_consent(message.person_id, via, template_id)
-    what_happened, hint = trainee_notice_text(message.kind, message.payload)
+    text = render_notice(message, voucher)
     notice = VoucherNotice(
         batch_title=voucher.batch.title,
-        what_happened=what_happened,
+        what_happened=text.what,
         # valid_until is 24:00 of the last valid day: the date shown is the day before.
         last_valid_day=local_date(voucher.valid_until - timedelta(seconds=1)),
-        hint=hint,
+        hint=text.hint,
         page=miniapp_page(message.kind, voucher.code),
     )
     try:

@@ -1,5 +1,5 @@
 """The incremental revocation list for offline scanners: vouchers that stopped being usable
-(revoked, expired, voided, settled), in the order the history recorded it. A scanner keeps the
+(revoked, expired, voided, settled, returned), in the order the history recorded it. A scanner keeps the
 cursor of its last call and asks only for what came after."""
 
 from __future__ import annotations
@@ -9,7 +9,16 @@ from datetime import datetime
 
 from models import VoucherHistory, VoucherStatus
 
-UNUSABLE = [str(s) for s in (VoucherStatus.REVOKED, VoucherStatus.EXPIRED, VoucherStatus.VOIDED, VoucherStatus.SETTLED)]
+UNUSABLE = [
+    str(s)
+    for s in (
+        VoucherStatus.REVOKED,
+        VoucherStatus.EXPIRED,
+        VoucherStatus.VOIDED,
+        VoucherStatus.SETTLED,
+        VoucherStatus.RETURNED,
+    )
+]
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,9 @@ async def _voucher_figures(batch_ids: list[int], start: datetime, end: datetime)
         )
         .group_by("batch_id")
         .annotate(
-            issued=_between("claimed_at", start, end),
-            claimed=_between("claimed_at", start, end, automatic=False),
+            # A voucher given back (退券) is not counted: its unit is issued again to someone else.
+            issued=_between("claimed_at", start, end, status__not=VoucherStatus.RETURNED),
+            claimed=_between("claimed_at", start, end, automatic=False, status__not=VoucherStatus.RETURNED),
             enrolled=_between("used_at", start, end),
             expired=_between("valid_until", start, end, status__in=[VoucherStatus.EXPIRED, VoucherStatus.VOIDED]),
         )

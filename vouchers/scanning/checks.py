@@ -18,6 +18,7 @@ _REFUSED = {
     VoucherStatus.EXPIRED: errors.VoucherExpired,
     VoucherStatus.SETTLED: errors.VoucherSettled,
     VoucherStatus.VOIDED: errors.VoucherVoided,
+    VoucherStatus.RETURNED: errors.VoucherReturned,
 }
 
 
@@ -56,7 +57,7 @@ async def read_scanned(
 
 
 def check_current(voucher: Voucher | ScannedVoucher, now: datetime) -> None:
-    """Refuse revoked, expired (also before the sweep has run), settled and voided vouchers."""
+    """Refuse revoked, expired (also before the sweep has run), settled, voided and returned vouchers."""
     refused = _REFUSED.get(voucher.status)  # a StrEnum: the plain text finds the member too
     if refused is not None:
         raise refused()

@@ -51,6 +51,7 @@ REASONS = (
     "expired",
     "settled",
     "voided",
+    "returned",
     "completed",
     "wrong_region",
     "wrong_project",

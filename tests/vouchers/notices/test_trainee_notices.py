@@ -73,7 +73,7 @@ async def test_without_consent_a_follower_gets_it_through_the_official_account(w
     [sent] = wechat.sandbox.sent_to(follower)
     assert sent["kind"] == "template"
     # Only the template's keywords (WeChat no longer shows first/remark), and a tap opens the
-    # voucher in the mini program, or the H5 wallet where the client cannot open one.
+    # voucher in the mini program, or the H5 wallet at it where the client cannot open one.
     assert {k: v["value"] for k, v in sent["data"].items()} == {
         "thing1": "2026年无锡市职业培训券",
         "phrase2": "领取成功",
@@ -85,7 +85,7 @@ async def test_without_consent_a_follower_gets_it_through_the_official_account(w
         "appid": wechat.config.wechat.app_id,
         "pagepath": f"pages/vouchers/detail?code={code}",
     }
-    assert sent["url"] == f"{wechat.config.server.public_url}/h5/wallet"
+    assert sent["url"] == f"{wechat.config.server.public_url}/h5/wallet?code={code}"
 
 
 async def test_nobody_to_reach_is_dead_with_the_reason(wechat: WechatEnv) -> None:
