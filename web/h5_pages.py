@@ -30,6 +30,7 @@ PAGES = (
     H5Page("/h5/cards", "cards.html", "领取培训券", nav="领券"),
     H5Page("/h5/catalogue", "catalogue.html", "找培训", nav="找培训"),
     H5Page("/h5/wallet", "wallet.html", "我的培训券", nav="我的券"),
+    H5Page("/h5/notices", "notices.html", "我的通知", nav="通知"),
     H5Page("/h5/me", "me.html", "我的", nav="我的"),
     H5Page("/h5/archive", "archive.html", "我的培训档案", tab="/h5/me"),
     H5Page("/h5/evaluate", "evaluate.html", "培训评价", tab="/h5/me"),

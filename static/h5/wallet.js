@@ -59,7 +59,7 @@
     $("find").href = `/h5/catalogue?voucher=${v.code}`;
     $("return-box").hidden = !(v.status === "claimed" && v.returnable);
     $("return").onclick = async () => {
-      if (!(await confirm(`退回“${v.title}”？退回后本批次的名额将供他人领取${v.reclaimable ? "" : "，您不能再领取本批次的培训券"}。`, "退券"))) return;
+      if (!(await confirm(`退回“${v.title}”？退回后名额供他人领取；除非本批次允许，您不能再领取本批次的培训券。`, "退券"))) return;
       const r = await call("POST", `/vouchers/${v.code}/return`);
       if (r.status !== 200) return say(failed(r));
       await showList();

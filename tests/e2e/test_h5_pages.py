@@ -135,3 +135,39 @@ async def test_a_trainee_finds_a_class_for_the_voucher_signs_up_and_sees_it_conf
     await page.get_by_role("link", name="我的报名").click()
     await expect(page.locator("#signups > li").first).to_contain_text("状态：已确认")
     assert failures == []
+
+
+async def test_notices_show_what_no_channel_delivered_and_a_voucher_goes_back(client, svc, browser):
+    await regions()
+    token = await bureau(svc)
+    batch = await published_batch(client, token, title="2026年无锡市电工培训券")
+    _, session = await trainee(svc, name="王小明")
+    claimed = await client.post("/api/v1/claims", json={"batch_id": batch["id"]}, headers=auth(session))
+    code = (await claimed.json())["code"]
+    failures: list[str] = []
+    # An H5 trainee follows no Official Account and consented to nothing: the claim notice found
+    # no channel, and is still in the list.
+    page = await _phone(browser, client, failures, session, "/h5/notices")
+    first = page.locator("#notices > li").first
+    await expect(first).to_contain_text("领取成功")
+    await expect(first).to_have_class("unread")
+    await expect(page.locator("#unread")).to_have_text("1")
+    await first.get_by_role("button", name="标为已读").click()
+    await expect(page.locator("#notices > li.unread")).to_have_count(0)
+    await expect(page.locator("#unread")).to_be_hidden()
+
+    # 退券 from the wallet: the unit goes back, and the notice of it arrives in the list.
+    await page.get_by_role("link", name="我的券").click()
+    await page.click(f"a[data-code='{code}']")
+    await page.get_by_role("button", name="退券").click()
+    await page.click("#confirm-ok")
+    await expect(page.locator("#notice")).to_have_text("已退券")
+    await expect(page.locator("#vouchers li").first).to_contain_text("已退券")
+    assert (await client.get(f"/api/v1/admin/batches/{batch['id']}", headers=auth(token))).status == 200
+    remaining = (await (await client.get(f"/api/v1/admin/batches/{batch['id']}", headers=auth(token))).json())[
+        "remaining"
+    ]
+    assert remaining == batch["quantity"]
+    await page.get_by_role("link", name="通知").click()
+    await expect(page.locator("#notices > li").first).to_have_class("unread")
+    assert failures == []

@@ -80,5 +80,5 @@ def render_notice(message: OutboxMessage, voucher: Voucher | None) -> TraineeTex
 
 
 # Context-free texts, for a caller that has no notice at hand.
-WHAT_HAPPENED = {kind: trainee_notice_text(kind)[0] for kind in KINDS}
-HINTS = {kind: trainee_notice_text(kind)[1] for kind in KINDS}
+WHAT_HAPPENED = {kind: trainee_notice_text(kind, p={}, payload={})[0] for kind in KINDS}
+HINTS = {kind: trainee_notice_text(kind, p={}, payload={})[1] for kind in KINDS}

@@ -91,5 +91,7 @@ async def test_a_long_reason_is_cut_to_the_field_and_the_confirmation_reaches_th
 
     from vouchers.notices.trainee_texts import trainee_notice_text
 
-    what, hint = trainee_notice_text("signup_declined", {"reason": "本班只招收有电工基础的学员，请先参加初级班再报名"})
+    what, hint = trainee_notice_text(
+        "signup_declined", p={"reason": "本班只招收有电工基础的学员，请先参加初级班再报名"}
+    )
     assert what == "报名被婉拒" and len(hint) == 20 and hint.endswith("…")
