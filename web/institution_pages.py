@@ -17,6 +17,7 @@ PAGES = (
     FramePage("/institution", "home.html", "机构服务平台", "首页"),
     FramePage("/institution/scan", "scan.html", "扫码核验", "扫码核验"),
     FramePage("/institution/classes", "classes.html", "培训班与课次", "培训班"),
+    FramePage("/institution/signups", "signups.html", "线上报名", "报名"),
     FramePage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
     FramePage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
     FramePage("/institution/sites", "sites.html", "教学点", "教学点"),

@@ -171,3 +171,27 @@ async def test_notices_show_what_no_channel_delivered_and_a_voucher_goes_back(cl
     await page.get_by_role("link", name="通知").click()
     await expect(page.locator("#notices > li").first).to_have_class("unread")
     assert failures == []
+
+
+async def test_the_institution_declines_a_sign_up_and_the_trainee_reads_why(client, svc, browser):
+    from tests.support.catalogue import catalogue_env, signed_up
+    from tests.support.portal import portal_login
+
+    env = await catalogue_env(client, svc)
+    await signed_up(client, env["session"], env["class"]["id"], env["code"])
+    failures: list[str] = []
+    desk = await new_page(browser, failures)
+    commissioner = f"c{env['institution']['code']}"
+    await portal_login(desk, str(client.make_url("")).rstrip("/"), commissioner, path="/institution/signups")
+    row = desk.locator("#signup-rows tr").first
+    await expect(row.locator(".status")).to_have_text("待确认")
+    await row.locator("input").fill("本班只招收有电工基础的学员")
+    await row.get_by_role("button", name="婉拒").click()
+    await desk.click("#confirm-ok")
+    await expect(row.locator(".status")).to_have_text("已婉拒：本班只招收有电工基础的学员")
+
+    page = await _phone(browser, client, failures, env["session"], "/h5/signups")
+    await expect(page.locator("#signups > li").first).to_contain_text("状态：已婉拒（本班只招收有电工基础的学员）")
+    await page.get_by_role("link", name="通知").click()
+    await expect(page.locator("#notices > li").first).to_contain_text("报名被婉拒")
+    assert failures == []
