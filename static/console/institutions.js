@@ -86,8 +86,27 @@
       for (const v of [c.name, c.project_type, c.occupation || "不限", `${c.start_date} 至 ${c.end_date}`, `${c.enrolled}/${c.capacity}`]) cell(tr, v);
       return tr;
     }), "该机构还没有开设培训班。");
+    await evaluations(i);
     $("edit-form").reset();
     $("overview").scrollIntoView();
+  }
+
+  // What its trainees said, per class, and their comments (never who wrote them).
+  async function evaluations(i) {
+    const r = await call("GET", `/admin/evaluations?institution_id=${i.id}&limit=50`);
+    if (r.status !== 200) return;
+    const score = (v) => (v === null || v === undefined ? "—" : v.toFixed(1));
+    fill($("evaluation-classes"), r.data.classes.map((g) => {
+      const tr = document.createElement("tr");
+      const s = g.summary;
+      for (const v of [g.name, s.count, score(s.teaching), score(s.organisation), score(s.usefulness), score(s.score)]) cell(tr, v);
+      return tr;
+    }), "该机构还没有学员评价。");
+    $("evaluation-comments").replaceChildren(...r.data.comments.filter((c) => c.comment).map((c) => {
+      const li = document.createElement("li");
+      li.textContent = `${c.class_name}（${c.teaching}/${c.organisation}/${c.usefulness} 分）：${c.comment}`;
+      return li;
+    }));
   }
 
   async function edit(event) {

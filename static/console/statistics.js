@@ -23,7 +23,8 @@ async function loadStatistics(event) {
     const tr = document.createElement("tr");
     const f = r.figures;
     for (const v of [r.name, f.issued, f.claimed, f.enrolled, f.completed, f.settled, f.expired,
-      `${f.checkins}（${f.manual_checkins}）`, yuan(f.subsidy_fen),
+      `${f.checkins}（${f.manual_checkins}）`, f.signups ?? 0,
+      f.evaluations ? `${f.evaluations}（${f.evaluation_score.toFixed(1)}）` : "0", yuan(f.subsidy_fen),
       r.issue_target || "—", r.use_target || "—"]) cell(tr, v);
     return tr;
   }));
