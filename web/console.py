@@ -16,6 +16,7 @@ PAGES = (
     FramePage("/console/batches", "batches.html", "批次管理", "批次"),
     FramePage("/console/roster", "roster.html", "名单导入", "名单导入", requires="batches"),
     FramePage("/console/institutions", "institutions.html", "培训机构", "培训机构"),
+    FramePage("/console/platforms", "platforms.html", "线上培训平台", "线上平台"),
     FramePage("/console/standards", "standards.html", "补贴标准与目标", "标准与目标"),
     FramePage("/console/vouchers", "vouchers.html", "培训券查询与作废", "培训券查询"),
     FramePage("/console/archive", "archive.html", "培训档案查询", "档案查询", requires="archive"),

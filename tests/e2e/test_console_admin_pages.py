@@ -265,3 +265,30 @@ async def test_a_vouchers_history_is_read_revoked_and_a_tampered_row_is_named(cl
     await expect(page.locator("#voucher-integrity")).to_contain_text(f"第 {first.id} 号记录")
     await expect(page.locator(f"#history-rows tr[data-history='{first.id}']")).to_have_class("chain-broken")
     assert failures == []
+
+
+async def test_an_online_platform_is_registered_and_its_key_rotated(client, svc, browser):
+    from models import Institution
+
+    await regions()
+    await bureau(svc)
+    failures: list[str] = []
+    page = await _login(browser, client, failures, "wuxi", "/console/platforms")
+    await expect(page.locator("#platform-rows td.empty")).to_contain_text("还没有登记线上培训平台")
+    form = page.locator("#platform-form")
+    await form.locator("input[name=name]").fill("无锡职业技能在线学习平台")
+    await form.locator("input[name=code]").fill("3202999")
+    await form.locator("input[name=address]").fill("无锡市新吴区")
+    await form.locator("input[name=phone]").fill("0510-88888888")
+    await form.get_by_label("就业技能培训").check()
+    await form.get_by_role("button", name="登记").click()
+    await expect(page.locator("#secret")).to_contain_text("只显示这一次")
+    row = page.locator("#platform-rows tr[data-platform='3202999']")
+    await expect(row).to_contain_text("就业技能培训")
+    await row.get_by_role("button", name="新增密钥").click()
+    await expect(row.get_by_role("button", name=re.compile("停用密钥"))).to_have_count(2)
+    await row.get_by_role("button", name=re.compile("停用密钥")).first.click()
+    await page.click("#confirm-ok")
+    await expect(row.get_by_role("button", name=re.compile("停用密钥"))).to_have_count(1)
+    assert await Institution.exists(code="3202999")
+    assert failures == []
