@@ -20,6 +20,7 @@ PAGES = (
     FramePage("/institution/signups", "signups.html", "线上报名", "报名"),
     FramePage("/institution/attendance", "attendance.html", "学员与考勤", "考勤"),
     FramePage("/institution/completion", "completion.html", "结业与补贴", "结业与补贴"),
+    FramePage("/institution/evaluations", "evaluations.html", "学员评价", "评价"),
     FramePage("/institution/sites", "sites.html", "教学点", "教学点"),
     FramePage("/institution/staff", "staff.html", "工作人员", "工作人员", requires="commissioner"),
     FramePage("/institution/wechat", "wechat.html", "我的账号", "我的账号"),

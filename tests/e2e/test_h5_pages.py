@@ -195,3 +195,37 @@ async def test_the_institution_declines_a_sign_up_and_the_trainee_reads_why(clie
     await page.get_by_role("link", name="通知").click()
     await expect(page.locator("#notices > li").first).to_contain_text("报名被婉拒")
     assert failures == []
+
+
+async def test_the_institution_reads_its_evaluations_without_names(client, svc, browser):
+    from tests.support.portal import portal_login
+    from tests.support.settlement import passed, settlement_env, submit
+
+    env = await settlement_env(client, svc, trainees=1)
+    [t] = env["trainees"]
+    await submit(client, env, [passed(t["code"])])
+    given = await client.post(
+        "/api/v1/evaluations",
+        json={
+            "voucher_code": t["code"],
+            "teaching": 5,
+            "organisation": 4,
+            "usefulness": 3,
+            "tags": ["老师认真"],
+            "comment": "实操课很有用",
+        },
+        headers=auth(t["session"]),
+    )
+    assert given.status == 201, await given.text()
+    failures: list[str] = []
+    desk = await new_page(browser, failures)
+    await portal_login(
+        desk, str(client.make_url("")).rstrip("/"), f"c{env['institution']['code']}", path="/institution/evaluations"
+    )
+    await expect(desk.locator("#overall")).to_have_text("共 1 条评价，综合 4.0 分")
+    row = desk.locator("#evaluation-rows tr").first
+    await expect(row).to_contain_text("老师认真 1")
+    # One evaluation only: its comment is not shown, so its author cannot be singled out.
+    await expect(desk.locator("#comments li")).to_have_count(0)
+    assert "王" not in await desk.inner_text("#page")
+    assert failures == []
