@@ -29,6 +29,7 @@
     });
     $("vouchers").replaceChildren(...items);
     $("empty").hidden = items.length > 0;
+    return r.data.items;
   }
 
   async function refreshQr(code) {
@@ -70,6 +71,10 @@
 
   H5.onReady(async () => {
     $("back").addEventListener("click", (event) => { event.preventDefault(); showList(); });
-    await showList();
+    const items = await showList();
+    // A notice's tap opens its voucher (/h5/wallet?code=...).
+    const wanted = new URLSearchParams(location.search).get("code");
+    const match = wanted && (items || []).find((v) => v.code === wanted);
+    if (match) showVoucher(match);
   });
 })();

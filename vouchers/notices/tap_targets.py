@@ -19,4 +19,4 @@ def miniapp_page(kind: str, code: str) -> str:
 def h5_path(kind: str, code: str) -> str:
     if kind in INVITES_EVALUATION:
         return f"/h5/evaluate?voucher={code}"
-    return "/h5/wallet"
+    return f"/h5/wallet?code={code}"  # the wallet opens that voucher
