@@ -6,6 +6,7 @@
   const { $, call, failed, notify, cell, button, fill, yuan } = Frame;
   const L = window.Labels;
   let regions = [];
+  let targetsAsked = 0;
   const regionName = (code) => (regions.find((r) => r.code === code) || { name: code }).name;
 
   async function loadStandards() {
@@ -55,8 +56,11 @@
   async function loadTargets(event) {
     if (event) event.preventDefault();
     const year = Number($("target-year").value);
+    const mine = ++targetsAsked;
     const r = await call("GET", `/admin/targets?year=${year}`);
+    if (mine !== targetsAsked) return; // a later year was asked for meanwhile: show only that one
     if (r.status !== 200) return notify(failed(r), true);
+    $("target-rows").dataset.year = year;
     const set = Object.fromEntries(r.data.items.map((t) => [t.region, t]));
     const may = Frame.allowed(Frame.me(), "standards");
     fill($("target-rows"), regions.map((region) => {

@@ -191,6 +191,7 @@ async def test_standards_and_targets_are_set_from_their_pages(client, svc, brows
 
     await page.locator("#target-year").fill("2027")
     await page.locator("#target-year-form").get_by_role("button", name="查看").click()
+    await expect(page.locator("#target-rows")).to_have_attribute("data-year", "2027")
     row = page.locator("#target-rows tr[data-region='320281']")
     await row.locator("input[name=issue_target]").fill("15000")
     await row.locator("input[name=use_target]").fill("1500")
