@@ -86,9 +86,10 @@
       for (const v of [c.name, c.project_type, c.occupation || "不限", `${c.start_date} 至 ${c.end_date}`, `${c.enrolled}/${c.capacity}`]) cell(tr, v);
       return tr;
     }), "该机构还没有开设培训班。");
-    await evaluations(i);
+    // Reset before the evaluations load: a correction typed meanwhile must survive it.
     $("edit-form").reset();
     $("overview").scrollIntoView();
+    await evaluations(i);
   }
 
   // What its trainees said, per class, and their comments (never who wrote them).

@@ -159,6 +159,7 @@ async def test_an_institution_is_registered_suspended_and_its_staff_shut_out(cli
     await expect(page.locator("#institution-rows tr")).to_have_count(1)
     await row.get_by_role("button", name="查看").click()
     await expect(page.locator("#overview-classes td.empty")).to_contain_text("还没有开设培训班")
+    await expect(page.locator("#evaluation-classes td.empty")).to_contain_text("还没有学员评价")
     await page.locator("#edit-form input[name=phone]").fill("0510-87654321")
     await page.locator("#edit-form").get_by_role("button", name="保存修改").click()
     await expect(page.locator("#notice")).to_have_text("已保存修改")
