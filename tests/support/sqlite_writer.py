@@ -24,6 +24,7 @@ def main(db_file: str, count_file: str) -> None:
     # (SQLite's busy handler sleeps up to 100 ms between tries and would lose that race).
     conn = sqlite3.connect(db_file, timeout=0, isolation_level=None)
     commits = 0
+    partial = Path(count_file + ".partial")
     while True:
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -39,7 +40,9 @@ def main(db_file: str, count_file: str) -> None:
         time.sleep(HOLD_S)
         conn.execute("COMMIT")
         commits += 1
-        Path(count_file).write_text(str(commits))
+        # Replaced whole, never truncated in place: a reader must not find it empty mid-write.
+        partial.write_text(str(commits))
+        partial.replace(count_file)
         time.sleep(PAUSE_S)
 
 

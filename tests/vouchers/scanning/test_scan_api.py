@@ -344,12 +344,13 @@ async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, en
 
     before = await (await client.get("/metrics")).text()
     payload = await voucher_payload(client, env["session"], env["code"])
-    await post_scan(client, env["scanner"], scan_body(payload, "verify"))
-    await post_scan(client, env["scanner"], scan_body(payload[:-4] + "AAAA", "verify"))
+    genuine = await post_scan(client, env["scanner"], scan_body(payload, "verify"))
+    forged = await post_scan(client, env["scanner"], scan_body(payload[:-4] + "AAAA", "verify"))
+    assert (genuine["result"], forged["reason"]) == ("ok", "qr_invalid"), (payload, genuine, forged)
     after = await (await client.get("/metrics")).text()
     assert count(after, 'action="verify",result="ok"') - count(before, 'action="verify",result="ok"') == 1
-    forged = 'action="verify",result="qr_invalid"'
-    assert count(after, forged) - count(before, forged) == 1
+    invalid = 'action="verify",result="qr_invalid"'
+    assert count(after, invalid) - count(before, invalid) == 1
 
 
 async def test_the_scan_statement_reads_what_the_orm_reads(client, svc, env):
