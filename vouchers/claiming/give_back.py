@@ -3,7 +3,7 @@ enrolling, so that someone else can have it.
 
 One transaction: the voucher becomes `returned` (its QR stops working and offline scanners list it
 as unusable), a history row and the trainee's notice are written, and the unit goes back to the
-batch's stock. Then the unit goes back to the Redis claim gate too. The person stays one of the
+batch's stock; a pending sign-up made with it lapses. Then the unit goes back to the Redis claim gate too. The person stays one of the
 batch's claimants there, so cannot claim it again, unless the batch allows claiming again after a
 return (`allow_reclaim_after_return`); the voucher's partial unique index (migration
 0021_trainee_notices) lets that second voucher exist. Targeted vouchers (定向券) are issued from an
@@ -15,7 +15,8 @@ from __future__ import annotations
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from models import Batch, ChannelAccount, DistributionMode, Voucher, VoucherStatus
+from models import Batch, ChannelAccount, DistributionMode, Signup, SignupStatus, Voucher, VoucherStatus
+from vouchers.catalogue.lapse import lapse
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
 from vouchers.common.history import Actor, history_row
@@ -24,6 +25,7 @@ from vouchers.common.outbox import outbox_row
 from vouchers.services import Services
 
 RETURNED_NOTICE = "voucher_returned"
+RETURNED_SIGNUP = "培训券已退回"
 
 
 async def give_back_voucher(svc: Services, account: ChannelAccount, code: str) -> Voucher:
@@ -58,6 +60,9 @@ async def give_back_voucher(svc: Services, account: ChannelAccount, code: str) -
             dedupe_key=f"{RETURNED_NOTICE}:{locked.id}",
         ).save(using_db=conn)
         await Batch.filter(id=batch.id).using_db(conn).update(remaining=F("remaining") + 1)
+        # Its pending sign-up ends now, not at the next sweep: a place held for it is free at once.
+        for signup in await Signup.filter(voucher_id=locked.id, status=SignupStatus.PENDING).using_db(conn):
+            await lapse(conn, signup, locked, RETURNED_SIGNUP, now)
     # After the commit: a gate that gained the unit before it would offer a unit the database has not.
     await svc.gate.give_back(batch.id, locked.person_id, may_claim_again=batch.allow_reclaim_after_return)
     locked.batch = batch

@@ -55,3 +55,23 @@ async def test_concurrent_sign_ups_and_walk_ins_share_the_places(client, svc):
     klass = await TrainingClass.get(id=small["id"])
     assert klass.enrolled == enrolled == await Enrolment.filter(training_class_id=small["id"]).count()
     assert await Signup.filter(training_class_id=small["id"], status="pending").count() == signed
+
+
+async def test_giving_the_voucher_back_frees_the_place_its_sign_up_held(client, svc):
+    env = await catalogue_env(client, svc, quantity=10)
+    small = await _holding_class(client, env)
+    holders = [await claimed_voucher(client, svc, env["batch"]["id"]) for _ in range(CAPACITY)]
+    for session, code in holders:
+        assert (await post_signup(client, session, small["id"], code)).status == 201
+    late_session, late_code = await claimed_voucher(client, svc, env["batch"]["id"])
+    full = await post_signup(client, late_session, small["id"], late_code)
+    assert (await full.json())["error"]["code"] == "class_full"
+
+    quitter, quitter_code = holders[0]
+    r = await client.post(f"{API}/vouchers/{quitter_code}/return", headers=auth(quitter))
+    assert r.status == 200, await r.text()
+    # At once, not at the worker's next sweep: the trainee's list says why, and the place is free.
+    [mine] = (await (await client.get(f"{API}/signups", headers=auth(quitter))).json())["items"]
+    assert (mine["status"], mine["reason"]) == ("lapsed", "培训券已退回")
+    assert (await post_signup(client, late_session, small["id"], late_code)).status == 201
+    assert await Signup.filter(training_class_id=small["id"], status="pending").count() == CAPACITY
