@@ -76,6 +76,7 @@ function editClass(k) {
   form.class_id.value = k.id;
   for (const name of ["name", "project_type", "capacity", "start_date", "end_date"]) form[name].value = k[name];
   form.occupation.value = k.occupation || "";
+  form.hold_places_for_signups.checked = Boolean(k.hold_places_for_signups);
   for (const box of form.querySelectorAll("input[name=site_ids]")) box.checked = k.site_ids.includes(Number(box.value));
   $("class-form-title").textContent = `编辑培训班：${k.name}`;
   $("class-save").textContent = "保存修改";
@@ -109,6 +110,7 @@ async function saveClass(event) {
     end_date: form.end_date.value,
     site_ids: siteIds,
     capacity: Number(form.capacity.value),
+    hold_places_for_signups: form.hold_places_for_signups.checked,
   };
   const editing = form.class_id.value;
   const r = editing

@@ -13,6 +13,7 @@ try:
 except ImportError:  # reported by the browser fixture
     expect = None  # type: ignore[assignment]
 
+from models import TrainingClass
 from tests.support.browser import new_page
 from tests.support.factories import auth, bureau, regions
 from tests.support.institutions import institution, scanner
@@ -119,11 +120,17 @@ async def test_commissioner_opens_a_class_and_adds_lessons(env, browser, client)
     refused = f"课次时间须在培训班的开班日期 {start} 至结束日期 {end} 之内"
     await expect(page.locator("#notice.error")).to_contain_text(refused)
 
-    # Edit the class: capacity 40.
+    # Edit the class: capacity 40, and places held for online sign-ups.
     await page.locator("#class-rows button", has_text="编辑").click()
+    await expect(form.locator("input[name=hold_places_for_signups]")).not_to_be_checked()
     await form.locator("input[name=capacity]").fill("40")
+    await form.get_by_label("为线上报名保留名额").check()
     await form.locator("button[type=submit]").click()
     await expect(page.locator("#class-rows")).to_contain_text("0/40")
+    held = await TrainingClass.get(name="2026年第二期电工培训班")
+    assert (held.capacity, held.hold_places_for_signups) == (40, True)
+    await page.locator("#class-rows button", has_text="编辑").click()
+    await expect(form.locator("input[name=hold_places_for_signups]")).to_be_checked()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     assert failures == []
 
