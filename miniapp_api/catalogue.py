@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from aiohttp import web
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -53,8 +53,17 @@ class CatalogueQuery(PositionQuery):
     start_from: date | None = None
     start_to: date | None = None
     all: bool = Field(False, description="Every open class, not only those my vouchers can pay for")
+    sort: Literal["start_date", "distance"] = Field(
+        "start_date", description="start_date (earliest first) or distance (nearest site first; needs the position)"
+    )
     limit: int = Field(20, ge=1, le=50)
     offset: int = Field(0, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _distance_needs_position(self) -> Self:
+        if self.sort == "distance" and self.position() is None:
+            raise ValueError("按距离排序须给出您的位置（纬度、经度和坐标系）")
+        return self
 
     def search(self) -> CatalogueSearch:
         return CatalogueSearch(
@@ -66,6 +75,7 @@ class CatalogueQuery(PositionQuery):
             start_to=self.start_to,
             position=self.position(),
             everything=self.all,
+            nearest_first=self.sort == "distance",
             limit=self.limit,
             offset=self.offset,
         )

@@ -20,6 +20,7 @@
       params.set("latitude", position.latitude);
       params.set("longitude", position.longitude);
       params.set("datum", "wgs84"); // the browser's geolocation
+      params.set("sort", "distance");
     }
     return params.toString();
   }
@@ -110,7 +111,7 @@
 
   H5.onReady(async () => {
     const f = $("search");
-    for (const p of window.Labels.PROJECT_TYPES) f.project_type.appendChild(new Option(p));
+    for (const p of window.H5Labels.PROJECT_TYPES) f.project_type.appendChild(new Option(p));
     const regions = await call("GET", "/regions");
     if (regions.status === 200) {
       for (const x of regions.data.items) f.region.appendChild(new Option("　".repeat(x.depth) + x.name, x.code));

@@ -48,6 +48,7 @@ class CatalogueSearch:
     institution_id: int | None = None
     position: Position | None = None
     everything: bool = False  # every open class, not only those my vouchers fit
+    nearest_first: bool = False  # by the distance to the class's nearest site (needs `position`)
     limit: int = 20
     offset: int = 0
 
@@ -100,13 +101,38 @@ async def search_classes(account: ChannelAccount, search: CatalogueSearch) -> Ca
     if query is None:
         return CataloguePage([], 0)
     total = await query.count()
-    rows = (
-        await query.order_by("start_date", "id")
-        .offset(search.offset)
-        .limit(search.limit)
-        .prefetch_related("institution__region")
-    )
+    if search.nearest_first and search.position is not None:
+        ids = await _nearest_first(query, search.position)
+        page = ids[search.offset : search.offset + search.limit]
+        found = {c.id: c for c in await query.filter(id__in=page).prefetch_related("institution__region")}
+        rows = [found[i] for i in page if i in found]
+    else:
+        rows = (
+            await query.order_by("start_date", "id")
+            .offset(search.offset)
+            .limit(search.limit)
+            .prefetch_related("institution__region")
+        )
     return CataloguePage(await _entries(account.person_id, rows, vouchers, search.position, now), total)
+
+
+# Nearest first orders every match by a distance computed here, so it reads at most this many
+# (their ids and sites only). A city has hundreds of open classes, not thousands; past this the
+# list is the nearest of the earliest-starting ones.
+NEAREST_FIRST_MAX = 2000
+
+
+async def _nearest_first(query: QuerySet[TrainingClass], position: Position) -> list[int]:
+    candidates = await query.order_by("start_date", "id").limit(NEAREST_FIRST_MAX).values_list("id", "site_ids")
+    site_ids = {sid for _, ids in candidates for sid in ids}
+    sites = await TeachingSite.filter(id__in=list(site_ids)) if site_ids else []
+    metres = {s.id: site_entry(s, position).distance_m for s in sites}
+    far = float("inf")  # a class whose sites are gone sorts last
+
+    def nearest(row: tuple[int, list[int]]) -> float:
+        return min((metres[sid] for sid in row[1] if sid in metres), default=far)
+
+    return [class_id for class_id, _ in sorted(candidates, key=nearest)]  # stable: ties keep start date order
 
 
 async def _narrowed(query: QuerySet[TrainingClass], search: CatalogueSearch) -> QuerySet[TrainingClass] | None:

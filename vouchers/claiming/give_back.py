@@ -3,12 +3,11 @@ enrolling, so that someone else can have it.
 
 One transaction: the voucher becomes `returned` (its QR stops working and offline scanners list it
 as unusable), a history row and the trainee's notice are written, and the unit goes back to the
-batch's stock; a pending sign-up made with it lapses. Then the unit goes back to the Redis claim gate too. The person stays one of the
-batch's claimants there, so cannot claim it again, unless the batch allows claiming again after a
-return (`allow_reclaim_after_return`); the voucher's partial unique index (migration
-0021_trainee_notices) lets that second voucher exist. Targeted vouchers (定向券) are issued from an
-institution's roster for a class, so they are not returned here.
-"""
+batch's stock; a pending sign-up made with it lapses. Then the unit goes back to the Redis claim
+gate too. The person stays one of the batch's claimants there, so cannot claim it again, unless
+the batch allows claiming again after a return (`allow_reclaim_after_return`); the voucher's
+partial unique index (migration 0021_trainee_notices) lets that second voucher exist. Targeted
+vouchers (定向券) are issued from an institution's roster for a class, so they are not returned here."""
 
 from __future__ import annotations
 

@@ -130,6 +130,27 @@ async def test_distance_is_shown_when_a_position_is_given(client, svc):
     assert r.status == 422 and "经度" in (await r.json())["error"]["message"]
 
 
+async def test_nearest_first_orders_classes_by_their_nearest_site(client, svc):
+    env = await catalogue_env(client, svc)  # its class starts in 3 days at the site of SITE
+    commissioner = env["commissioner"]
+    # Two later classes: one at a site about 2 km north of the trainee, one at both sites.
+    far = await site(client, commissioner, name="北区教学点", latitude=31.5747 + 0.05)
+    near = await site(client, commissioner, name="身边教学点", latitude=31.5747 + 0.002)
+    await open_class(client, commissioner, [far["id"]], days=5, name="远处的班")
+    await open_class(client, commissioner, [far["id"], near["id"]], days=9, name="两处上课的班")
+    here = "latitude=31.5747&longitude=120.2889&datum=gcj02"
+    by_date = await catalogue(client, env["session"], here)
+    assert [c["name"] for c in by_date["items"]] == [env["class"]["name"], "远处的班", "两处上课的班"]
+    by_distance = await catalogue(client, env["session"], here + "&sort=distance")
+    assert [c["name"] for c in by_distance["items"]] == [env["class"]["name"], "两处上课的班", "远处的班"]
+    # Its nearest site decides; paging keeps the order.
+    page = await catalogue(client, env["session"], here + "&sort=distance&limit=1&offset=1")
+    assert [c["name"] for c in page["items"]] == ["两处上课的班"] and page["total"] == 3
+
+    r = await client.get(f"{API}/catalogue/classes?sort=distance", headers=auth(env["session"]))
+    assert r.status == 422 and "按距离排序须给出您的位置" in (await r.json())["error"]["message"]
+
+
 async def test_the_institution_page_lists_its_open_classes_and_sites(client, svc):
     env = await catalogue_env(client, svc)
     commissioner, site_ids = env["commissioner"], [env["site"]["id"]]
