@@ -1,5 +1,6 @@
 """Demo institution (idempotent): a Wuxi school with its commissioner, a site, a class and a
-lesson open today, so the scan console works right after `make run`."""
+lesson open today, so the scan console works right after `make run`; and its next intake, open
+for sign-up in the trainees' catalogue (找培训), holding places for sign-ups."""
 
 from __future__ import annotations
 
@@ -73,6 +74,22 @@ async def load_demo_institution(svc: Services, var_dir: Path) -> list[str]:
                 end_date=today + timedelta(days=60),
                 site_ids=[site.id],
                 capacity=50,
+            ),
+        )
+    upcoming = TrainingClass.filter(institution_id=staff.institution_id, start_date__gt=today)
+    if not await upcoming.exists():
+        starts = today + timedelta(days=14)
+        await add_class(
+            staff,
+            ClassSpec(
+                name=f"{starts.year}年电工培训班（下一期）",
+                project_type="就业技能培训",
+                occupation="电工",
+                start_date=starts,
+                end_date=starts + timedelta(days=60),
+                site_ids=[site.id],
+                capacity=40,
+                hold_places_for_signups=True,
             ),
         )
     klass = await running.order_by("-id").first()

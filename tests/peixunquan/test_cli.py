@@ -111,7 +111,12 @@ def test_migrate_then_demo_twice_is_idempotent(workdir):
     assert after_first["person"] >= 1
     with sqlite3.connect(workdir / "x.sqlite3") as conn:
         statuses = {r[0] for r in conn.execute("SELECT status FROM batch")}
+        # A trainee trying the demo finds a class to sign up for (its first day is ahead).
+        upcoming = conn.execute(
+            "SELECT hold_places_for_signups FROM training_class WHERE start_date > date('now', 'localtime')"
+        ).fetchall()
     assert statuses == {"published"}
+    assert upcoming == [(1,)]
 
     second = run_cli(workdir, "demo")
     assert second.returncode == 0, second.stderr
