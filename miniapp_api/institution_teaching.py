@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from miniapp_api.endpoint import endpoint, path_int
 from models import Lesson, Staff, TeachingSite, TrainingClass
+from vouchers.catalogue.signup_lists import waiting_counts
 from vouchers.institutions import teaching as manage
 from vouchers.institutions.site_distance import site_distance
 from vouchers.institutions.spec import ClassSpec, LessonSpec, PointSpec, SiteSpec
@@ -55,9 +56,10 @@ class ClassOut(BaseModel):
     capacity: int
     enrolled: int
     hold_places_for_signups: bool
+    signups_waiting: int = Field(0, description="Pending sign-ups waiting for the registration scan or a decline")
 
     @classmethod
-    def of(cls, c: TrainingClass) -> ClassOut:
+    def of(cls, c: TrainingClass, signups_waiting: int = 0) -> ClassOut:
         return cls(
             id=c.id,
             name=c.name,
@@ -69,6 +71,7 @@ class ClassOut(BaseModel):
             capacity=c.capacity,
             enrolled=c.enrolled,
             hold_places_for_signups=c.hold_places_for_signups,
+            signups_waiting=signups_waiting,
         )
 
 
@@ -121,7 +124,8 @@ async def add_site(request: web.Request, staff: Staff, body: SiteSpec) -> SiteOu
 
 @endpoint("GET", "/api/v1/institution/classes", summary="Training classes", tag=TAG, auth="staff", response=ClassList)
 async def list_classes(request: web.Request, staff: Staff) -> ClassList:
-    return ClassList(items=[ClassOut.of(c) for c in await manage.list_classes(staff)])
+    waiting = await waiting_counts(staff)
+    return ClassList(items=[ClassOut.of(c, waiting.get(c.id, 0)) for c in await manage.list_classes(staff)])
 
 
 @endpoint(

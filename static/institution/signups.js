@@ -40,6 +40,13 @@
   Portal.onReady(async () => {
     const classes = await Portal.chooseClass($("class"));
     if (!classes.length) return notify("还没有培训班。请先在“培训班”页面开班。", true);
+    // Each class says how many sign-ups wait; without ?class= the first that has some is shown.
+    for (const option of $("class").options) {
+      const k = classes.find((c) => String(c.id) === option.value);
+      if (k && k.signups_waiting) option.textContent += ` · 待确认 ${k.signups_waiting} 人`;
+    }
+    const waiting = classes.find((k) => k.signups_waiting);
+    if (!new URLSearchParams(location.search).get("class") && waiting) $("class").value = waiting.id;
     $("class").addEventListener("change", load);
     await load();
   });

@@ -174,15 +174,20 @@ async def test_notices_show_what_no_channel_delivered_and_a_voucher_goes_back(cl
 
 
 async def test_the_institution_declines_a_sign_up_and_the_trainee_reads_why(client, svc, browser):
-    from tests.support.catalogue import catalogue_env, signed_up
+    from tests.support.catalogue import catalogue_env, open_class, signed_up
     from tests.support.portal import portal_login
 
     env = await catalogue_env(client, svc)
     await signed_up(client, env["session"], env["class"]["id"], env["code"])
+    # A later class, listed first, has no sign-up: the page opens on the class that has one.
+    await open_class(client, env["commissioner"], [env["site"]["id"]], days=20, name="下一期电工班")
     failures: list[str] = []
     desk = await new_page(browser, failures)
     commissioner = f"c{env['institution']['code']}"
     await portal_login(desk, str(client.make_url("")).rstrip("/"), commissioner, path="/institution/signups")
+    chosen = desk.locator("#class option:checked")
+    await expect(chosen).to_contain_text(f"{env['class']['name']}")
+    await expect(chosen).to_contain_text("待确认 1 人")
     row = desk.locator("#signup-rows tr").first
     await expect(row.locator(".status")).to_have_text("待确认")
     await row.locator("input").fill("本班只招收有电工基础的学员")

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.functions import Count
+
 from models import ChannelAccount, Person, Signup, SignupStatus, Staff, TrainingClass
-from vouchers.catalogue.lapse import effective_status, lapse_reason
+from vouchers.catalogue.lapse import effective_status, lapse_reason, open_until_day
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
 from vouchers.scanning.summary import MaskedHolders
@@ -75,3 +77,19 @@ async def class_signups(
         person = people[signup.person_id]
         entries.append(_entry(signup, now, holders.of(person.name_cipher, person.id_cipher)[0]))
     return training_class, entries
+
+
+async def waiting_counts(staff: Staff) -> dict[int, int]:
+    """Per class of the member's institution: the sign-ups waiting for the registration scan or
+    a decline (pending, of classes not started yet), for the portal's class choice."""
+    rows = (
+        await Signup.filter(
+            institution_id=staff.institution_id,
+            status=SignupStatus.PENDING,
+            training_class__start_date__gte=open_until_day(utcnow()),
+        )
+        .annotate(n=Count("id"))
+        .group_by("training_class_id")
+        .values_list("training_class_id", "n")
+    )
+    return dict(rows)

@@ -269,3 +269,14 @@ async def test_sign_ups_count_in_the_statistics_and_the_institution_overview(cli
     assert r.status == 200, await r.text()
     overview = await r.json()
     assert (overview["signups"], overview["signups_pending"]) == (2, 1)
+
+
+async def test_the_class_list_says_how_many_sign_ups_wait_for_the_institution(client, svc):
+    env = await catalogue_env(client, svc)
+    await signed_up(client, env["session"], env["class"]["id"], env["code"])
+    other_session, other_code = await claimed_voucher(client, svc, env["batch"]["id"])
+    withdrawn = await signed_up(client, other_session, env["class"]["id"], other_code)
+    await client.post(f"{API}/signups/{withdrawn['id']}/cancel", headers=auth(other_session))
+    r = await client.get(f"{API}/institution/classes", headers=auth(env["commissioner"]))
+    waiting = {c["id"]: c["signups_waiting"] for c in (await r.json())["items"]}
+    assert waiting == {env["class"]["id"]: 1}
