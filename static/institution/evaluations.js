@@ -12,7 +12,8 @@
     if (r.status !== 200) return notify(failed(r), true);
     const o = r.data.overall;
     $("comments-from").textContent = r.data.comments_from;
-    $("overall").textContent = o.count ? `共 ${o.count} 条评价，综合 ${score(o.score)} 分` : "还没有学员评价。学员结业后可以在电子社保卡中评价培训。";
+    $("overall").textContent = o.count ? `共 ${o.count} 条评价，综合 ${score(o.score)} 分` : "还没有学员评价";
+    $("overall-hint").hidden = Boolean(o.count);
     fill($("evaluation-rows"), r.data.classes.map((k) => {
       const tr = document.createElement("tr");
       const s = k.summary;
@@ -26,5 +27,11 @@
       li.textContent = text;
       return li;
     }));
+    if (!items.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = `还没有可显示的文字意见：一个培训班满 ${r.data.comments_from} 条评价后，这里显示学员写下的意见。`;
+      $("comments").appendChild(li);
+    }
   });
 })();

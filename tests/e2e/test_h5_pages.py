@@ -231,6 +231,8 @@ async def test_the_institution_reads_its_evaluations_without_names(client, svc, 
     row = desk.locator("#evaluation-rows tr").first
     await expect(row).to_contain_text("老师认真 1")
     # One evaluation only: its comment is not shown, so its author cannot be singled out.
-    await expect(desk.locator("#comments li")).to_have_count(0)
+    await expect(desk.locator("#comments li")).to_have_count(1)
+    await expect(desk.locator("#comments li.empty")).to_contain_text("一个培训班满 3 条评价后")
+    assert "实操课很有用" not in await desk.inner_text("#page")
     assert "王" not in await desk.inner_text("#page")
     assert failures == []
