@@ -79,7 +79,13 @@ async def location_checkin(svc: Services, account: ChannelAccount, spec: Locatio
                 training_class.institution_id,
                 "outside_fence",
                 now,
-                {"class_id": training_class.id, "voucher_code": voucher.code, "distance_m": round(distance)},
+                {
+                    "class_id": training_class.id,
+                    "class_name": training_class.name,
+                    "site_name": site.name,
+                    "voucher_code": voucher.code,
+                    "distance_m": round(distance),
+                },
             )
         raise errors.OutsideFence(
             f"您距离教学点“{site.name}”约 {distance:.0f} 米，超出签到范围（{allowed:.0f} 米）",

@@ -17,6 +17,7 @@ from tests.support.institutions import (
     setup_institution,
     voucher_payload,
 )
+from vouchers.institutions.notices import notice_text
 from vouchers.scanning.coordinates import allowed_m, convert, distance_m, gcj02_to_wgs84, wgs84_to_gcj02
 
 # WGS-84 -> GCJ-02 reference pairs from the test suite of the eviltransform project
@@ -129,6 +130,9 @@ async def test_outside_the_fence_keeps_the_attempt_and_tells_the_institution(cli
     assert r.status == 409 and (await r.json())["error"]["distance_m"] == 260
     [notice] = await OutboxMessage.filter(kind="institution_anomaly")
     assert notice.payload["anomaly"] == "outside_fence" and notice.payload["institution_id"] == env["institution"]["id"]
+    # The staff read the class and the site by name, not by number.
+    _, text = notice_text(notice.kind, notice.payload)
+    assert text.startswith(f"{env['class']['name']} 有学员") and f"在{SITE['name']}范围外" in text
     # A huge claimed accuracy only gains the cap (100 m): 400 m away is still outside.
     far = _offset_north(SITE["latitude"], SITE["longitude"], 400)
     r = await client.post(
