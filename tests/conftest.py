@@ -94,10 +94,16 @@ async def _create_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = _database_url(tmp_path_factory.mktemp("db"))
-    if os.environ.get("CI") == "true" and not is_postgres(url):
-        pytest.fail("CI must run against PostgreSQL: set PXQ_TEST_DATABASE_URL")
-    if os.environ.get("CI") == "true" and _redis_url().startswith("memory://"):
-        pytest.fail("CI must run against Redis: set PXQ_TEST_REDIS_URL")
+    # CI runs the suite twice: on PostgreSQL + Redis, and on what `make run` uses (SQLite and the
+    # in-process Redis, PXQ_TEST_BACKEND=embedded). Neither may fall back to the other unasked.
+    embedded = os.environ.get("PXQ_TEST_BACKEND") == "embedded"
+    if os.environ.get("CI") == "true" and not embedded:
+        if not is_postgres(url):
+            pytest.fail("CI must run against PostgreSQL: set PXQ_TEST_DATABASE_URL")
+        if _redis_url().startswith("memory://"):
+            pytest.fail("CI must run against Redis: set PXQ_TEST_REDIS_URL")
+    if embedded and (is_postgres(url) or not _redis_url().startswith("memory://")):
+        pytest.fail("PXQ_TEST_BACKEND=embedded runs on SQLite and the in-process Redis: unset PXQ_TEST_*_URL")
 
     async def fresh_schema() -> None:
         if is_postgres(url):
