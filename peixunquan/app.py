@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -62,7 +64,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await rebuild_claim_gates(services)
+    # Other processes' changes to what this one caches (vouchers.common.coherence).
+    listening = asyncio.create_task(services.coherence.listen(), name="cache-coherence")
     yield
+    listening.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listening
     await services.redis.aclose()
 
 

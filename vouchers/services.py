@@ -8,6 +8,7 @@ from typing import Any
 from vouchers.batches.cache import BatchCache
 from vouchers.claiming.gate import ClaimGate
 from vouchers.claiming.writer import ClaimWriter
+from vouchers.common.coherence import Coherence
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.common.policy import Policy
 from vouchers.common.tokens import TokenSigner
@@ -48,6 +49,7 @@ class Services:
     recent_reads: RecentReads = field(default_factory=RecentReads, init=False, repr=False)
     masked_holders: MaskedHolders = field(init=False, repr=False)
     _gate: ClaimGate | None = field(default=None, init=False, repr=False)
+    _coherence: Coherence | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.masked_holders = MaskedHolders(self.keys)
@@ -62,6 +64,26 @@ class Services:
         if self._gate is None or self._gate.redis is not self.redis:
             self._gate = ClaimGate(self.redis)
         return self._gate
+
+    @property
+    def coherence(self) -> Coherence:
+        """The caches above, kept in step with the other processes (`vouchers.common.coherence`)."""
+        if self._coherence is None or self._coherence.redis is not self.redis:
+            self._coherence = Coherence(
+                self.redis,
+                {
+                    "accounts": self.accounts.forget,
+                    "institutions": self.staff.forget_institution,
+                    "batches": self.batches.forget,
+                },
+                self._clear_caches,
+            )
+        return self._coherence
+
+    def _clear_caches(self) -> None:
+        self.accounts.clear()
+        self.staff.institutions.clear()
+        self.batches.clear()
 
     @classmethod
     def from_secret(cls, secret: bytes, redis: Any, **kwargs: Any) -> Services:

@@ -34,3 +34,6 @@ class BatchCache:
 
     def forget(self, batch_id: int) -> None:
         self._cache.forget(batch_id)
+
+    def clear(self) -> None:
+        self._cache.clear()

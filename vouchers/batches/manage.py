@@ -76,7 +76,8 @@ async def publish_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch
     )
     if not updated:
         raise errors.BatchStateConflict("只有草稿状态的批次可以发布")
-    svc.batches.forget(batch.id)  # a cached draft copy would refuse claims for a second after publishing
+    # A cached draft copy would refuse claims for a second after publishing, in every process.
+    await svc.coherence.forget("batches", batch.id)
     try:
         # Replaced even if its keys exist: they may be left from another life of this batch id
         # (a database restored from a backup next to a Redis that kept its data).
@@ -96,6 +97,6 @@ async def close_batch(svc: Services, user: BureauUser, batch_id: int) -> Batch:
         raise errors.BatchStateConflict("只有已发布的批次可以关闭")
     # Without this, this process's cached copy still reads "published" for up to a second, the
     # gate rebuilds with stock 0 and a trainee is told "sold_out" instead of "claim_closed".
-    svc.batches.forget(batch.id)
+    await svc.coherence.forget("batches", batch.id)
     await svc.gate.forget(batch.id)
     return await get_batch(user, batch_id)

@@ -2,8 +2,9 @@
 
 Every trainee request needs its account, and in a claim rush reading it from the database was the
 largest cost of turning a loser away. A bound account never changes person (rebinding is
-refused), so only unbinding can make an entry wrong: `forget` drops it in this process, and other
-processes see the change within BOUND_TTL_S. The reads of one event-loop turn share one query.
+refused), so only a logout (the token version) or an unbinding can make an entry wrong: it is
+dropped in every process through `vouchers.common.coherence`, with BOUND_TTL_S as the fallback.
+The reads of one event-loop turn share one query.
 """
 
 from __future__ import annotations
@@ -43,3 +44,6 @@ class AccountCache:
 
     def forget(self, account_id: int) -> None:
         self._bound.pop(account_id, None)
+
+    def clear(self) -> None:
+        self._bound.clear()

@@ -36,7 +36,6 @@ async def account_for_token(svc: Services, token: str) -> ChannelAccount:
 
 
 async def end_sessions(svc: Services, account: ChannelAccount) -> None:
-    """退出: every token of this account stops working (in other server processes within the
-    account cache's TTL, `vouchers.identity.account_cache`)."""
+    """退出: every token of this account stops working, in every server process (`vouchers.common.coherence`)."""
     await ChannelAccount.filter(id=account.id).update(token_version=F("token_version") + 1)
-    svc.accounts.forget(account.id)
+    await svc.coherence.forget("accounts", account.id)

@@ -103,7 +103,7 @@ async def edit_institution(svc: Services, user: BureauUser, institution_id: int,
         await record(
             user, "institution_updated", "institution", institution.id, institution.region.path, before, after, conn
         )
-    svc.staff.forget_institution(institution.id)
+    await svc.coherence.forget("institutions", institution.id)
     return await get_institution(user, institution.id)
 
 
@@ -125,7 +125,7 @@ async def suspend_institution(svc: Services, user: BureauUser, institution_id: i
             after={"reason": reason},
             conn=conn,
         )
-    svc.staff.forget_institution(institution.id)
+    await svc.coherence.forget("institutions", institution.id)
     return await get_institution(user, institution.id)
 
 
@@ -144,5 +144,5 @@ async def resume_institution(svc: Services, user: BureauUser, institution_id: in
             before={"reason": institution.suspended_reason},
             conn=conn,
         )
-    svc.staff.forget_institution(institution.id)
+    await svc.coherence.forget("institutions", institution.id)
     return await get_institution(user, institution.id)

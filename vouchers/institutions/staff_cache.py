@@ -35,5 +35,6 @@ class StaffCache:
         return self.institutions.fresh(institution_id) or await self.institutions.get(institution_id)
 
     def forget_institution(self, institution_id: int) -> None:
-        """After the bureau changed it: this process reads it again (others within the TTL)."""
+        """After the bureau changed it: this process reads it again (the others through
+        `vouchers.common.coherence`, or within the TTL)."""
         self.institutions.forget(institution_id)
