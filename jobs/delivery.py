@@ -72,6 +72,7 @@ class Deliverer:
     routes: dict[str, Route]
     per_second: Callable[[str], int]
     settings: DeliverySettings = field(default_factory=DeliverySettings)
+    clock: Callable[[], datetime] = utcnow  # what "now" is: leases, pauses, retries (tests move it)
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")
 
     def __post_init__(self) -> None:
@@ -83,7 +84,7 @@ class Deliverer:
         handled = 0
         while True:
             leased = await outbox_leases.lease_due(
-                self.owner, self.settings.batch_size, self.settings.lease_s, utcnow()
+                self.owner, self.settings.batch_size, self.settings.lease_s, self.clock()
             )
             for message in leased:
                 await self.deliver(message)
@@ -107,7 +108,7 @@ class Deliverer:
         refused: list[str] = []
         paused: list[datetime] = []
         for attempt in attempts:
-            now = utcnow()
+            now = self.clock()
             until = await self.pauses.paused_until(attempt.channel, attempt.template, now)
             if until is not None:
                 paused.append(until)
@@ -127,7 +128,7 @@ class Deliverer:
                 await self._retry(message, attempt.channel, exc)
                 return
             else:
-                await outbox_leases.record_sent(message, self.owner, attempt.channel, message_id, utcnow())
+                await outbox_leases.record_sent(message, self.owner, attempt.channel, message_id, self.clock())
                 await self._count(attempt.channel, "sent", "")
                 return
         if paused:
@@ -142,7 +143,7 @@ class Deliverer:
         if message.attempts >= self.settings.max_attempts:
             await self._dead(message, f"gave up after {message.attempts} attempts: {reason}", channel)
             return
-        at = utcnow() + timedelta(seconds=backoff_s(message.attempts, self.settings))
+        at = self.clock() + timedelta(seconds=backoff_s(message.attempts, self.settings))
         await outbox_leases.record_retry(message, self.owner, reason, at)
         await self._count(channel or "-", "retry", type(exc).__name__)
 

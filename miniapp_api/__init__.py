@@ -12,8 +12,9 @@ from miniapp_api.endpoint import ENDPOINTS
 from miniapp_api.errors import error_middleware
 from miniapp_api.metrics import latency_middleware, metrics
 from miniapp_api.openapi import openapi_document
+from miniapp_api.security_headers import security_headers
 
-__all__ = ["error_middleware", "latency_middleware", "setup_routes"]
+__all__ = ["error_middleware", "latency_middleware", "security_headers", "setup_routes"]
 
 
 def _import_handler_modules() -> None:

@@ -15,7 +15,7 @@ from tortoise.exceptions import DBConnectionError
 import bot
 import miniapp_api
 import web as pages
-from miniapp_api import error_middleware, latency_middleware
+from miniapp_api import error_middleware, latency_middleware, security_headers
 from models import Batch, BatchStatus, DistributionMode
 from peixunquan.alipay_setup import setup_alipay
 from peixunquan.appkeys import CONFIG, HTTP, SERVICES
@@ -38,6 +38,7 @@ def create_app(config: Config, *, services: Services | None = None, manage_db: b
     app = web.Application(
         middlewares=[latency_middleware, error_middleware], client_max_size=config.server.max_body_bytes
     )
+    app.on_response_prepare.append(security_headers)
     app[CONFIG] = config
     quiet_client_mistakes()
     app[SERVICES] = services or build_services(config, connect_redis(config.redis.url))

@@ -9,6 +9,7 @@ import time
 import pytest
 from wechatpy import parse_message
 
+from bot import callback
 from bot.callback import PATH
 from models import ChannelAccount, StaffBinding, SubscriptionConsent
 from tests.support.factories import auth, bureau, published_batch, regions
@@ -280,18 +281,24 @@ async def test_an_expired_staff_token_binds_nobody(wechat: WechatEnv):
 # --- the one-second promise ----------------------------------------------------------------------
 
 
-async def test_slow_work_answers_within_a_second_then_through_customer_service(wechat: WechatEnv):
-    wechat.sandbox.delays["user_info"] = 1.5  # WeChat is slow today
+async def test_slow_work_answers_within_the_budget_then_through_customer_service(wechat: WechatEnv, monkeypatch):
+    # The promise: a passive reply within a second, with room left to encrypt and send it.
+    assert callback.REPLY_BUDGET_S <= 0.8
+    # A budget of the test's own, far below WeChat's slowness: what is measured is that the answer
+    # does not wait for the slow work, not how fast a loaded machine runs.
+    monkeypatch.setattr(callback, "REPLY_BUDGET_S", 0.1)
+    wechat.sandbox.delays["user_info"] = 3  # WeChat is slow today
     follower = wechat.follower("olga")
     xml = text_xml(follower, "我的培训券")
     started = time.monotonic()
     response = await wechat.post_plain(xml)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3
     assert response.status == 200 and await response.text() == "success"
+    assert not wechat.sandbox.sent_to(follower)  # the work goes on
     # WeChat's retry while the work goes on: answered at once, the work is not started again.
     retry = await wechat.post_plain(xml)
     assert await retry.text() == "success"
-    for _ in range(60):
+    for _ in range(600):  # a budget for a loaded machine: up to 30 s after the 3 s of slowness
         if wechat.sandbox.sent_to(follower):
             break
         await asyncio.sleep(0.05)

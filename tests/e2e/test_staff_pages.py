@@ -69,7 +69,7 @@ async def test_commissioner_adds_resets_disables_and_removes_a_member(env, brows
     await row.locator("button", has_text="停用").click()
     await page.click("#confirm-ok")
     await expect(row).to_contain_text("已停用")
-    member = await browser.new_page()
+    member = await new_page(browser, failures)
     await member.goto(env["base"] + "/institution")
     await member.fill("#login input[name=username]", "lisi")
     await member.fill("#login input[name=password]", NEW_PASSWORD)

@@ -33,8 +33,7 @@ async def test_commissioner_sets_up_a_site_and_measures(env, browser, client):
     context = await browser.new_context(
         geolocation={"latitude": 31.5771, "longitude": 120.2838, "accuracy": 12}, permissions=["geolocation"]
     )
-    page = await context.new_page()
-    page.on("pageerror", lambda e: failures.append(str(e)))
+    page = await new_page(context, failures)
     await portal_login(page, env["base"], f"c{env['institution']['code']}", path="/institution/sites")
     await expect(page.locator("#site-rows td.empty")).to_contain_text("请在下方添加第一个教学点")
 

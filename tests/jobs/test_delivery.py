@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from channels import errors as channel_errors
 from jobs.delivery import Attempt, Deliverer, DeliverySettings
 from models import OutboxMessage, OutboxStatus
-from vouchers.common.clock import utcnow
+from vouchers.common.clock import local_date, start_of_local_day, utcnow
 from vouchers.notices import leases as outbox_leases
 
 
@@ -244,10 +244,55 @@ async def test_the_server_embeds_a_worker_when_configured(aiohttp_client, config
     embedded = replace(config, worker=WorkerConfig(embedded=True, poll_interval_ms=20))
     await aiohttp_client(create_app(embedded, services=svc, manage_db=False))
     (row,) = await _rows(1, "mystery")
-    for _ in range(250):
+    for _ in range(1500):  # a budget for a loaded machine (30 s), left as soon as the row settles
         # SENDING is the worker holding the row: wait for what it records.
         if (await OutboxMessage.get(id=row.id)).status not in (OutboxStatus.PENDING, OutboxStatus.SENDING):
             break
         await asyncio.sleep(0.02)
     stored = await OutboxMessage.get(id=row.id)
     assert (stored.status, stored.last_error) == (OutboxStatus.DEAD, "no_route")
+
+
+async def test_a_quota_pause_holds_every_worker_until_local_midnight(svc) -> None:
+    """The platform's daily quota is used up at 23:50 Beijing time. The worker that met it pauses
+    the template; a second worker (its own Deliverer, sharing only Redis and the database) does not
+    ask the platform again before the quota resets at local midnight (16:00 UTC, not 00:00 UTC),
+    and sends as soon as it has."""
+    day = local_date(utcnow()) + timedelta(days=2)  # ahead of the wall clock: Redis keeps the pause
+    evening = start_of_local_day(day) + timedelta(hours=23, minutes=50)
+    midnight = start_of_local_day(day + timedelta(days=1))
+    assert (midnight.astimezone(UTC).hour, midnight - evening) == (16, timedelta(minutes=10))
+    now = [evening]
+    asked: list[datetime] = []
+
+    async def route(m):
+        async def send(key: str) -> str:
+            asked.append(now[0])
+            if now[0] < midnight:
+                raise channel_errors.QuotaExhausted(code=45009)
+            return key
+
+        return [Attempt("wechat_official", send, "tmpl-quota")]
+
+    def worker() -> Deliverer:
+        return Deliverer(svc.redis, {"notice": route}, lambda _c: 1000, clock=lambda: now[0])
+
+    first, second = worker(), worker()
+    (early,) = await _rows(1)
+    assert await first.run() == 1
+    assert asked == [evening]
+    assert (await OutboxMessage.get(id=early.id)).next_attempt_at == midnight
+
+    now[0] = evening + timedelta(minutes=5)
+    (late,) = await _rows(1)
+    assert await second.run() == 1  # it takes the new row, sees the pause, asks nobody
+    assert asked == [evening]
+    stored = await OutboxMessage.get(id=late.id)
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == (OutboxStatus.PENDING, 0, midnight)
+    now[0] = midnight - timedelta(seconds=1)
+    assert await second.run() == 0  # nothing is due before midnight
+
+    now[0] = midnight
+    assert await second.run() == 2
+    assert asked == [evening, midnight, midnight]
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 2

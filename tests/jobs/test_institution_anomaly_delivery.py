@@ -5,6 +5,7 @@ flood of the same one is still one notice an hour."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import aiohttp
 
@@ -15,7 +16,9 @@ from models import OutboxMessage, OutboxStatus
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.institutions import claimed_voucher, post_scan, scan_body, setup_institution
 from tests.support.webhooks import WEBHOOK_SECRET
+from vouchers.common.clock import LOCAL_TZ, local_date, start_of_local_day, utcnow
 from vouchers.qr import codes as qr
+from vouchers.scanning import scan
 
 
 async def _deliver(svc, settings: DeliverySettings | None = None) -> None:
@@ -89,3 +92,20 @@ async def test_a_notice_that_died_does_not_block_the_next(client, svc, webhook_r
     await _stale_scan(client, svc, env, code)
     await _deliver(svc)
     assert [e["voucher_code"] for e in received] == [code]
+
+
+async def test_the_same_anomaly_is_told_again_in_the_next_clock_hour(client, svc, webhook_receiver, monkeypatch):
+    """Once an hour means once per local clock hour: at 10:00:00 and 10:59:59 Beijing time the
+    institution hears of the stale code once; at 11:00:00 it hears of it again."""
+    url, received = webhook_receiver
+    env, batch = await _institution(client, svc)
+    await _set_webhook(client, env, url)
+    _, code = await claimed_voucher(client, svc, batch["id"])
+    ten = start_of_local_day(local_date(utcnow()) - timedelta(days=1)) + timedelta(hours=10)
+    for at in (ten, ten + timedelta(minutes=59, seconds=59), ten + timedelta(hours=1)):
+        monkeypatch.setattr(scan, "utcnow", lambda at=at: at)  # the server's clock at the scan
+        await _stale_scan(client, svc, env, code)
+        await _deliver(svc)
+    assert [(e["event"], e["voucher_code"]) for e in received] == [("institution_anomaly", code)] * 2
+    keys = await OutboxMessage.filter(kind="institution_anomaly").order_by("id").values_list("dedupe_key", flat=True)
+    assert [k.rsplit(":", 1)[1] for k in keys] == [f"{ten.astimezone(LOCAL_TZ):%Y%m%d}{h}" for h in (10, 11)]

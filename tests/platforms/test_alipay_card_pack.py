@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from channels import errors
 from jobs.alipay_pass_delivery import senders
 from models import AlipayPass, AlipayPassTemplate, OutboxMessage, OutboxStatus, PassState, Voucher
+from peixunquan.appkeys import CONFIG
+from peixunquan.worker_setup import build_jobs
 from platforms.alipay.card_pack import PASS_ADD, PASS_RESIGN, PASS_TEMPLATE, PASS_UPDATE, sync_card_pack
 from tests.support import factories
 from tests.support.alipay import AlipayEnv
+from tests.support.institutions import post_scan, scan_body, setup_institution
 from vouchers.common.clock import LOCAL_TZ, utcnow
 from vouchers.qr.keys import QrKeyRing
 
@@ -230,3 +234,42 @@ async def test_a_pass_added_before_keys_were_recorded_is_signed_again(alipay: Al
     assert (await AlipayPass.get()).key_id == svc.qr.signing_key_id
     assert _shown_key(alipay, voucher["code"]) == svc.qr.signing_key_id
     assert await sync_card_pack(utcnow(), svc.qr) == 0
+
+
+async def _deliver_as_the_worker(alipay: AlipayEnv, svc) -> None:
+    """The worker's delivery job, wired as in production (`build_jobs`), run until it settles."""
+    async with aiohttp.ClientSession() as http:
+        [job] = [j for j in build_jobs(alipay.http.app[CONFIG], svc, http) if j.name == "deliver"]
+        for _ in range(3):
+            await job.run(svc)
+
+
+async def _shown(alipay: AlipayEnv, code: str) -> dict:
+    """The pass as Alipay has it: the sandbox's record of the trainee's card pack."""
+    r = await alipay.http.get("/_sandbox/alipay/record")
+    assert r.status == 200
+    return (await r.json())["passes"][code]
+
+
+async def test_a_used_voucher_shows_as_used_in_the_card_pack(alipay: AlipayEnv, svc) -> None:
+    """The institution enrols the trainee with the pass's own code: the card pack then shows the
+    pass as used (USED), not as a voucher still to spend, and it stays so."""
+    bureau, batch = await alipay.bureau_batch(title="2026年无锡市职业培训券")
+    env = await setup_institution(alipay.http, bureau)
+    voucher = await alipay.claim(await alipay.verified_login("zhangsan"), batch["id"])
+    code = voucher["code"]
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
+    await _deliver_as_the_worker(alipay, svc)
+    shown = await _shown(alipay, code)
+    assert shown["status"] == "ACTIVE"
+
+    pass_code = shown["shown"]["operation"][0]["message"]
+    enrolled = await post_scan(alipay.http, env["scanner"], scan_body(pass_code, "enrol", env["class"]["id"]))
+    assert (enrolled["result"], enrolled["voucher"]["status"]) == ("ok", "enrolled"), enrolled
+    assert await sync_card_pack(utcnow(), svc.qr) == 1
+    await _deliver_as_the_worker(alipay, svc)
+    assert (await _shown(alipay, code))["status"] == "USED"
+    assert (await AlipayPass.get(serial_number=code)).state is PassState.USED
+    update = await OutboxMessage.get(kind=PASS_UPDATE)
+    assert (update.payload, update.status) == ({"status": "USED"}, OutboxStatus.SENT)
+    assert await sync_card_pack(utcnow(), svc.qr) == 0  # in step: asked once

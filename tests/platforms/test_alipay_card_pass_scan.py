@@ -18,7 +18,7 @@ from platforms.alipay.card_pack import PASS_RESIGN, sync_card_pack
 from tests.support import factories
 from tests.support.alipay import ID_NUMBER, NAME, AlipayEnv
 from tests.support.institutions import API, post_scan, scan_body, setup_institution, voucher_payload
-from tests.support.qr import decode_png, rotate_a_second_later
+from tests.support.qr import decode_png, rotate_to
 from vouchers.common.clock import utcnow
 from vouchers.qr import codes as qr
 from vouchers.qr import offline as qr_offline
@@ -107,7 +107,7 @@ async def test_the_card_pass_code_verifies_and_enrols_but_cannot_check_in(alipay
 
 
 async def test_a_pass_is_signed_again_after_key_rotation_and_scans_once_the_old_key_is_retired(
-    alipay: AlipayEnv, svc, config: Config, monkeypatch
+    alipay: AlipayEnv, svc, config: Config
 ):
     """The operator rotates the QR keys (a new key file, a restart), waits for the card-pack sync
     to sign every live pass again, then retires the old key: the trainee's pass still scans."""
@@ -126,7 +126,7 @@ async def test_a_pass_is_signed_again_after_key_rotation_and_scans_once_the_old_
     assert old_payload.split(".")[4] == first
     assert (await AlipayPass.get(serial_number=code)).key_id == first
 
-    second = rotate_a_second_later(keys_dir, monkeypatch)
+    second = rotate_to(keys_dir)
     svc.qr = load_qr_keys(config)  # what a restart of the server and the worker loads
     assert await sync_card_pack(utcnow(), svc.qr) == 1
     assert await sync_card_pack(utcnow(), svc.qr) == 0  # asked once, however often the sync runs

@@ -42,8 +42,22 @@ async def browser() -> AsyncIterator[object]:
             await b.close()
 
 
+def _console_error(message, failures: list[str]) -> None:
+    """An error in the browser's console: a script's `console.error`, a resource that failed to
+    load, a Content-Security-Policy violation. The one kind left out is an API call answered 4xx:
+    that is how the API tells a page what to show (the page shows it, and the test checks that)."""
+    if message.type != "error":
+        return
+    url = (message.location or {}).get("url", "")
+    answered_4xx = message.text.startswith("Failed to load resource: the server responded with a status of 4")
+    if answered_4xx and "/api/" in url:
+        return
+    failures.append(f"console error: {message.text} ({url})")
+
+
 async def new_page(browser, failures: list[str]):
-    """A page that notes in `failures` every request leaving this server and every JavaScript error."""
+    """A page of `browser` (or of a browser context) that notes in `failures` every request
+    leaving this server, every uncaught JavaScript error and every console error."""
     page = await browser.new_page()
     # No CDN: every request the page makes goes to this server.
     page.on(
@@ -51,6 +65,7 @@ async def new_page(browser, failures: list[str]):
         lambda r: None if r.url.startswith(("http://127.0.0.1", "blob:", "data:")) else failures.append(r.url),
     )
     page.on("pageerror", lambda e: failures.append(f"js error: {e}"))
+    page.on("console", lambda m: _console_error(m, failures))
     return page
 
 

@@ -1,10 +1,9 @@
-"""QR images read back as a scanner would (zbar), and key rotation without waiting for the clock."""
+"""QR images read back as a scanner would (zbar), and key rotation with explicit key ids."""
 
 from __future__ import annotations
 
 import io
 import os
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,11 +35,11 @@ def decode_png(png: bytes) -> str:
     return found.data.decode("ascii")
 
 
-def rotate_a_second_later(directory: str | Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """`rotate(directory)` as if a second had passed: key ids carry the second they were made, so a
-    key made in the same second as the newest one would not sort after it. Instead of sleeping for
-    a second, the new key's id is taken one second ahead of the clock."""
-    real = keys.new_key_id
-    with monkeypatch.context() as patch:
-        patch.setattr(keys, "new_key_id", lambda now=None: real((now or datetime.now(UTC)) + timedelta(seconds=1)))
-        return keys.rotate(directory)
+# Explicit key ids for rotation tests: they sort after any id made from the clock (`K` + yymmdd...),
+# so the rotated key signs, and the test does not depend on which second it runs in.
+NEXT_KEY_ID = "K991231000001"
+
+
+def rotate_to(directory: str | Path, kid: str = NEXT_KEY_ID) -> str:
+    """`rotate(directory)` with a named key id (rather than the current second's)."""
+    return keys.rotate(directory, kid)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -93,8 +94,9 @@ class _SoldOut:
 
 
 class ClaimGate:
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, clock: Callable[[], float] = time.monotonic) -> None:
         self.redis = redis
+        self.clock = clock  # the snapshots' age (tests move it)
         self._reserve = redis.register_script(_RESERVE)
         self._release = redis.register_script(_RELEASE)
         self._sold_out: dict[int, _SoldOut] = {}
@@ -105,7 +107,7 @@ class ClaimGate:
     async def reserve(self, batch_id: int, person_id: int) -> Reservation:
         memo = self._sold_out.get(batch_id)
         if memo is not None:
-            age = time.monotonic() - memo.checked_at
+            age = self.clock() - memo.checked_at
             if age < SOLD_OUT_TTL_S:
                 if age >= SOLD_OUT_TTL_S / 2:
                     self._check_sold_out(batch_id, memo)  # not awaited: this press is answered now
@@ -128,7 +130,7 @@ class ClaimGate:
     async def _snapshot_sold_out(self, batch_id: int, previous: _SoldOut | None) -> None:
         """Snapshot (or re-confirm) the claimants of a sold-out batch, or drop the snapshot."""
         stock_key, members_key = _keys(batch_id)
-        checked_at = time.monotonic()
+        checked_at = self.clock()
         try:
             pipe = self.redis.pipeline(transaction=True)
             pipe.get(stock_key).scard(members_key)

@@ -77,11 +77,12 @@ class QrKeyRing:
         return cls(keys, step_s, tolerance_steps)
 
 
-def rotate(directory: str | Path) -> str:
-    """Write a new key, which becomes the signing key at the next load. Returns its id."""
+def rotate(directory: str | Path, kid: str | None = None) -> str:
+    """Write a new key, which becomes the signing key at the next load if its id sorts last (the
+    default id, from the current second, does; tests name theirs). Returns its id."""
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    kid = new_key_id()
+    kid = kid or new_key_id()
     target = path / f"{kid}{SUFFIX}"
     seed = Ed25519PrivateKey.generate().private_bytes_raw().hex()
     # O_EXCL: never overwrite a key, even if two processes start at the same second.

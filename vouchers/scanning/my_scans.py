@@ -19,7 +19,7 @@ async def my_recent_scans(staff: Scanner, limit: int, annul_window_s: int) -> li
     now = utcnow()
     return [
         {
-            **replay(r),
+            **(_offline(r) if r.offline else replay(r)),
             "replayed": False,
             "annulled": r.annulled_at is not None,
             "annullable": annullable(r, staff.id, annul_window_s, now),
@@ -27,3 +27,21 @@ async def my_recent_scans(staff: Scanner, limit: int, annul_window_s: int) -> li
         }
         for r in rows
     ]
+
+
+def _offline(record: ScanRecord) -> dict[str, Any]:
+    """An uploaded offline scan in the shape of an online scan's answer. Its stored answer is the
+    upload's (`vouchers.scanning.offline_upload`), which has no class, lesson or voucher summary:
+    those come from the record, and the voucher is left out (the upload's own table names it)."""
+    a = record.answer
+    return {
+        "result": record.result,
+        "reason": record.reason,
+        "message": a.get("message", ""),
+        "action": record.action,
+        "scan_id": record.id,
+        "class_id": record.class_id,
+        "lesson_id": record.lesson_id,
+        "voucher": None,
+        "at": record.created_at.isoformat(),
+    }

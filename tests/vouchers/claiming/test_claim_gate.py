@@ -10,8 +10,23 @@ from vouchers.claiming.gate import ClaimGate, Reservation
 BATCH = 9001
 
 
-async def _sold_out_gate(svc, stock: int = 2) -> ClaimGate:
-    gate = ClaimGate(svc.redis)
+class Clock:
+    """The gate's monotonic clock, moved by the test: a snapshot's age is what the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _checks_done(gate: ClaimGate) -> None:
+    """Let the background checks the presses started finish (they take no time on the clock)."""
+    await asyncio.gather(*list(gate._checking.values()))
+
+
+async def _sold_out_gate(svc, stock: int = 2, clock: Clock | None = None) -> ClaimGate:
+    gate = ClaimGate(svc.redis, clock or Clock())
     await gate.forget(BATCH)
     await svc.redis.set(f"pxq:gate:{{b{BATCH}}}:stock", stock)
     for person in range(1, stock + 1):
@@ -53,25 +68,27 @@ async def test_a_released_unit_is_offered_again_at_once(svc) -> None:
     assert await gate.reserve(BATCH, 2) is Reservation.RESERVED
 
 
-async def test_stock_returned_elsewhere_is_seen_once_the_snapshot_ends(svc, monkeypatch) -> None:
-    monkeypatch.setattr(claim_gate, "SOLD_OUT_TTL_S", 0.05)
-    gate = await _sold_out_gate(svc)
+async def test_stock_returned_elsewhere_is_seen_once_the_snapshot_ends(svc) -> None:
+    clock = Clock()
+    gate = await _sold_out_gate(svc, clock=clock)
     other_process = ClaimGate(svc.redis)
     await other_process.release(BATCH, 1)
     assert await gate.reserve(BATCH, 7) is Reservation.SOLD_OUT  # still the snapshot
-    await asyncio.sleep(0.06)
+    clock.now += claim_gate.SOLD_OUT_TTL_S
     assert await gate.reserve(BATCH, 7) is Reservation.RESERVED
     assert await gate.reserve(BATCH, 8) is Reservation.SOLD_OUT
 
 
 async def test_steady_pressing_never_waits_for_redis_and_still_sees_freed_stock(svc, monkeypatch) -> None:
-    monkeypatch.setattr(claim_gate, "SOLD_OUT_TTL_S", 0.2)
-    gate = await _sold_out_gate(svc)
+    clock = Clock()
+    gate = await _sold_out_gate(svc, clock=clock)
     calls = _count_script_calls(gate, monkeypatch)
+    step = claim_gate.SOLD_OUT_TTL_S / 20
     # Three snapshot lifetimes of pressing: renewed in the background each time, never expired.
     for _ in range(60):
         assert await gate.reserve(BATCH, 7) is Reservation.SOLD_OUT
-        await asyncio.sleep(0.01)
+        clock.now += step
+        await _checks_done(gate)
     assert calls == [0]
 
     await ClaimGate(svc.redis).release(BATCH, 1)  # another process's claim of person 1 failed
@@ -80,9 +97,10 @@ async def test_steady_pressing_never_waits_for_redis_and_still_sees_freed_stock(
         answers.append(await gate.reserve(BATCH, 7))
         if answers[-1] is Reservation.RESERVED:
             break
-        await asyncio.sleep(0.01)
+        clock.now += step
+        await _checks_done(gate)
     assert answers[-1] is Reservation.RESERVED
-    assert len(answers) <= 30  # seen within about one lifetime of the snapshot (0.2 s)
+    assert len(answers) <= 13  # half a lifetime (10 presses), the press that checks again, the next
 
 
 async def test_claims_of_one_turn_share_one_script_call_in_arrival_order(svc, monkeypatch) -> None:

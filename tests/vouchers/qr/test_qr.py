@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.support.qr import decode_png, rotate_a_second_later
+from tests.support.qr import decode_png, rotate_to
 from vouchers.common import errors
 from vouchers.qr import codes as qr
 from vouchers.qr.keys import QrKeyError, QrKeyRing
@@ -66,14 +66,14 @@ def test_altered_or_foreign_payloads_are_invalid():
         qr.read(ring, qr.sign(ring, qr.CLASS, "12").payload, qr.VOUCHER)
 
 
-def test_keys_come_from_files_rotate_and_retire(tmp_path, monkeypatch):
+def test_keys_come_from_files_rotate_and_retire(tmp_path):
     with pytest.raises(QrKeyError):
         QrKeyRing.load(tmp_path / "none", generate=False)
     ring = QrKeyRing.load(tmp_path / "keys", generate=True)
     [(first, _)] = ring.public_keys.items()
     assert (tmp_path / "keys" / f"{first}.key").stat().st_mode & 0o077 == 0
     old_payload = qr.sign(ring, qr.VOUCHER, CODE).payload
-    second = rotate_a_second_later(tmp_path / "keys", monkeypatch)
+    second = rotate_to(tmp_path / "keys")
     ring = QrKeyRing.load(tmp_path / "keys", generate=False)
     assert ring.signing_key_id == second != first
     # Codes signed with the old key keep verifying until it is retired.
@@ -158,11 +158,11 @@ def test_a_card_pass_code_never_goes_stale_and_is_refused_where_a_rotating_code_
     assert decode_png(qr.png(payload)) == payload
 
 
-def test_a_card_pass_code_verifies_with_an_older_key_until_it_is_retired(tmp_path, monkeypatch):
+def test_a_card_pass_code_verifies_with_an_older_key_until_it_is_retired(tmp_path):
     ring = QrKeyRing.load(tmp_path, generate=True)
     first = ring.signing_key_id
     payload = qr.sign_card_pass(ring, CODE, 7)
-    rotate_a_second_later(tmp_path, monkeypatch)
+    rotate_to(tmp_path)
     ring = QrKeyRing.load(tmp_path, generate=False)
     assert qr.read(ring, payload, qr.VOUCHER, static_ok=True).key_id == first
     (tmp_path / f"{first}.key").rename(tmp_path / f"{first}.retired")

@@ -115,3 +115,27 @@ async def test_late_uploads_and_clocks_ahead_are_refused(client, svc, env):
         ],
     )
     assert [i["reason"] for i in result["items"]] == ["offline_too_late", "offline_clock_ahead"]
+
+
+async def test_uploaded_offline_scans_appear_in_the_members_recent_scans(client, svc, env):
+    """The scan console lists the member's recent scans after an upload: the offline ones too,
+    with their class and what came of them (it answered 500 once offline rows were among them)."""
+    a, b = env["trainees"]
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    await upload(
+        client,
+        env["scanner"],
+        [
+            queued(code_at(svc, a["code"], at), "verify", at, "offline-r1"),
+            queued(code_at(svc, b["code"], at), "checkin", at, "offline-r2", env["class"]["id"]),
+        ],
+    )
+    r = await client.get(f"{API}/scans?limit=20", headers=auth(env["scanner"]))
+    assert r.status == 200, await r.text()
+    recent = {i["scan_id"]: i for i in (await r.json())["items"]}
+    records = {s.nonce: s.id for s in await ScanRecord.filter(nonce__startswith="offline-r")}
+    verify, checkin = recent[records["offline-r1"]], recent[records["offline-r2"]]
+    assert (verify["action"], verify["result"], verify["class_id"]) == ("verify", "ok", None)
+    assert (checkin["action"], checkin["reason"]) == ("checkin", "already_checked_in")
+    assert (checkin["class_id"], checkin["class_name"]) == (env["class"]["id"], env["class"]["name"])
+    assert verify["annullable"] is False and checkin["annullable"] is False
