@@ -48,6 +48,7 @@ from models.settlement import (
     SubsidyStandard,
 )
 from models.signups import Signup, SignupStatus
+from models.statistics import StatisticsDay
 from models.vouchers import Voucher, VoucherHistory
 from models.webhooks import InstitutionWebhook
 from models.wechat import StaffBinding, StaffBindToken, WechatDelivery
@@ -103,6 +104,7 @@ __all__ = [
     "StaffBindToken",
     "StaffBinding",
     "StaffRole",
+    "StatisticsDay",
     "StudyReport",
     "SubscriptionConsent",
     "SubsidyRatio",

@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     roots.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     roots.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD")
     roots.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    stats = commands.add_parser(
+        "verify-statistics", help="compare the statistics rollups with a recount (exit 1 if they differ)"
+    )
+    stats.add_argument("--repair", action="store_true", help="rebuild the rollups from the recount if they differ")
+    stats.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         config = load_secret(load_config(args.sub_config or args.config))
@@ -76,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from peixunquan.history_cli import history_roots_command
 
         return history_roots_command(config, args.date_from, args.date_to)
+    if args.command == "verify-statistics":
+        from peixunquan.statistics_cli import verify_statistics_command
+
+        return verify_statistics_command(config, args.repair)
     if args.command == "import-roster":
         from peixunquan.roster_cli import import_roster_command
 

@@ -78,8 +78,14 @@
     return tr;
   }
 
+  // Only the latest load is drawn: one started earlier (before a decision, or for the previous
+  // filter) may answer last on a slow line and must not put back what the reviewer left.
+  let loads = 0;
+
   async function load() {
+    const mine = ++loads;
     const r = await call("GET", "/admin/settlement/claims?" + query());
+    if (mine !== loads) return;
     if (r.status !== 200) return notify(failed(r), true);
     const me = Frame.me();
     const items = r.data.items;

@@ -81,6 +81,9 @@ VerificationFailed = define_error("verification_failed", "人脸核验未通过"
 BatchNotEditable = define_error("batch_not_editable", "只有草稿状态的批次可以修改", 409, Conflict)
 BatchStateConflict = define_error("batch_state_conflict", "批次当前状态不允许此操作", 409, Conflict)
 VoucherStateConflict = define_error("voucher_state_conflict", "培训券当前状态不允许此操作", 409, Conflict)
+RollupNotKept = define_error(
+    "rollup_not_kept", "统计汇总表只在 PostgreSQL 上维护；SQLite 上的统计直接清点数据，无需核对", 409, Conflict
+)
 Revoked = define_error("revoked", "培训券已作废", 409, Conflict)
 Expired = define_error("expired", "培训券已过期", 409, Conflict)
 

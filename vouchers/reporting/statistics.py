@@ -6,18 +6,24 @@ themselves, enrolled (用券), completed (results submitted), settled and the su
 (approved), expired (validity ended unused, or voided), the check-ins made, with how many
 of them were manual (补签) - a reviewer's reason to look closer -, and the sign-ups (报名) trainees
 made online in the catalogue, whatever became of them. A voucher counts for its batch's
-region; each region's row is rolled up over the subtree below it (`Region.path` prefix), so the
-figures are read with one scan of the period's vouchers grouped by batch, then summed here.
+region; each region's row is rolled up over the subtree below it (`Region.path` prefix): the
+figures are read per batch, then summed here.
+
+On PostgreSQL the figures per batch come from `statistics_day` (`models.StatisticsDay`), kept by
+triggers in the transaction of every change, so a year's statistics read a row per batch and day
+whatever the number of vouchers; `vouchers.reporting.rollup_check` compares it with a recount. On
+SQLite (`make run`) they are counted from the rows, with the same definitions.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from tortoise import connections
 from tortoise.expressions import Q
-from tortoise.functions import Count, Sum
+from tortoise.functions import Count, Min, Sum
 
 from models import (
     Attendance,
@@ -28,9 +34,11 @@ from models import (
     RegionTarget,
     SettlementClaim,
     Signup,
+    StatisticsDay,
     Voucher,
     VoucherStatus,
 )
+from models.database import is_postgres
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ
 from vouchers.evaluation.figures import evaluation_figures, score
@@ -57,12 +65,15 @@ class Period:
     year: int
     month: int | None = None  # None: the whole year
 
-    def bounds(self) -> tuple[datetime, datetime]:
+    def days(self) -> tuple[date, date]:
+        """The period's first local date, and the first after it."""
         if self.month is None:
-            start, end = datetime(self.year, 1, 1), datetime(self.year + 1, 1, 1)
-        else:
-            start = datetime(self.year, self.month, 1)
-            end = datetime(self.year + self.month // 12, self.month % 12 + 1, 1)
+            return date(self.year, 1, 1), date(self.year + 1, 1, 1)
+        return date(self.year, self.month, 1), date(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        first, after = self.days()
+        start, end = datetime(first.year, first.month, 1), datetime(after.year, after.month, 1)
         return start.replace(tzinfo=LOCAL_TZ).astimezone(UTC), end.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
@@ -119,14 +130,17 @@ async def _voucher_figures(batch_ids: list[int], start: datetime, end: datetime)
 
 async def _claim_figures(batch_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    completed = (
-        await SettlementClaim.filter(batch_id__in=batch_ids, submitted_at__gte=start, submitted_at__lt=end)
-        .group_by("batch_id")
-        .annotate(n=Count("voucher_id", distinct=True))
-        .values_list("batch_id", "n")
+    # A voucher counts once, when its first claim was filed (one filed again after a rejection
+    # does not count it twice): the definition the rollup keeps (migration 0026).
+    first_filed = (
+        await SettlementClaim.filter(batch_id__in=batch_ids, submitted_at__lt=end)
+        .group_by("voucher_id", "batch_id")
+        .annotate(first=Min("submitted_at"))
+        .values_list("batch_id", "first")
     )
-    for batch_id, n in completed:
-        out[batch_id]["completed"] = n
+    for batch_id, first in first_filed:
+        if first >= start:
+            out[batch_id]["completed"] = out[batch_id].get("completed", 0) + 1
     settled = (
         await SettlementClaim.filter(
             batch_id__in=batch_ids, status=ClaimStatus.APPROVED, decided_at__gte=start, decided_at__lt=end
@@ -165,6 +179,29 @@ async def _signup_figures(batch_ids: list[int], start: datetime, end: datetime) 
     return {batch_id: {"signups": int(n)} for batch_id, n in rows}
 
 
+async def counted_figures(batch_ids: list[int], period: Period) -> dict[int, dict[str, int]]:
+    """The figures per batch counted from the rows themselves (SQLite; and the recount check)."""
+    start, end = period.bounds()
+    per_batch = await _voucher_figures(batch_ids, start, end)
+    for source in (_claim_figures, _attendance_figures, evaluation_figures, _signup_figures):
+        for batch_id, figures in (await source(batch_ids, start, end)).items():
+            per_batch.setdefault(batch_id, {}).update(figures)
+    return per_batch
+
+
+async def rolled_up_figures(batch_ids: list[int], period: Period) -> dict[int, dict[str, int]]:
+    """The figures per batch summed from `statistics_day`: a row per batch and day of the period."""
+    first, after = period.days()
+    sums = {f"sum_{name}": Sum(name) for name in FIGURES}
+    rows = (
+        await StatisticsDay.filter(batch_id__in=batch_ids, day__gte=first, day__lt=after)
+        .group_by("batch_id")
+        .annotate(**sums)
+        .values("batch_id", *sums)
+    )
+    return {r["batch_id"]: {name: int(r[f"sum_{name}"] or 0) for name in FIGURES} for r in rows}
+
+
 async def region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
     """The region (default: the user's) first, then each region directly below it, every row
     rolled up over its subtree."""
@@ -176,18 +213,11 @@ async def region_statistics(user: BureauUser, region_code: str | None, period: P
     rows = [RegionFigures(r.code, r.name, r.path) for r in (root, *children)]
     batches = await Batch.filter(region__path__startswith=root.path).values_list("id", "region__path")
     batch_path = dict(batches)
-    start, end = period.bounds()
     per_batch: dict[int, dict[str, int]] = {}
-    if batch_path:
-        per_batch = await _voucher_figures(list(batch_path), start, end)
-        for batch_id, figures in (await _claim_figures(list(batch_path), start, end)).items():
-            per_batch.setdefault(batch_id, {}).update(figures)
-        for batch_id, figures in (await _attendance_figures(list(batch_path), start, end)).items():
-            per_batch.setdefault(batch_id, {}).update(figures)
-        for batch_id, figures in (await evaluation_figures(list(batch_path), start, end)).items():
-            per_batch.setdefault(batch_id, {}).update(figures)
-        for batch_id, figures in (await _signup_figures(list(batch_path), start, end)).items():
-            per_batch.setdefault(batch_id, {}).update(figures)
+    if batch_path and is_postgres(connections.get("default")):
+        per_batch = await rolled_up_figures(list(batch_path), period)
+    elif batch_path:
+        per_batch = await counted_figures(list(batch_path), period)
     for batch_id, figures in per_batch.items():
         path = batch_path[batch_id]
         for row in rows:
