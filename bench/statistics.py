@@ -38,7 +38,8 @@ REGIONS = ("320200", "320281", "320282")  # Wuxi, Jiangyin, Yixing
 
 log = progress("statistics")
 
-# Vouchers i in [first, last]: claimed on a day of the year, 1 in 5 enrolled a month later, 1 in 10
+# Vouchers i in [first, last]: batch i mod batches, claimed on one of 330 days of the year (every
+# batch on every day, so the rollups hold a row per batch and day), 1 in 5 enrolled, 1 in 10
 # expired, 1 in 50 given back; each person holds one voucher of each batch at most.
 _VOUCHERS = """
 INSERT INTO voucher (code, batch_id, person_id, status, voucher_type, automatic, claimed_at, valid_until, used_at,
@@ -49,9 +50,9 @@ SELECT upper(substr(md5('v' || i), 1, 16)),
        CASE WHEN i % 5 = 0 THEN 'enrolled' WHEN i % 10 = 1 THEN 'expired' WHEN i % 50 = 3 THEN 'returned'
             ELSE 'claimed' END,
        '职业培训券', i % 7 = 0,
-       $6::timestamptz + (i % 330) * interval '1 day' + (i % 1440) * interval '1 minute',
-       $6::timestamptz + (i % 330 + 30) * interval '1 day',
-       CASE WHEN i % 5 = 0 THEN $6::timestamptz + (i % 330 + 3) * interval '1 day' END,
+       $6::timestamptz + (i / $4 % 330) * interval '1 day' + (i % 1440) * interval '1 minute',
+       $6::timestamptz + (i / $4 % 330 + 30) * interval '1 day',
+       CASE WHEN i % 5 = 0 THEN $6::timestamptz + (i / $4 % 330 + 3) * interval '1 day' END,
        now()
 FROM generate_series($1::bigint, $2::bigint) AS i
 """
