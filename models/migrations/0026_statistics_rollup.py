@@ -35,250 +35,125 @@ CREATE FUNCTION pxq_local_day(at timestamptz) RETURNS date
 LANGUAGE sql IMMUTABLE AS $$ SELECT (at AT TIME ZONE 'Asia/Shanghai')::date $$;
 """
 
-# Add n to one figure of (batch, day). The column name is one of FIGURES (format's %I quotes it).
-ADD = """
-CREATE FUNCTION pxq_stat_add(p_batch integer, p_day date, p_figure text, p_n bigint) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF p_n = 0 OR p_n IS NULL OR p_batch IS NULL OR p_day IS NULL THEN
-    RETURN;
-  END IF;
-  EXECUTE format(
-    'INSERT INTO statistics_day (batch_id, day, %1$I) VALUES ($1, $2, $3) '
-    'ON CONFLICT (batch_id, day) DO UPDATE SET %1$I = statistics_day.%1$I + EXCLUDED.%1$I',
-    p_figure)
-  USING p_batch, p_day, p_n;
-END $$;
-"""
+# What each row of a table contributes to the figures of its (batch, local date), as SELECTs over a
+# relation named {rows} with a {sign}: the table itself for the recount, or a statement's
+# transition table (+1 for the rows written, -1 for the rows as they were) for the triggers.
+# One definition for both, so the rollups and the recount cannot count differently.
+PARTS: dict[str, list[tuple[str, dict[str, str]]]] = {
+    "voucher": [
+        # A voucher given back (退券) is not counted: its unit is issued again to someone else.
+        (
+            "SELECT batch_id, pxq_local_day(claimed_at) AS day, automatic FROM {rows} WHERE status <> 'returned'",
+            {"issued": "{sign}", "claimed": "CASE WHEN automatic THEN 0 ELSE {sign} END"},
+        ),
+        (
+            "SELECT batch_id, pxq_local_day(used_at) AS day FROM {rows} WHERE used_at IS NOT NULL",
+            {"enrolled": "{sign}"},
+        ),
+        (
+            "SELECT batch_id, pxq_local_day(valid_until) AS day FROM {rows} WHERE status IN ('expired', 'voided')",
+            {"expired": "{sign}"},
+        ),
+    ],
+    # Settled: approved claims, on the day of the decision, with the subsidy approved. (Completed
+    # is counted apart: a voucher once, on the day its first claim was filed.)
+    "settlement_claim": [
+        (
+            "SELECT batch_id, pxq_local_day(decided_at) AS day, subsidy_fen FROM {rows}"
+            " WHERE status = 'approved' AND decided_at IS NOT NULL",
+            {"settled": "{sign}", "subsidy_fen": "{sign} * subsidy_fen"},
+        ),
+    ],
+    # Check-ins not annulled, on the day of the check-in; evaluations and their points on the day
+    # first given; sign-ups on the day made: each for the batch of its voucher.
+    "attendance": [
+        (
+            "SELECT v.batch_id, pxq_local_day(a.checked_in_at) AS day, a.method FROM {rows} a"
+            " JOIN voucher v ON v.id = a.voucher_id WHERE a.annulled_at IS NULL",
+            {"checkins": "{sign}", "manual_checkins": "CASE WHEN method = 'manual' THEN {sign} ELSE 0 END"},
+        ),
+    ],
+    "evaluation": [
+        (
+            "SELECT v.batch_id, pxq_local_day(e.given_at) AS day, e.teaching + e.organisation + e.usefulness AS p"
+            " FROM {rows} e JOIN voucher v ON v.id = e.voucher_id",
+            {"evaluations": "{sign}", "evaluation_points": "{sign} * p"},
+        ),
+    ],
+    "signup": [
+        (
+            "SELECT v.batch_id, pxq_local_day(s.created_at) AS day FROM {rows} s JOIN voucher v ON v.id = s.voucher_id",
+            {"signups": "{sign}"},
+        ),
+    ],
+}
+# A voucher's first claim (the lowest id): `{rows}` are claims, `settlement_claim` all of them.
+FIRST_CLAIMS = (
+    "SELECT batch_id, pxq_local_day(submitted_at) AS day FROM {rows} n"
+    " WHERE NOT EXISTS (SELECT 1 FROM settlement_claim c WHERE c.voucher_id = n.voucher_id AND c.id < n.id)",
+    {"completed": "{sign}"},
+)
 
-# Each row's contribution, with a sign: -1 for the old row, +1 for the new one.
-VOUCHER = """
-CREATE FUNCTION pxq_stat_voucher_row(v voucher, sign integer) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-  -- A voucher given back (退券) is not counted: its unit is issued again to someone else.
-  IF v.status <> 'returned' THEN
-    PERFORM pxq_stat_add(v.batch_id, pxq_local_day(v.claimed_at), 'issued', sign);
-    IF NOT v.automatic THEN
-      PERFORM pxq_stat_add(v.batch_id, pxq_local_day(v.claimed_at), 'claimed', sign);
-    END IF;
-  END IF;
-  IF v.used_at IS NOT NULL THEN
-    PERFORM pxq_stat_add(v.batch_id, pxq_local_day(v.used_at), 'enrolled', sign);
-  END IF;
-  IF v.status IN ('expired', 'voided') THEN
-    PERFORM pxq_stat_add(v.batch_id, pxq_local_day(v.valid_until), 'expired', sign);
-  END IF;
-END $$;
 
-CREATE FUNCTION pxq_stat_voucher() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM pxq_stat_voucher_row(OLD, -1);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM pxq_stat_voucher_row(NEW, 1);
-  END IF;
-  RETURN NULL;
-END $$;
+def _select(source: str, figures: dict[str, str], rows: str, sign: str) -> str:
+    columns = ", ".join(f"{figures.get(name, '0').format(sign=sign)} AS {name}" for name in FIGURES)
+    return f"SELECT batch_id, day, {columns} FROM ({source.format(rows=rows)}) s"
 
-CREATE TRIGGER statistics_voucher_write AFTER INSERT OR DELETE ON voucher
-FOR EACH ROW EXECUTE FUNCTION pxq_stat_voucher();
-CREATE TRIGGER statistics_voucher_change AFTER UPDATE ON voucher
-FOR EACH ROW WHEN (
-  OLD.status IS DISTINCT FROM NEW.status OR OLD.claimed_at IS DISTINCT FROM NEW.claimed_at
-  OR OLD.used_at IS DISTINCT FROM NEW.used_at OR OLD.valid_until IS DISTINCT FROM NEW.valid_until
-  OR OLD.automatic IS DISTINCT FROM NEW.automatic OR OLD.batch_id IS DISTINCT FROM NEW.batch_id
-) EXECUTE FUNCTION pxq_stat_voucher();
-"""
 
-# Completed: a voucher counts once, on the day its first claim was filed (a claim filed again
-# after a rejection does not count it twice). Settled: approved claims on the day of the decision.
-CLAIM = """
-CREATE FUNCTION pxq_stat_claim_row(c settlement_claim, sign integer) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF c.status = 'approved' AND c.decided_at IS NOT NULL THEN
-    PERFORM pxq_stat_add(c.batch_id, pxq_local_day(c.decided_at), 'settled', sign);
-    PERFORM pxq_stat_add(c.batch_id, pxq_local_day(c.decided_at), 'subsidy_fen', sign * c.subsidy_fen);
-  END IF;
-END $$;
-
-CREATE FUNCTION pxq_stat_claim() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' AND NOT EXISTS (
-    SELECT 1 FROM settlement_claim WHERE voucher_id = NEW.voucher_id AND id < NEW.id
-  ) THEN
-    PERFORM pxq_stat_add(NEW.batch_id, pxq_local_day(NEW.submitted_at), 'completed', 1);
-  END IF;
-  IF TG_OP = 'DELETE' AND NOT EXISTS (
-    SELECT 1 FROM settlement_claim WHERE voucher_id = OLD.voucher_id AND id < OLD.id
-  ) THEN
-    PERFORM pxq_stat_add(OLD.batch_id, pxq_local_day(OLD.submitted_at), 'completed', -1);
-  END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM pxq_stat_claim_row(OLD, -1);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM pxq_stat_claim_row(NEW, 1);
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER statistics_claim_write AFTER INSERT OR DELETE ON settlement_claim
-FOR EACH ROW EXECUTE FUNCTION pxq_stat_claim();
-CREATE TRIGGER statistics_claim_change AFTER UPDATE ON settlement_claim
-FOR EACH ROW WHEN (
-  OLD.status IS DISTINCT FROM NEW.status OR OLD.decided_at IS DISTINCT FROM NEW.decided_at
-  OR OLD.subsidy_fen IS DISTINCT FROM NEW.subsidy_fen
-) EXECUTE FUNCTION pxq_stat_claim();
-"""
-
-# Check-ins not annulled, on the day of the check-in; evaluations and their points on the day first
-# given; sign-ups on the day made. Each counts for the batch of its voucher.
-ATTENDANCE = """
-CREATE FUNCTION pxq_stat_attendance_row(a attendance, sign integer) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  b integer;
-BEGIN
-  IF a.annulled_at IS NOT NULL THEN
-    RETURN;
-  END IF;
-  SELECT batch_id INTO b FROM voucher WHERE id = a.voucher_id;
-  PERFORM pxq_stat_add(b, pxq_local_day(a.checked_in_at), 'checkins', sign);
-  IF a.method = 'manual' THEN
-    PERFORM pxq_stat_add(b, pxq_local_day(a.checked_in_at), 'manual_checkins', sign);
-  END IF;
-END $$;
-
-CREATE FUNCTION pxq_stat_attendance() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM pxq_stat_attendance_row(OLD, -1);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM pxq_stat_attendance_row(NEW, 1);
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER statistics_attendance_write AFTER INSERT OR DELETE ON attendance
-FOR EACH ROW EXECUTE FUNCTION pxq_stat_attendance();
-CREATE TRIGGER statistics_attendance_change AFTER UPDATE ON attendance
-FOR EACH ROW WHEN (
-  OLD.annulled_at IS DISTINCT FROM NEW.annulled_at OR OLD.checked_in_at IS DISTINCT FROM NEW.checked_in_at
-  OR OLD.method IS DISTINCT FROM NEW.method OR OLD.voucher_id IS DISTINCT FROM NEW.voucher_id
-) EXECUTE FUNCTION pxq_stat_attendance();
-
-CREATE FUNCTION pxq_stat_evaluation_row(e evaluation, sign integer) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  b integer;
-BEGIN
-  SELECT batch_id INTO b FROM voucher WHERE id = e.voucher_id;
-  PERFORM pxq_stat_add(b, pxq_local_day(e.given_at), 'evaluations', sign);
-  PERFORM pxq_stat_add(
-    b, pxq_local_day(e.given_at), 'evaluation_points', sign * (e.teaching + e.organisation + e.usefulness));
-END $$;
-
-CREATE FUNCTION pxq_stat_evaluation() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    PERFORM pxq_stat_evaluation_row(OLD, -1);
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM pxq_stat_evaluation_row(NEW, 1);
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER statistics_evaluation_write AFTER INSERT OR DELETE ON evaluation
-FOR EACH ROW EXECUTE FUNCTION pxq_stat_evaluation();
-CREATE TRIGGER statistics_evaluation_change AFTER UPDATE ON evaluation
-FOR EACH ROW WHEN (
-  OLD.teaching IS DISTINCT FROM NEW.teaching OR OLD.organisation IS DISTINCT FROM NEW.organisation
-  OR OLD.usefulness IS DISTINCT FROM NEW.usefulness OR OLD.given_at IS DISTINCT FROM NEW.given_at
-) EXECUTE FUNCTION pxq_stat_evaluation();
-
-CREATE FUNCTION pxq_stat_signup() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-  s signup;
-  sign integer;
-  b integer;
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    s := NEW;
-    sign := 1;
-  ELSE
-    s := OLD;
-    sign := -1;
-  END IF;
-  SELECT batch_id INTO b FROM voucher WHERE id = s.voucher_id;
-  PERFORM pxq_stat_add(b, pxq_local_day(s.created_at), 'signups', sign);
-  RETURN NULL;
-END $$;
-
-CREATE TRIGGER statistics_signup_write AFTER INSERT OR DELETE ON signup
-FOR EACH ROW EXECUTE FUNCTION pxq_stat_signup();
-"""
+def _sums(selects: list[str]) -> str:
+    sums = ", ".join(f"SUM({name})::bigint AS {name}" for name in FIGURES)
+    union = "\nUNION ALL\n".join(selects)
+    return f"SELECT batch_id, day, {sums} FROM (\n{union}\n) x GROUP BY batch_id, day"
 
 
 def _recount_view() -> str:
-    """The figures counted from the rows, as the triggers keep them."""
-    zeros = dict.fromkeys(FIGURES, "0")
+    """The figures counted from the rows themselves."""
+    parts = [(source, figures) for table in PARTS for source, figures in PARTS[table]]
+    selects = [_select(source, figures, table, "1") for table in PARTS for source, figures in PARTS[table]]
+    selects.append(_select(*FIRST_CLAIMS, "settlement_claim", "1"))
+    assert len(selects) == len(parts) + 1
+    return f"CREATE VIEW statistics_recount AS {_sums(selects)}"
 
-    def part(source: str, **figures: str) -> str:
-        columns = ", ".join(f"{figures.get(name, zeros[name])} AS {name}" for name in FIGURES)
-        return f"SELECT batch_id, day, {columns} FROM ({source}) s"
 
-    parts = [
-        part(
-            "SELECT batch_id, pxq_local_day(claimed_at) AS day, automatic FROM voucher WHERE status <> 'returned'",
-            issued="1",
-            claimed="CASE WHEN automatic THEN 0 ELSE 1 END",
-        ),
-        part("SELECT batch_id, pxq_local_day(used_at) AS day FROM voucher WHERE used_at IS NOT NULL", enrolled="1"),
-        part(
-            "SELECT batch_id, pxq_local_day(valid_until) AS day FROM voucher WHERE status IN ('expired', 'voided')",
-            expired="1",
-        ),
-        part(
-            "SELECT DISTINCT ON (voucher_id) batch_id, pxq_local_day(submitted_at) AS day"
-            " FROM settlement_claim ORDER BY voucher_id, id",
-            completed="1",
-        ),
-        part(
-            "SELECT batch_id, pxq_local_day(decided_at) AS day, subsidy_fen FROM settlement_claim"
-            " WHERE status = 'approved' AND decided_at IS NOT NULL",
-            settled="1",
-            subsidy_fen="subsidy_fen",
-        ),
-        part(
-            "SELECT v.batch_id, pxq_local_day(a.checked_in_at) AS day, a.method FROM attendance a"
-            " JOIN voucher v ON v.id = a.voucher_id WHERE a.annulled_at IS NULL",
-            checkins="1",
-            manual_checkins="CASE WHEN method = 'manual' THEN 1 ELSE 0 END",
-        ),
-        part(
-            "SELECT v.batch_id, pxq_local_day(e.given_at) AS day, e.teaching + e.organisation + e.usefulness AS p"
-            " FROM evaluation e JOIN voucher v ON v.id = e.voucher_id",
-            evaluations="1",
-            evaluation_points="p",
-        ),
-        part(
-            "SELECT v.batch_id, pxq_local_day(s.created_at) AS day FROM signup s JOIN voucher v ON v.id = s.voucher_id",
-            signups="1",
-        ),
+def _apply(selects: list[str]) -> str:
+    """Add what `selects` contribute to the rollups: one upsert per statement, in (batch, day)
+    order so concurrent statements lock the rows they share in the same order."""
+    columns = ", ".join(FIGURES)
+    changed = " OR ".join(f"{name} <> 0" for name in FIGURES)
+    updates = ", ".join(f"{name} = statistics_day.{name} + EXCLUDED.{name}" for name in FIGURES)
+    return (
+        f"INSERT INTO statistics_day (batch_id, day, {columns})"
+        f" SELECT batch_id, day, {columns} FROM ({_sums(selects)}) d"
+        f" WHERE batch_id IS NOT NULL AND day IS NOT NULL AND ({changed}) ORDER BY batch_id, day"
+        f" ON CONFLICT (batch_id, day) DO UPDATE SET {updates}"
+    )
+
+
+def _triggers(table: str) -> str:
+    """Statement-level triggers with transition tables: a group commit of 200 claims, a roster of
+    thousands or an expiry sweep is one upsert, not a trigger call per row."""
+    parts = PARTS[table]
+    first = [FIRST_CLAIMS] if table == "settlement_claim" else []
+    inserted = [_select(src, fig, "new_rows", "1") for src, fig in parts + first]
+    updated = [_select(src, fig, "new_rows", "1") for src, fig in parts] + [
+        _select(src, fig, "old_rows", "-1") for src, fig in parts
     ]
-    sums = ", ".join(f"SUM({name})::bigint AS {name}" for name in FIGURES)
-    union = "\nUNION ALL\n".join(parts)
-    return f"CREATE VIEW statistics_recount AS SELECT batch_id, day, {sums} FROM (\n{union}\n) x GROUP BY batch_id, day"
+    # A claim is never deleted (RESTRICT everywhere); were one, verify-statistics would tell.
+    deleted = [_select(src, fig, "old_rows", "-1") for src, fig in parts]
+    script = []
+    for event, selects, referencing in (
+        ("INSERT", inserted, "NEW TABLE AS new_rows"),
+        ("UPDATE", updated, "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("DELETE", deleted, "OLD TABLE AS old_rows"),
+    ):
+        name = f"pxq_stat_{table}_{event.lower()}"
+        script.append(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{_apply(selects)};\nRETURN NULL;\nEND $$;\n"
+            f"CREATE TRIGGER statistics_{event.lower()} AFTER {event} ON {table}"
+            f" REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {name}();"
+        )
+    return "\n".join(script)
 
 
 BACKFILL = f"""
@@ -286,29 +161,15 @@ INSERT INTO statistics_day (batch_id, day, {", ".join(FIGURES)})
 SELECT batch_id, day, {", ".join(FIGURES)} FROM statistics_recount
 """
 
-DROP = """
-DROP TRIGGER IF EXISTS statistics_voucher_write ON voucher;
-DROP TRIGGER IF EXISTS statistics_voucher_change ON voucher;
-DROP TRIGGER IF EXISTS statistics_claim_write ON settlement_claim;
-DROP TRIGGER IF EXISTS statistics_claim_change ON settlement_claim;
-DROP TRIGGER IF EXISTS statistics_attendance_write ON attendance;
-DROP TRIGGER IF EXISTS statistics_attendance_change ON attendance;
-DROP TRIGGER IF EXISTS statistics_evaluation_write ON evaluation;
-DROP TRIGGER IF EXISTS statistics_evaluation_change ON evaluation;
-DROP TRIGGER IF EXISTS statistics_signup_write ON signup;
-DROP VIEW IF EXISTS statistics_recount;
-DROP FUNCTION IF EXISTS pxq_stat_signup();
-DROP FUNCTION IF EXISTS pxq_stat_evaluation();
-DROP FUNCTION IF EXISTS pxq_stat_evaluation_row(evaluation, integer);
-DROP FUNCTION IF EXISTS pxq_stat_attendance();
-DROP FUNCTION IF EXISTS pxq_stat_attendance_row(attendance, integer);
-DROP FUNCTION IF EXISTS pxq_stat_claim();
-DROP FUNCTION IF EXISTS pxq_stat_claim_row(settlement_claim, integer);
-DROP FUNCTION IF EXISTS pxq_stat_voucher();
-DROP FUNCTION IF EXISTS pxq_stat_voucher_row(voucher, integer);
-DROP FUNCTION IF EXISTS pxq_stat_add(integer, date, text, bigint);
-DROP FUNCTION IF EXISTS pxq_local_day(timestamptz);
-"""
+
+def _drop() -> str:
+    script = []
+    for table in PARTS:
+        for event in ("insert", "update", "delete"):
+            script.append(f"DROP TRIGGER IF EXISTS statistics_{event} ON {table};")
+            script.append(f"DROP FUNCTION IF EXISTS pxq_stat_{table}_{event}();")
+    script += ["DROP VIEW IF EXISTS statistics_recount;", "DROP FUNCTION IF EXISTS pxq_local_day(timestamptz);"]
+    return "\n".join(script)
 
 
 def _on_postgres(schema_editor) -> bool:
@@ -320,13 +181,13 @@ async def install(apps, schema_editor) -> None:
         return
     # The triggers insert a row naming one figure: the others start at 0 in the database itself.
     defaults = "; ".join(f"ALTER TABLE statistics_day ALTER COLUMN {name} SET DEFAULT 0" for name in FIGURES)
-    for script in (defaults, LOCAL_DAY, ADD, VOUCHER, CLAIM, ATTENDANCE, _recount_view(), BACKFILL):
+    for script in (defaults, LOCAL_DAY, *(_triggers(table) for table in PARTS), _recount_view(), BACKFILL):
         await schema_editor.client.execute_script(script)
 
 
 async def uninstall(apps, schema_editor) -> None:
     if _on_postgres(schema_editor):
-        await schema_editor.client.execute_script(DROP)
+        await schema_editor.client.execute_script(_drop())
 
 
 class Migration(migrations.Migration):
