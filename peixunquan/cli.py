@@ -158,7 +158,7 @@ def _supervise(config: Config, argv: list[str]) -> int:
     if config.redis.url.startswith("memory://"):
         log.warning(
             "redis.url is memory://: each of the %d processes has an in-process Redis of its own, so "
-            "sessions, claim gates and login throttling are not shared; use a real Redis",
+            "claim gates, login throttling and platform access tokens are not shared; use a real Redis",
             config.server.processes,
         )
     check_port_free(config.server.host, config.server.port)

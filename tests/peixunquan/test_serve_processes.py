@@ -77,6 +77,12 @@ def _gone(pid: int) -> bool:
     return False
 
 
+def test_processes_out_of_range_exits_2_naming_the_key(tmp_path):
+    result = run_cli(tmp_path, "serve", "--processes", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["config error: server.processes: must be between 1 and 64"]
+
+
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, made once for the module (migrating takes seconds)."""
