@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="server processes sharing the port (SO_REUSEPORT); default: [server] processes, 1",
     )
-    serve.add_argument("--child", type=int, help=argparse.SUPPRESS)  # set by the parent of N processes
+    # Set by the parent of N processes: the child's index and its listening socket's descriptor.
+    serve.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--socket-fd", type=int, help=argparse.SUPPRESS)
     roster = commands.add_parser("import-roster", help="import a roster (CSV or JSON) into a targeted batch")
     roster.add_argument("file", help="the roster file (.csv, UTF-8 or GBK; .json)")
     roster.add_argument("--batch", type=int, required=True, help="the targeted batch's id")
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot import: {exc}", file=sys.stderr)
             return 1
     runners: dict[str, Callable[[Config], int]] = {
-        "serve": lambda config: _serve(config, argv, child),
+        "serve": lambda config: _serve(config, argv, child, args.socket_fd),
         "migrate": _migrate,
         "worker": _worker,
         "demo": _demo,
@@ -117,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _serve(config: Config, argv: list[str], child: int | None) -> int:
-    if child is not None:
-        return _serve_child(config, child)
+def _serve(config: Config, argv: list[str], child: int | None, socket_fd: int | None) -> int:
+    if child is not None and socket_fd is not None:
+        return _serve_child(config, child, socket_fd)
     processes = config.server.processes
     url = config.server.public_url
     several = f" with {processes} processes" if processes > 1 else ""
@@ -152,7 +154,7 @@ def _serve(config: Config, argv: list[str], child: int | None) -> int:
 
 def _supervise(config: Config, argv: list[str]) -> int:
     """The parent of `serve --processes N` (peixunquan.processes): it serves nothing itself."""
-    from peixunquan.processes import Supervisor, check_port_free
+    from peixunquan.processes import Supervisor
 
     log = logging.getLogger("peixunquan.processes")
     if config.redis.url.startswith("memory://"):
@@ -161,17 +163,18 @@ def _supervise(config: Config, argv: list[str]) -> int:
             "claim gates, login throttling and platform access tokens are not shared; use a real Redis",
             config.server.processes,
         )
-    check_port_free(config.server.host, config.server.port)
 
-    def command(index: int) -> list[str]:
-        return [sys.executable, "-m", "peixunquan.cli", *argv, "--child", str(index)]
+    def command(index: int, socket_fd: int) -> list[str]:
+        return [sys.executable, "-m", "peixunquan.cli", *argv, "--child", str(index), "--socket-fd", str(socket_fd)]
 
     return Supervisor(command, config.server.processes, config.server.host, config.server.port).run()
 
 
-def _serve_child(config: Config, index: int) -> int:
-    """Child `index` of `serve --processes N`: the same server on a SO_REUSEPORT socket. The
-    embedded worker, when configured, runs in child 0 only."""
+def _serve_child(config: Config, index: int, socket_fd: int) -> int:
+    """Child `index` of `serve --processes N`: the same server, on the SO_REUSEPORT socket its
+    parent opened for this slot. The embedded worker, when configured, runs in child 0 only."""
+    import socket
+
     from aiohttp import web
 
     from peixunquan.app import create_app
@@ -187,9 +190,7 @@ def _serve_child(config: Config, index: int) -> int:
     app.on_startup.append(_settle_heap)
     web.run_app(
         app,
-        host=config.server.host,
-        port=config.server.port,
-        reuse_port=True,
+        sock=socket.socket(fileno=socket_fd),
         print=None,
         access_log=None,
         loop=new_event_loop(),

@@ -1,8 +1,12 @@
 """`peixunquan serve --processes N`: a parent process that runs N server children on one port.
 
-The children share `[server] host:port` through the kernel's SO_REUSEPORT: each binds a listening
-socket of its own and the kernel spreads new connections over them. The parent serves nothing
-itself. It starts the children, restarts one that dies (after a back-off that grows while it
+The children share `[server] host:port` through the kernel's SO_REUSEPORT: the parent opens N
+listening sockets on it, one per child slot, the kernel spreads new connections over them, and
+child i serves on slot i's socket (inherited). The parent serves nothing itself. Because the
+parent keeps each slot's socket open, a successor started on SIGHUP, or after a child died,
+takes over the connections waiting in its queue: had each child bound a socket of its own, the
+kernel would reset them when the old child closed it (unless net.ipv4.tcp_migrate_req is on),
+which the SIGHUP test saw happen. It starts the children, restarts one that dies (after a back-off that grows while it
 keeps dying young), forwards SIGTERM/SIGINT and exits once every child has stopped, and on
 SIGHUP replaces the children one at a time.
 
@@ -45,6 +49,7 @@ BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 10.0
 STABLE_S = 10.0  # a child that lived this long died of something else than a crash loop
 MAX_QUICK_FAILURES = 10  # then the parent gives up, stops the others and exits 1
+BACKLOG = 128  # aiohttp's own default
 
 
 @dataclass
@@ -78,23 +83,42 @@ def probe_host(host: str) -> str:
     return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
-def check_port_free(host: str, port: int) -> None:
-    """Fails (OSError) as a one-process `serve` would when another program holds the port
-    without SO_REUSEPORT, before any child is started."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """One of the N sockets on host:port, with SO_REUSEPORT so that the kernel spreads new
+    connections over them. Fails (OSError) as a one-process `serve` would when another program
+    holds the port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class Supervisor:
-    """`command(index)` is the argument list that starts child `index`."""
+    """`command(index, fd)` is the argument list that starts child `index` on the listening socket
+    whose descriptor is `fd`."""
 
-    def __init__(self, command: Callable[[int], list[str]], count: int, host: str, port: int) -> None:
+    def __init__(self, command: Callable[[int, int], list[str]], count: int, host: str, port: int) -> None:
         self.command = command
         self.count = count
         self.probe = (probe_host(host), port)
+        # Slot i's socket, opened here and inherited by every child i in turn, so that
+        # connections waiting in its queue when a child stops (SIGHUP) or dies are accepted by the
+        # successor: closing the last descriptor of a SO_REUSEPORT socket resets them (unless
+        # Linux's net.ipv4.tcp_migrate_req is on).
+        self.sockets: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                self.sockets.append(listening_socket(host, port))
+        except OSError:
+            self._close_sockets()
+            raise
         self.children: dict[int, Child] = {}
         self.retired: list[Child] = []  # replaced by a SIGHUP, finishing their requests
         self.quick_failures = [0] * count
@@ -137,7 +161,8 @@ class Supervisor:
         return 1 if self.failed else 0
 
     def _start(self, index: int) -> Child:
-        popen = subprocess.Popen(self.command(index), stdin=subprocess.PIPE, process_group=0)
+        fd = self.sockets[index].fileno()
+        popen = subprocess.Popen(self.command(index, fd), stdin=subprocess.PIPE, process_group=0, pass_fds=(fd,))
         child = Child(index, popen)
         log.info("child %d started (pid %d)", index, child.pid, extra={"child": index, "child_pid": child.pid})
         return child
@@ -183,9 +208,9 @@ class Supervisor:
         self.retired = [child for child in self.retired if child.alive()]
 
     def _replace_all(self) -> None:
-        """SIGHUP: for each child in turn, start its successor, wait until the successor answers
-        /healthz itself (it binds next to the old one thanks to SO_REUSEPORT), then stop the old
-        one and wait until it has finished its requests. No moment without a listening child."""
+        """SIGHUP: for each child in turn, start its successor on the same slot's socket, wait until
+        the successor answers /healthz itself, then stop the old one and wait until it has finished
+        its requests. No moment without a child accepting from each socket."""
         log.info("reload: replacing %d children one at a time", self.count)
         for index in range(self.count):
             if self.stop_requested:
@@ -248,9 +273,17 @@ class Supervisor:
         finally:
             connection.close()
 
+    def _close_sockets(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        self.sockets = []
+
     def _stop_all(self) -> None:
         """SIGTERM to every child; each stops accepting, finishes its requests (aiohttp's
-        shutdown_timeout) and exits. Waits for all of them; a second stop signal kills them."""
+        shutdown_timeout) and exits. Waits for all of them; a second stop signal kills them.
+        The parent lets go of the sockets first: once the children close theirs, the port refuses
+        connections, as a stopped one-process server does."""
+        self._close_sockets()
         everyone = [*self.children.values(), *self.retired]
         self.children.clear()
         self.retired = []
