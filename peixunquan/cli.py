@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(config: Config, argv: list[str], child: int | None, socket_fd: int | None) -> int:
-    if child is not None and socket_fd is not None:
+    if child is not None:
+        if socket_fd is None:
+            print("--child is for the children of serve --processes N only", file=sys.stderr)
+            return 2
         return _serve_child(config, child, socket_fd)
     processes = config.server.processes
     url = config.server.public_url
