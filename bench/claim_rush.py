@@ -11,6 +11,12 @@ separate generator processes:
 Prints ONE JSON line of measured figures on stdout (progress goes to stderr) and exits 1 when the
 database shows an oversell, a duplicate, or a disagreement with what the clients were told.
 
+With `--processes N` (N > 1) the server runs as `serve --processes N` (children sharing the port
+through SO_REUSEPORT), and the same run first measures a one-process server on fresh stores as
+the baseline: the line gives both rates (`claim_rps`, `claim_rps_1`), their ratio
+(`claim_rps_vs_1`), and the baseline's own checks (`baseline_1`); either run failing its checks
+exits 1.
+
     .venv/bin/python -m bench.claim_rush [--persons 4000 --stock 1000 --concurrency 256 ...]
 
 The database named by PXQ_DATABASE_URL loses its `public` schema and the Redis db named by
@@ -261,9 +267,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--loadgen-procs", type=int, default=1, help="load generator processes")
     p.add_argument("--timeout", type=float, default=10.0, help="client timeout per request, seconds")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="serve with N processes (SO_REUSEPORT); above 1, a one-process run first, as the baseline",
+    )
     p.add_argument("--force", action="store_true", help="allow a database/Redis db not named as a bench target")
     args = p.parse_args(argv)
-    for name in ("persons", "stock", "concurrency", "attempts", "loadgen_procs"):
+    for name in ("persons", "stock", "concurrency", "attempts", "loadgen_procs", "processes"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.loadgen_procs > args.concurrency:
@@ -271,25 +283,81 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    exit_on_sigterm()
+def measure(args: argparse.Namespace, processes: int) -> dict[str, Any]:
+    """One whole run (fresh stores, server, data, phases, checks) with `serve --processes N`."""
     env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
-    check_targets("claim_rush", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
+    env["PXQ_SERVER_PROCESSES"] = str(processes)
     with tempfile.TemporaryDirectory(prefix="pxq-bench-") as tmp:
         prepare_server_env(env, Path(tmp))
         reset_and_migrate(env, log)
+        log(f"server with {processes} process{'es' if processes > 1 else ''}")
         figures = run_with_server(env, Path(tmp), log, lambda server: bench(args, env, server))
     figures["postgres_via"] = postgres_via(env["PXQ_DATABASE_URL"])
-    print_figures(figures)
-    consistent = (
+    figures["processes"] = processes
+    return figures
+
+
+def consistent(figures: dict[str, Any]) -> bool:
+    return (
         figures["oversold"] == 0
         and figures["duplicates"] == 0
         and figures["in_db"] == figures["issued"]
         and figures["missing"] == 0
         and figures["db_remaining"] == figures["stock"] - figures["issued"]
     )
-    return 0 if consistent else 1
+
+
+# What the one-process baseline adds to the line of a `--processes N` run.
+BASELINE_KEYS = (
+    "bare_rps",
+    "claim_rps",
+    "ratio",
+    "p50_ms",
+    "p99_ms",
+    "sellout_s",
+    "issued",
+    "oversold",
+    "duplicates",
+    "in_db",
+    "missing",
+    "db_remaining",
+    "errors",
+    "cpu_cores",
+)
+
+
+def with_baseline(figures: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """The N-process figures first, then the rates against one process in the same run."""
+
+    def per_one(key: str) -> float | None:
+        return round(figures[key] / baseline[key], 3) if baseline[key] else None
+
+    return {
+        "processes": figures["processes"],
+        "claim_rps": figures["claim_rps"],
+        "claim_rps_1": baseline["claim_rps"],
+        "claim_rps_vs_1": per_one("claim_rps"),
+        "bare_rps": figures["bare_rps"],
+        "bare_rps_1": baseline["bare_rps"],
+        "bare_rps_vs_1": per_one("bare_rps"),
+        **figures,
+        "baseline_1": {key: baseline[key] for key in BASELINE_KEYS},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    exit_on_sigterm()
+    env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
+    check_targets("claim_rush", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
+    if args.processes == 1:
+        figures = measure(args, 1)
+        print_figures(figures)
+        return 0 if consistent(figures) else 1
+    baseline = measure(args, 1)
+    figures = measure(args, args.processes)
+    print_figures(with_baseline(figures, baseline))
+    return 0 if consistent(baseline) and consistent(figures) else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""GET /healthz: 200 when the database and Redis both answer, 503 naming the one that does not."""
+"""GET /healthz: 200 when the database and Redis both answer, 503 naming the one that does not; with
+the answering process's pid (`serve --processes N` runs several behind one port)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 from aiohttp import web
 
@@ -28,5 +30,6 @@ async def healthz(request: web.Request) -> web.Response:
         status="ok" if database and redis else "unavailable",
         database="ok" if database else "unreachable",
         redis="ok" if redis else "unreachable",
+        pid=os.getpid(),
     )
     return json_response(body, 200 if database and redis else 503)

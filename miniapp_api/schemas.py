@@ -246,6 +246,8 @@ class Health(BaseModel):
     status: str
     database: str
     redis: str
+    # The answering process: with `serve --processes N` each child answers for itself.
+    pid: int
 
 
 class LoggedOut(BaseModel):

@@ -7,12 +7,16 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import logging
+import os
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from peixunquan.config import Config, ConfigError, load_config, load_secret
+from peixunquan.config import Config, ConfigError, check, load_config, load_secret
 from peixunquan.logs import setup_logging
 from peixunquan.runtime import new_event_loop, open_services, run
 
@@ -22,13 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="TOML config file (default: $PXQ_CONFIG, else built-in defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
-        ("serve", "run the HTTP server"),
         ("migrate", "apply database migrations"),
         ("worker", "run the background worker"),
         ("demo", "load demo data (idempotent)"),
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    serve.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="server processes sharing the port (SO_REUSEPORT); default: [server] processes, 1",
+    )
+    # Set by the parent of N processes: the child's index and its listening socket's descriptor.
+    serve.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--socket-fd", type=int, help=argparse.SUPPRESS)
     roster = commands.add_parser("import-roster", help="import a roster (CSV or JSON) into a targeted batch")
     roster.add_argument("file", help="the roster file (.csv, UTF-8 or GBK; .json)")
     roster.add_argument("--batch", type=int, required=True, help="the targeted batch's id")
@@ -58,13 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     stats.add_argument("--repair", action="store_true", help="rebuild the rollups from the recount if they differ")
     stats.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         config = load_secret(load_config(args.sub_config or args.config))
+        if args.command == "serve" and args.processes is not None:
+            config = replace(config, server=replace(config.server, processes=args.processes))
+            check(config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    setup_logging()
+    child = args.child if args.command == "serve" else None
+    setup_logging(fields=None if child is None else {"child": child, "pid": os.getpid()})
     if args.command == "unlock-login":
         from peixunquan.unlock_cli import unlock_login_command
 
@@ -93,9 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot import: {exc}", file=sys.stderr)
             return 1
-    runner = {"serve": _serve, "migrate": _migrate, "worker": _worker, "demo": _demo}[args.command]
+    runners: dict[str, Callable[[Config], int]] = {
+        "serve": lambda config: _serve(config, argv, child, args.socket_fd),
+        "migrate": _migrate,
+        "worker": _worker,
+        "demo": _demo,
+    }
     try:
-        return runner(config)
+        return runners[args.command](config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -104,26 +128,81 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _serve(config: Config) -> int:
-    from aiohttp import web
-
-    from peixunquan.app import create_app
-
+def _serve(config: Config, argv: list[str], child: int | None, socket_fd: int | None) -> int:
+    if child is not None:
+        if socket_fd is None:
+            print("--child is for the children of serve --processes N only", file=sys.stderr)
+            return 2
+        return _serve_child(config, child, socket_fd)
+    processes = config.server.processes
     url = config.server.public_url
+    several = f" with {processes} processes" if processes > 1 else ""
     print(
-        f"peixunquan serving on http://{config.server.host}:{config.server.port}  - open {url}/ "
+        f"peixunquan serving on http://{config.server.host}:{config.server.port}{several}  - open {url}/ "
         f"(API: {url}/openapi.json, health: {url}/healthz)",
         flush=True,
     )
     credentials = Path("var/demo-credentials.txt")
     if credentials.exists():
         print(f"demo bureau logins are in {credentials}", flush=True)
+    if processes > 1:
+        return _supervise(config, argv)
+    from aiohttp import web
+
+    from peixunquan.app import create_app
+
     app = create_app(config)
     app.on_startup.append(_settle_heap)
     web.run_app(
         app,
         host=config.server.host,
         port=config.server.port,
+        print=None,
+        access_log=None,
+        loop=new_event_loop(),
+    )
+    return 0
+
+
+def _supervise(config: Config, argv: list[str]) -> int:
+    """The parent of `serve --processes N` (peixunquan.processes): it serves nothing itself."""
+    from peixunquan.processes import Supervisor
+
+    log = logging.getLogger("peixunquan.processes")
+    if config.redis.url.startswith("memory://"):
+        log.warning(
+            "redis.url is memory://: each of the %d processes has an in-process Redis of its own, so "
+            "claim gates, login throttling and platform access tokens are not shared; use a real Redis",
+            config.server.processes,
+        )
+
+    def command(index: int, socket_fd: int) -> list[str]:
+        return [sys.executable, "-m", "peixunquan.cli", *argv, "--child", str(index), "--socket-fd", str(socket_fd)]
+
+    return Supervisor(command, config.server.processes, config.server.host, config.server.port).run()
+
+
+def _serve_child(config: Config, index: int, socket_fd: int) -> int:
+    """Child `index` of `serve --processes N`: the same server, on the SO_REUSEPORT socket its
+    parent opened for this slot. The embedded worker, when configured, runs in child 0 only."""
+    import socket
+
+    from aiohttp import web
+
+    from peixunquan.app import create_app
+    from peixunquan.processes import stop_with_parent
+
+    if index > 0 and config.worker.embedded:
+        config = replace(config, worker=replace(config.worker, embedded=False))
+    logging.getLogger("peixunquan.processes").info(
+        "child %d starting (pid %d)", index, os.getpid(), extra={"embedded_worker": config.worker.embedded}
+    )
+    app = create_app(config)
+    app.on_startup.append(stop_with_parent)
+    app.on_startup.append(_settle_heap)
+    web.run_app(
+        app,
+        sock=socket.socket(fileno=socket_fd),
         print=None,
         access_log=None,
         loop=new_event_loop(),

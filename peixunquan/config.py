@@ -17,6 +17,7 @@ from peixunquan.config_wechat import wechat_problems
 from vouchers.common.policy import Policy, PolicyRule
 
 DEFAULT_CONFIG_ENV = "PXQ_CONFIG"
+MAX_PROCESSES = 64
 
 
 class ConfigError(Exception):
@@ -33,6 +34,8 @@ class ServerConfig:
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 65_536
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Server processes sharing the port (SO_REUSEPORT); 1 serves in the `serve` process itself.
+    processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     sections = {name: _section(name, cls, _table(raw, name), env) for name, cls in _SECTIONS.items()}
     policy = _policy(raw.get("policy", {}), env)
     config = Config(policy=policy, **sections)
-    _check(config)
+    check(config)
     return config
 
 
@@ -337,12 +340,15 @@ def _rule(prefix: str, values: dict[str, Any], env: dict[str, str], base: Policy
     return rule
 
 
-def _check(config: Config) -> None:
+def check(config: Config) -> None:
+    """The checks `load_config` runs; again after a command-line option changed a key."""
     if not 0 < config.server.port < 65536:
         raise ConfigError("server.port", "must be between 1 and 65535")
     public = urlsplit(config.server.public_url)
     if public.scheme not in ("http", "https") or not public.netloc:
         raise ConfigError("server.public_url", "must be an http(s) URL")
+    if not 1 <= config.server.processes <= MAX_PROCESSES:
+        raise ConfigError("server.processes", f"must be between 1 and {MAX_PROCESSES}")
     if config.server.max_body_bytes < 1024:
         raise ConfigError("server.max_body_bytes", "must be at least 1024")
     scheme = urlsplit(config.database.url).scheme

@@ -19,12 +19,17 @@ def redact(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, fields: dict[str, object] | None = None) -> None:
+        super().__init__()
+        self.fields = dict(fields or {})
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            **self.fields,
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
@@ -59,9 +64,10 @@ def quiet_client_mistakes() -> None:
         server.addFilter(ClientMistakes())
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str = "INFO", fields: dict[str, object] | None = None) -> None:
+    """`fields` go into every line: a child of `serve --processes N` names itself (`child`, `pid`)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(fields))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -12,8 +12,8 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the server, of every postgres and redis-server process, and of the
-    whole machine, with the wall-clock time taken."""
+    """CPU seconds so far of the server (with its children: `serve --processes N`), of every
+    postgres and redis-server process, and of the whole machine, with the wall-clock time taken."""
     snap = {"wall": time.monotonic(), "server": 0.0, "postgres": 0.0, "redis": 0.0, "machine": 0.0}
     with _suppress_os():
         snap["server"] = _proc_cpu(server_pid)
@@ -21,6 +21,9 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
         if not entry.name.isdigit():
             continue
         with _suppress_os():
+            if _parent(int(entry.name)) == server_pid:
+                snap["server"] += _proc_cpu(int(entry.name))
+                continue
             comm = Path(f"/proc/{entry.name}/comm").read_text().strip()
             if comm == "postgres":
                 snap["postgres"] += _proc_cpu(int(entry.name))
@@ -36,6 +39,10 @@ def cores_between(before: dict[str, float], after: dict[str, float]) -> dict[str
     """Cores each party used between two snapshots."""
     wall = after["wall"] - before["wall"]
     return {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
 
 
 def _proc_cpu(pid: int) -> float:

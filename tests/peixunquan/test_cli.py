@@ -40,6 +40,8 @@ def workdir(tmp_path: Path) -> Path:
         ({}, "[servre]\nport = 8080\n", "servre"),
         ({}, "[server]\nport = '8080'\n", "server.port"),
         ({}, "[server]\nport = 0\n", "server.port"),
+        ({"PXQ_SERVER_PROCESSES": "0"}, None, "server.processes"),
+        ({}, "[server]\nprocesses = 65\n", "server.processes"),
         ({}, "[policy]\nmax_uses_per_year = -1\n", "policy.max_uses_per_year"),
         ({}, '[policy.regions."5000"]\nmax_uses_per_year = 3\n', "policy.regions.5000"),
         ({}, "this is = not [toml", "PXQ_CONFIG"),
@@ -171,7 +173,8 @@ def test_serve_answers_healthz_and_stops_on_sigterm(workdir):
                 assert server.popen.poll() is None and time.monotonic() < deadline, server.stderr
                 time.sleep(0.1)
         assert status == 200
-        assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+        # With the default processes = 1, `serve` itself answers: no parent, no child.
+        assert body == {"status": "ok", "database": "ok", "redis": "ok", "pid": server.popen.pid}
     except BaseException:
         server.kill()
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,7 +19,7 @@ NOTHING_LISTENS = "127.0.0.1:1"
 async def test_healthy(client):
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok", "pid": os.getpid()}
 
 
 async def test_redis_unreachable_is_503_naming_redis(client, svc):
@@ -33,7 +34,7 @@ async def test_redis_unreachable_is_503_naming_redis(client, svc):
         await svc.redis.aclose()
         svc.redis = working
     assert response.status == 503
-    assert body == {"status": "unavailable", "database": "ok", "redis": "unreachable"}
+    assert body == {"status": "unavailable", "database": "ok", "redis": "unreachable", "pid": os.getpid()}
     assert elapsed < 5  # the probe has a timeout: a load balancer must get an answer
     # Back to healthy once Redis answers again.
     assert (await client.get("/healthz")).status == 200
@@ -44,7 +45,8 @@ async def _healthz_with_database_unreachable(client) -> None:
     response = await client.get("/healthz")
     elapsed = time.monotonic() - started
     assert response.status == 503, await response.text()
-    assert await response.json() == {"status": "unavailable", "database": "unreachable", "redis": "ok"}
+    body = await response.json()
+    assert body == {"status": "unavailable", "database": "unreachable", "redis": "ok", "pid": os.getpid()}
     assert elapsed < 5
     # The rest of the API keeps answering with JSON, not a crash page.
     refused = await client.get("/api/v1/admin/batches")
