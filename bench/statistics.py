@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -162,6 +163,8 @@ async def measure(database_url: str, repeat: int) -> dict[str, Any]:
             rolled
         ) == set(counted)
         return {
+            # The machine's load while measuring: a shared machine's other work shows in the times.
+            "load_1m": round(os.getloadavg()[0], 2),
             "stats_ms": round(statistics.median(stats_s) * 1000, 1),
             "count_ms": round(statistics.median(count_s) * 1000, 1),
             "same_figures": same,
@@ -206,6 +209,8 @@ async def main(args: argparse.Namespace) -> int:
         "count_ms_small": small["count_ms"],
         "count_ms_large": large["count_ms"],
         "count_ratio": round(large["count_ms"] / small["count_ms"], 2),
+        "load_small": small["load_1m"],
+        "load_large": large["load_1m"],
         "same_figures": small["same_figures"] and large["same_figures"],
         "rollup_differences_small": small_differences,
         "issued_small": small["issued"],
