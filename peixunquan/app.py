@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -66,11 +65,11 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await rebuild_claim_gates(services)
     # Other processes' changes to what this one caches (vouchers.common.coherence).
-    listening = asyncio.create_task(services.coherence.listen(), name="cache-coherence")
+    stop = asyncio.Event()
+    listening = asyncio.create_task(services.coherence.listen(stop), name="cache-coherence")
     yield
-    listening.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await listening
+    stop.set()
+    await listening
     await services.redis.aclose()
 
 

@@ -20,6 +20,7 @@ restart (SIGHUP to `serve --processes N` restarts the processes one at a time).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "pxq:forget"
 RESUBSCRIBE_S = 1.0  # after a lost subscription, wait this long before trying again
+POLL_S = 0.05  # how long one read waits for a message: a stop is noticed within it
 
 
 class Coherence:
@@ -57,18 +59,29 @@ class Coherence:
         if forget is not None and key.lstrip("-").isdigit():
             forget(int(key))
 
-    async def listen(self, subscribed: asyncio.Event | None = None) -> None:
-        """Runs until cancelled: apply every message; subscribe again after a failure."""
-        while True:
+    async def listen(self, stop: asyncio.Event, subscribed: asyncio.Event | None = None) -> None:
+        """Apply every message until `stop` is set; subscribe again after a failure. It polls with a
+        short timeout and is stopped by `stop`, never cancelled: cancelling redis-py's pub/sub
+        mid-read could leave its connection's lock held and the client's close waiting forever."""
+        while not stop.is_set():
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(CHANNEL)
-                    self._clear_all()  # whatever was missed while not subscribed
-                    if subscribed is not None:
-                        subscribed.set()
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self.apply(message["data"])
+                await pubsub.subscribe(CHANNEL)
+                self._clear_all()  # whatever was missed while not subscribed
+                if subscribed is not None:
+                    subscribed.set()
+                while not stop.is_set():
+                    message = await pubsub.get_message(timeout=POLL_S)
+                    if message is not None and message.get("type") == "message":
+                        self.apply(message["data"])
             except (RedisError, OSError) as exc:
                 log.warning("cache channel lost, subscribing again: %s", type(exc).__name__)
-            await asyncio.sleep(RESUBSCRIBE_S)
+                await _sleep_unless(stop, RESUBSCRIBE_S)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

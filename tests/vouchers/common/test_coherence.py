@@ -5,26 +5,27 @@ real servers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from models import ChannelAccount
 from tests.support.factories import trainee
 from vouchers.common.coherence import CHANNEL
 from vouchers.services import Services
 
+STOPS: dict[asyncio.Task, asyncio.Event] = {}
+
 
 async def _other_process(svc: Services) -> tuple[Services, asyncio.Task]:
     other = Services(redis=svc.redis, keys=svc.keys, tokens=svc.tokens)
-    subscribed = asyncio.Event()
-    task = asyncio.create_task(other.coherence.listen(subscribed))
+    subscribed, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(other.coherence.listen(stop, subscribed))
+    STOPS[task] = stop
     await asyncio.wait_for(subscribed.wait(), 5)
     return other, task
 
 
 async def _stop(task: asyncio.Task) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    STOPS.pop(task).set()
+    await asyncio.wait_for(task, 5)  # stops by itself, within a poll
 
 
 async def _until(predicate, within_s: float = 1.0) -> bool:
@@ -66,8 +67,9 @@ async def test_a_subscription_clears_what_may_have_been_missed(svc):
     account, _ = await trainee(svc)
     other = Services(redis=svc.redis, keys=svc.keys, tokens=svc.tokens)
     await other.accounts.get(account.id)
-    subscribed = asyncio.Event()
-    task = asyncio.create_task(other.coherence.listen(subscribed))
+    subscribed, stop = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(other.coherence.listen(stop, subscribed))
+    STOPS[task] = stop
     try:
         await asyncio.wait_for(subscribed.wait(), 5)
         assert account.id not in other.accounts._bound
