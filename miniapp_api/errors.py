@@ -2,8 +2,8 @@
 
 Domain errors keep their own status and code. aiohttp's own 4xx (unknown path, wrong method)
 get stable codes too. A database that went away mid-request (restart, failover, a dropped
-connection) is 503 `service_busy`, as an unreachable Redis is: the client may try again. Anything
-else is a bug: logged, answered 500 `internal_error`.
+connection) is 503 `service_busy`, as an unreachable or failing-over Redis is: the client may try
+again. Anything else is a bug: logged, answered 500 `internal_error`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncpg
 from aiohttp import web
 from tortoise.exceptions import DBConnectionError
 
+from infra.redis_errors import REDIS_UNAVAILABLE
 from miniapp_api.endpoint import json_response
 from vouchers.common import errors
 
@@ -58,6 +59,11 @@ async def error_middleware(
         return response
     except _DATABASE_UNAVAILABLE as exc:
         log.warning("database unavailable", extra={"path": request.path, "error": type(exc).__name__})
+        busy = errors.ServiceBusy()
+        return json_response(error_body(busy.code, busy.text), busy.status)
+    except REDIS_UNAVAILABLE as exc:
+        # Most Redis calls answer service_busy themselves; this catches the rest (a failover).
+        log.warning("redis unavailable", extra={"path": request.path, "error": type(exc).__name__})
         busy = errors.ServiceBusy()
         return json_response(error_body(busy.code, busy.text), busy.status)
     except Exception:

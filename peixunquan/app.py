@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError
 
 import bot
 import miniapp_api
 import web as pages
+from infra.redis_errors import REDIS_FAILURES
 from miniapp_api import error_middleware, latency_middleware, security_headers
 from models import Batch, BatchStatus, DistributionMode
 from peixunquan.alipay_setup import setup_alipay
@@ -93,5 +93,5 @@ async def rebuild_claim_gates(services: Services) -> None:
             "id", flat=True
         )
         await services.gate.rebuild_all(list(ids))
-    except (ServiceBusy, OSError, RedisError, DBConnectionError) as exc:
+    except (ServiceBusy, *REDIS_FAILURES, DBConnectionError) as exc:
         log.warning("claim gates not rebuilt at start-up: %s", type(exc).__name__)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from peixunquan.config_wechat import wechat_problems
+from peixunquan.redis_url import RedisUrlError, check_redis_url
 from vouchers.common.policy import Policy, PolicyRule
 
 DEFAULT_CONFIG_ENV = "PXQ_CONFIG"
@@ -356,8 +357,10 @@ def check(config: Config) -> None:
         raise ConfigError("database.url", "must start with sqlite:// or postgres://")
     if config.database.pool_max < 1:
         raise ConfigError("database.pool_max", "must be at least 1")
-    if urlsplit(config.redis.url).scheme not in ("memory", "redis", "rediss", "unix"):
-        raise ConfigError("redis.url", "must be memory:// or redis://host:port/db")
+    try:
+        check_redis_url(config.redis.url)
+    except RedisUrlError as exc:
+        raise ConfigError("redis.url", str(exc)) from None
     worker = config.worker
     if not worker.reminder_offsets_days or any(d < 1 or d > 365 for d in worker.reminder_offsets_days):
         raise ConfigError("worker.reminder_offsets_days", "must be days between 1 and 365")

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from redis.exceptions import RedisError
 
 from channels import errors
 from channels.wechat.access_token import AccessTokens
 from channels.wechat.errors import TOKEN_REJECTED, error_for
+from infra.redis_errors import REDIS_FAILURES
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class WechatClient:
             return await (self.tokens.replace(rejected) if rejected else self.tokens.get())
         except TimeoutError:
             raise errors.Retryable("access token refresh timed out") from None
-        except (RedisError, OSError) as exc:  # the shared token cache is down: try again later
+        except REDIS_FAILURES as exc:  # the shared token cache is down: try again later
             raise errors.Retryable(f"access token cache: {type(exc).__name__}") from None
 
     async def _with_token(

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from infra.redis_errors import REDIS_FAILURES
 from infra.waiters import answer
 from vouchers.common import errors
 
@@ -56,6 +55,37 @@ end
 if redis.call('SREM', KEYS[2], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('INCR', KEYS[1])
 end
+return 1
+"""
+
+
+# The gate's other reads and writes of both keys at once, each one script call so that it is atomic
+# on every kind of Redis: one server, a Sentinel-managed master, and a Redis Cluster, where both
+# keys share a hash tag (`_keys`) and so a slot (docs/redis-ha.md).
+
+# Returns {} when the gate is not loaded, else {stock, number of claimants}.
+_STOCK_AND_COUNT = """
+local stock = redis.call('GET', KEYS[1])
+if not stock then return {} end
+return {tonumber(stock), redis.call('SCARD', KEYS[2])}
+"""
+
+# Returns {} when the gate is not loaded, else {stock, claimant, claimant, ...}.
+_STOCK_AND_CLAIMANTS = """
+local stock = redis.call('GET', KEYS[1])
+if not stock then return {} end
+local claimants = redis.call('SMEMBERS', KEYS[2])
+table.insert(claimants, 1, stock)
+return claimants
+"""
+
+# ARGV: stock, then the claimants. Added 5,000 at a time: Lua's unpack has a stack limit.
+_LOAD = """
+redis.call('DEL', KEYS[2])
+for i = 2, #ARGV, 5000 do
+  redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 4999, #ARGV)))
+end
+redis.call('SET', KEYS[1], ARGV[1])
 return 1
 """
 
@@ -99,6 +129,9 @@ class ClaimGate:
         self.clock = clock  # the snapshots' age (tests move it)
         self._reserve = redis.register_script(_RESERVE)
         self._release = redis.register_script(_RELEASE)
+        self._stock_and_count = redis.register_script(_STOCK_AND_COUNT)
+        self._stock_and_claimants = redis.register_script(_STOCK_AND_CLAIMANTS)
+        self._load = redis.register_script(_LOAD)
         self._sold_out: dict[int, _SoldOut] = {}
         self._checking: dict[int, asyncio.Task[None]] = {}
         self._queued: dict[int, list[tuple[int, asyncio.Future[Reservation]]]] = {}
@@ -132,9 +165,8 @@ class ClaimGate:
         stock_key, members_key = _keys(batch_id)
         checked_at = self.clock()
         try:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.get(stock_key).scard(members_key)
-            stock, count = await pipe.execute()
+            reply = await self._stock_and_count(keys=[stock_key, members_key])
+            stock, count = reply or (None, 0)
             if stock is None or int(stock) > 0 or count > SOLD_OUT_MAX_CLAIMANTS:
                 self._sold_out.pop(batch_id, None)
                 return
@@ -143,7 +175,7 @@ class ClaimGate:
             else:
                 claimants = frozenset(int(m) for m in await self.redis.smembers(members_key))
             self._sold_out[batch_id] = _SoldOut(checked_at, claimants)
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             self._sold_out.pop(batch_id, None)  # the next press asks the script again
 
     async def _reserve_in_redis(self, batch_id: int, person_id: int) -> Reservation:
@@ -198,7 +230,7 @@ class ClaimGate:
         self._sold_out.pop(batch_id, None)
         try:
             await self._release(keys=_keys(batch_id), args=[person_id, "1" if keep_member else "0"])
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             # The gate is now one unit short: conservative, never an oversell. A rebuild heals it.
             log.warning("claim gate release failed", extra={"batch_id": batch_id})
 
@@ -210,7 +242,7 @@ class ClaimGate:
     async def mark_sold_out(self, batch_id: int) -> None:
         try:
             await self.redis.set(_keys(batch_id)[0], 0)
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             log.warning("claim gate sold-out mark failed", extra={"batch_id": batch_id})
 
     async def rebuild(self, batch_id: int, *, replace: bool = False) -> None:
@@ -229,14 +261,16 @@ class ClaimGate:
                 batch = await Batch.get_or_none(id=batch_id)
                 remaining = batch.remaining if batch and batch.status == BatchStatus.PUBLISHED else 0
                 person_ids = await holders(batch_id, bool(batch and batch.allow_reclaim_after_return))
-                pipe = self.redis.pipeline(transaction=True)
-                pipe.delete(members_key)
-                for start in range(0, len(person_ids), 10_000):
-                    pipe.sadd(members_key, *person_ids[start : start + 10_000])
-                pipe.set(stock_key, remaining)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
+                await self._load(keys=[stock_key, members_key], args=[remaining, *person_ids])
+        except REDIS_FAILURES as exc:
             raise errors.ServiceBusy() from exc
+
+    async def read(self, batch_id: int) -> tuple[int | None, set[int]]:
+        """The gate's stock (None when not loaded) and claimants, read at one instant."""
+        reply = await self._stock_and_claimants(keys=_keys(batch_id))
+        if not reply:
+            return None, set()
+        return int(reply[0]), {int(m) for m in reply[1:]}
 
     async def forget(self, batch_id: int) -> None:
         """Drop a batch's gate (closing it). If Redis is down the keys stay, which is harmless:
@@ -244,7 +278,7 @@ class ClaimGate:
         self._sold_out.pop(batch_id, None)
         try:
             await self.redis.delete(*_keys(batch_id))
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             log.warning("claim gate forget failed", extra={"batch_id": batch_id})
 
     async def rebuild_all(self, batch_ids: list[int]) -> None:
@@ -253,7 +287,7 @@ class ClaimGate:
             for batch_id in batch_ids:
                 await self.redis.delete(*_keys(batch_id))
                 await self.rebuild(batch_id)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             raise errors.ServiceBusy() from exc
 
     async def _call(self, script: Any, batch_id: int, args: list[Any]) -> Any:
@@ -261,7 +295,7 @@ class ClaimGate:
         # socket timeout (peixunquan.redis_client) bounds a call to an unresponsive Redis.
         try:
             return await script(keys=_keys(batch_id), args=args)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (*REDIS_FAILURES, TimeoutError) as exc:
             raise errors.ServiceBusy() from exc
 
 

@@ -13,10 +13,8 @@ import hashlib
 import logging
 import time
 
-from redis.exceptions import RedisError
-
+from infra.redis_errors import REDIS_FAILURES
 from models import Batch, BatchStatus
-from vouchers.claiming.gate import _keys
 from vouchers.claiming.gate import holders as gate_holders
 from vouchers.common import errors
 from vouchers.services import Services
@@ -34,7 +32,7 @@ async def reconcile_gates(svc: Services) -> int:
     for batch_id, remaining, reclaim in await published.values_list("id", "remaining", "allow_reclaim_after_return"):
         try:
             rebuilt += await reconcile_gate(svc, batch_id, remaining, reclaim)
-        except (RedisError, OSError, errors.ServiceBusy):
+        except (*REDIS_FAILURES, errors.ServiceBusy):
             log.warning("claim gate check failed", extra={"batch_id": batch_id})
     return rebuilt
 
@@ -43,13 +41,9 @@ async def reconcile_gate(svc: Services, batch_id: int, remaining: int, reclaim_a
     # The database first: a claim committed between the two reads then shows as in flight
     # (member without voucher), never as a voucher the gate does not know.
     holders = set(await gate_holders(batch_id, reclaim_allowed))
-    stock_key, members_key = _keys(batch_id)
-    pipe = svc.redis.pipeline(transaction=True)
-    pipe.get(stock_key).smembers(members_key)
-    stock, members = await pipe.execute()
+    stock, in_gate = await svc.gate.read(batch_id)
     if stock is None:
         return False  # not loaded: the first claim builds it from the database
-    in_gate = {int(m) for m in members}
     in_flight = in_gate - holders
     suspect_key = f"pxq:gate:{{b{batch_id}}}:suspect"
     explained = holders <= in_gate and int(stock) == remaining - len(in_flight)

@@ -15,6 +15,9 @@ publish that fails (Redis down) leaves the others to their TTLs, and is logged.
 Staff and bureau users are read from the database on every request, so disabling one needs no
 message. The regional policy and the signing keys come from the configuration and change with a
 restart (SIGHUP to `serve --processes N` restarts the processes one at a time).
+
+On Sentinel and Redis Cluster the subscription is made as `infra.redis_pubsub` says: through the
+current master, or through any one node of the cluster (a PUBLISH reaches them all).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from redis.exceptions import RedisError
+from infra.redis_errors import REDIS_FAILURES
+from infra.redis_pubsub import subscription
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ class Coherence:
         self._caches[cache](key)
         try:
             await self.redis.publish(CHANNEL, f"{cache}:{key}")
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             log.warning("cache change not published: %s", type(exc).__name__, extra={"cache": cache, "key": key})
 
     def apply(self, message: str | bytes) -> None:
@@ -64,22 +68,18 @@ class Coherence:
         short timeout and is stopped by `stop`, never cancelled: cancelling redis-py's pub/sub
         mid-read could leave its connection's lock held and the client's close waiting forever."""
         while not stop.is_set():
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
-                self._clear_all()  # whatever was missed while not subscribed
-                if subscribed is not None:
-                    subscribed.set()
-                while not stop.is_set():
-                    message = await pubsub.get_message(timeout=POLL_S)
-                    if message is not None and message.get("type") == "message":
-                        self.apply(message["data"])
-            except (RedisError, OSError) as exc:
+                async with subscription(self.redis, CHANNEL) as pubsub:
+                    self._clear_all()  # whatever was missed while not subscribed
+                    if subscribed is not None:
+                        subscribed.set()
+                    while not stop.is_set():
+                        message = await pubsub.get_message(timeout=POLL_S)
+                        if message is not None and message.get("type") == "message":
+                            self.apply(message["data"])
+            except REDIS_FAILURES as exc:
                 log.warning("cache channel lost, subscribing again: %s", type(exc).__name__)
                 await _sleep_unless(stop, RESUBSCRIBE_S)
-            finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from infra.redis_errors import REDIS_FAILURES
 from vouchers.common import errors
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class LoginThrottle:
             pipe = self.redis.pipeline(transaction=False)
             pipe.exists(lock_key).get(_address_key(kind, address))
             locked, from_address = await pipe.execute()
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             log.warning("login throttle unavailable: login checked by password only")
             return
         if locked or int(from_address or 0) >= self.limits.address_max_failures:
@@ -98,7 +97,7 @@ class LoginThrottle:
                 limits.lock_s,
                 int(time.time()) + limits.lock_s,
             )
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             log.warning("login throttle unavailable: failure not counted")
             return False
         return bool(locked)
@@ -106,7 +105,7 @@ class LoginThrottle:
     async def succeeded(self, kind: str, username: str) -> None:
         try:
             await self.redis.delete(_account_keys(kind, username)[0])
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             pass
 
     async def lift(self, kind: str, username: str) -> bool:
