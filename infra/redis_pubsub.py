@@ -1,4 +1,6 @@
-"""A pub/sub subscription through any of redis-py's clients, stopped by closing it.
+"""A pub/sub subscription through any of redis-py's clients, stopped by closing it, that says when
+it was made again: redis-py reconnects and subscribes again by itself after a dropped connection,
+and what was published in between is lost to this subscriber (`Subscription.remade`).
 
 One server or a Sentinel-managed master: the client's own `pubsub()` (Sentinel's connection asks
 the Sentinels for the master, so a subscription made again after a failover follows it; the
@@ -28,10 +30,30 @@ from infra.redis_errors import REDIS_FAILURES
 _NODE_KWARGS = ("username", "password", "credential_provider", "socket_timeout", "socket_connect_timeout")
 
 
+class Subscription:
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+        self._remade = False
+        # Called on every connect of this connection after the first (the subscribe made it).
+        pubsub.connection.register_connect_callback(self._connected)
+
+    def _connected(self, connection: Any) -> None:
+        self._remade = True
+
+    def remade(self) -> bool:
+        """True once after each time redis-py reconnected and subscribed again by itself."""
+        remade, self._remade = self._remade, False
+        return remade
+
+    async def get_message(self, wait_s: float) -> dict | None:
+        """The next message, or None after `wait_s` without one."""
+        return await self.pubsub.get_message(timeout=wait_s)
+
+
 @contextlib.asynccontextmanager
-async def subscription(client: Any, channel: str) -> AsyncIterator[Any]:
-    """A pub/sub object subscribed to `channel` (subscribe confirmations not returned), closed at
-    the end. Raises one of REDIS_FAILURES when no server could be subscribed to."""
+async def subscription(client: Any, channel: str) -> AsyncIterator[Subscription]:
+    """Subscribed to `channel` (subscribe confirmations not returned), closed at the end. Raises
+    one of REDIS_FAILURES when no server could be subscribed to."""
     if isinstance(client, RedisCluster):
         node_client, pubsub = await _subscribe_to_a_node(client, channel)
     else:
@@ -42,7 +64,7 @@ async def subscription(client: Any, channel: str) -> AsyncIterator[Any]:
             await _close(pubsub, None)
             raise
     try:
-        yield pubsub
+        yield Subscription(pubsub)
     finally:
         await _close(pubsub, node_client)
 

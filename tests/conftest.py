@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.support.alipay",  # the app with the Alipay sandbox mounted on a real port
     "tests.support.browser",  # headless Chromium for the page tests
     "tests.support.cheap_crypto",  # argon2 and RSA key parsing at test cost, for every test
+    "tests.support.redis_ha",  # a real Redis Cluster and Sentinel set-up, for the Redis HA tests
     "tests.support.webhooks",  # an institution's webhook endpoint
 ]
 

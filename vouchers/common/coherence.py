@@ -69,17 +69,23 @@ class Coherence:
         mid-read could leave its connection's lock held and the client's close waiting forever."""
         while not stop.is_set():
             try:
-                async with subscription(self.redis, CHANNEL) as pubsub:
-                    self._clear_all()  # whatever was missed while not subscribed
-                    if subscribed is not None:
-                        subscribed.set()
+                async with subscription(self.redis, CHANNEL) as channel:
+                    self._subscribed(subscribed)
                     while not stop.is_set():
-                        message = await pubsub.get_message(timeout=POLL_S)
+                        message = await channel.get_message(POLL_S)
+                        if channel.remade():  # redis-py reconnected by itself: messages were lost
+                            log.warning("cache channel reconnected: caches cleared")
+                            self._subscribed(subscribed)
                         if message is not None and message.get("type") == "message":
                             self.apply(message["data"])
             except REDIS_FAILURES as exc:
                 log.warning("cache channel lost, subscribing again: %s", type(exc).__name__)
                 await _sleep_unless(stop, RESUBSCRIBE_S)
+
+    def _subscribed(self, subscribed: asyncio.Event | None) -> None:
+        self._clear_all()  # whatever was missed while not subscribed
+        if subscribed is not None:
+            subscribed.set()
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
