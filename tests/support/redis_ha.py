@@ -30,14 +30,28 @@ READY_S = 20  # a set-up (or a failover) settles within this, or the test fails
 SERVICE = "pxq"  # the Sentinel service name
 
 
-def skip_or_fail_without_redis_server() -> None:
+def skip_reason() -> str | None:
+    """Why the Redis HA tests cannot run here, or None (in CI's PostgreSQL pass a missing binary
+    is a failure, not a reason: see `skip_or_fail_without_redis_server`)."""
     if os.environ.get("PXQ_TEST_BACKEND") == "embedded":
-        pytest.skip("Redis HA runs in CI's PostgreSQL pass; the embedded pass is SQLite + the in-process Redis")
+        return "Redis HA runs in CI's PostgreSQL pass; the embedded pass is SQLite + the in-process Redis"
+    missing = [b for b in ("redis-server", "redis-cli") if shutil.which(b) is None]
+    if missing and os.environ.get("CI") != "true":
+        return f"Redis HA tests need {' and '.join(missing)}"
+    return None
+
+
+# For a Redis HA test module: skipped before any set-up where they cannot run.
+skip_unless_redis_ha = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
+
+
+def skip_or_fail_without_redis_server() -> None:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
     missing = [b for b in ("redis-server", "redis-cli") if shutil.which(b) is None]
     if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the Redis HA tests: {', '.join(missing)} not installed")
-        pytest.skip(f"Redis HA tests need {' and '.join(missing)}")
+        pytest.fail(f"CI must run the Redis HA tests: {', '.join(missing)} not installed")
 
 
 _taken: set[int] = set()

@@ -27,6 +27,7 @@ from tests.support.redis_ha import (
     RedisProcess,
     RedisSentinelSetup,
     skip_or_fail_without_redis_server,
+    skip_unless_redis_ha,
     start_cluster,
     start_sentinel,
     wait_until,
@@ -39,6 +40,9 @@ QUANTITY = 40
 PEOPLE = 100
 WAVE = 10  # claims sent at once
 FAIL_BEFORE_WAVE = 2  # two waves are answered by the old master
+
+
+pytestmark = skip_unless_redis_ha
 
 
 @pytest.fixture(params=["cluster", "sentinel"])

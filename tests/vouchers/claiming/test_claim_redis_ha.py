@@ -14,7 +14,10 @@ from dataclasses import replace
 import pytest
 
 from peixunquan.config import RedisConfig
+from tests.support.redis_ha import skip_unless_redis_ha
 from tests.vouchers.claiming import test_claim, test_claim_concurrency, test_claim_gate, test_gate_reconcile
+
+pytestmark = skip_unless_redis_ha
 
 
 @pytest.fixture(params=["cluster", "sentinel"])

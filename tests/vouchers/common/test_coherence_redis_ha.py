@@ -14,10 +14,12 @@ from models import ChannelAccount
 from peixunquan.config import RedisConfig
 from peixunquan.redis_client import connect_redis
 from tests.support.factories import trainee
-from tests.support.redis_ha import RedisClusterSetup
+from tests.support.redis_ha import RedisClusterSetup, skip_unless_redis_ha
 from tests.vouchers.common import test_coherence
 from tests.vouchers.common.test_coherence import _until
 from vouchers.services import Services
+
+pytestmark = skip_unless_redis_ha
 
 
 @pytest.fixture(params=["cluster", "sentinel"])
