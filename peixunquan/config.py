@@ -42,6 +42,8 @@ class ServerConfig:
 class DatabaseConfig:
     url: str = "sqlite://var/peixunquan.sqlite3"
     pool_max: int = 20
+    # A PostgreSQL streaming standby for statistics, exports and the catalogue list; "" for none.
+    read_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -356,6 +358,11 @@ def check(config: Config) -> None:
         raise ConfigError("database.url", "must start with sqlite:// or postgres://")
     if config.database.pool_max < 1:
         raise ConfigError("database.pool_max", "must be at least 1")
+    if config.database.read_url and not (
+        urlsplit(config.database.read_url).scheme in ("postgres", "postgresql", "asyncpg")
+        and scheme in ("postgres", "postgresql", "asyncpg")
+    ):
+        raise ConfigError("database.read_url", "must be a postgres:// standby of a PostgreSQL database.url")
     if urlsplit(config.redis.url).scheme not in ("memory", "redis", "rediss", "unix"):
         raise ConfigError("redis.url", "must be memory:// or redis://host:port/db")
     worker = config.worker
