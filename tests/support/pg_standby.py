@@ -99,11 +99,10 @@ class Standby:
     def base_backup(self) -> None:
         parts = urlsplit(_dsn(self.primary_url))
         # -R: standby.signal and primary_conninfo; -X stream: the WAL made during the copy comes
-        # with it; -c fast: checkpoint now; -N: no fsync (a throwaway copy).
+        # with it; -c fast: checkpoint now; -N, --no-manifest: no fsync, no checksums (a throwaway copy).
         args = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-        done = self._run(
-            str(self.bindir / "pg_basebackup"), *args, "-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "-N"
-        )
+        args += ["-D", str(self.data), "-R", "-X", "stream", "-c", "fast", "-N", "--no-manifest"]
+        done = self._run(str(self.bindir / "pg_basebackup"), *args)
         if done.returncode != 0:
             if "replication" in done.stderr and "pg_hba.conf" in done.stderr:
                 _unavailable(
