@@ -15,6 +15,7 @@ set-up fault fails instead, so the standby tests cannot silently stop running th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -175,8 +176,6 @@ class Standby:
         await self.caught_up()
 
     async def _until(self, sql: str, *args: object) -> None:
-        import asyncio
-
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
         while not await self._on_standby(sql, *args):
             if time.monotonic() > deadline:
@@ -235,8 +234,6 @@ def pg_standby(database_url: str) -> Iterator[Standby]:
     """A streaming standby of the suite's PostgreSQL, started once per session, removed after."""
     if not is_postgres(database_url):
         pytest.skip("the read standby tests need PostgreSQL (PXQ_TEST_DATABASE_URL)")
-    import asyncio
-
     major, data_dir, settings = asyncio.run(_primary_facts(database_url))
     bindir = _bindir(major)
     run_as = _run_as(data_dir)
