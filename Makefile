@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # `make test` runs the suite in parallel (pytest-xdist), each worker on a database and a Redis db
-# of its own (tests/conftest.py); at most 4 workers. TEST_WORKERS=0 runs it in one process.
+# of its own (tests/conftest.py); at most 4 workers. TEST_WORKERS=0 runs it in one process. Tests
+# marked with one `xdist_group` run on one worker (e.g. those sharing a PostgreSQL standby).
 TEST_WORKERS ?= auto
 
 .PHONY: run test lint format install install-dev clean
@@ -46,7 +47,7 @@ run: $(VENV)/.installed
 	PXQ_CONFIG=$(RUN_CONFIG) PXQ_INSTITUTIONS_ALLOW_PRIVATE_WEBHOOKS=true $(BIN)/peixunquan serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -248,6 +248,11 @@ class Health(BaseModel):
     redis: str
     # The answering process: with `serve --processes N` each child answers for itself.
     pid: int
+    # With [database] read_url: the standby - ok, lagging (replay paused or more than 5 s behind),
+    # unreachable, or not_standby (promoted, or not a standby at all). Its trouble never makes
+    # /healthz 503: reports then read from the primary. Absent without a standby.
+    replica: str | None = None
+    replica_lag_s: float | None = None
 
 
 class LoggedOut(BaseModel):

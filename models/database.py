@@ -1,5 +1,6 @@
 """The database: Tortoise ORM set-up shared by the server, the worker, the CLI and the tests, and
-the one answer to "is this PostgreSQL?"."""
+the one answer to "is this PostgreSQL?". With `[database] read_url` a second connection, the
+streaming standby's client, that only `models.replica.on_replica` reads from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
+from models.replica import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, close_replica, open_replica
+
 APP_LABEL = "models"
 # How long a SQLite write waits for another process's write to finish before it gives up with
 # "database is locked". A roster chunk of 1,000 rows holds the lock for about a second; the
@@ -21,14 +24,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
     scheme = urlsplit(url).scheme
-    if scheme in ("postgres", "postgresql"):
-        url = "asyncpg" + url[len(scheme) :]
     connection: str | dict[str, Any] = url
-    if url.startswith("asyncpg://"):
-        if "maxsize=" not in url:
-            url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
-        connection = expand_db_url(url)
-        connection["credentials"]["reset"] = _keep_session_state
+    if is_postgres(url):
+        connection = _postgres_connection(url, pool_max)
     elif scheme == "sqlite":
         connection = expand_db_url(url)
         connection["engine"] = "models.sqlite_backend"  # transactions take the write lock first
@@ -47,6 +45,17 @@ def tortoise_config(url: str, pool_max: int = 20) -> dict[str, Any]:
     }
 
 
+def _postgres_connection(url: str, pool_max: int) -> dict[str, Any]:
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql"):
+        url = "asyncpg" + url[len(scheme) :]
+    if "maxsize=" not in url:
+        url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={pool_max}"
+    connection = expand_db_url(url)
+    connection["credentials"]["reset"] = _keep_session_state
+    return connection
+
+
 async def _keep_session_state(conn: Any) -> None:
     """asyncpg's default pool reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL` on every release: one more round trip for every query Tortoise runs, the largest
@@ -63,14 +72,23 @@ def is_postgres(db: str | BaseDBAsyncClient) -> bool:
     return db.capabilities.dialect == "postgres"
 
 
-async def init_db(url: str, pool_max: int = 20) -> None:
+async def init_db(url: str, pool_max: int = 20, read_url: str = "") -> None:
+    """The connections: the primary (`url`), and the standby `read_url` names, if any - opened on
+    first use, so a standby that is down does not stop the start."""
     _ensure_sqlite_dir(url)
+    await close_replica()  # a standby of an earlier init_db in this process (tests) is not this one's
     # The global fallback lets request tasks (started outside the start-up task's context) see
     # the connections, as Tortoise's own framework integrations do.
     await Tortoise.init(config=tortoise_config(url, pool_max), _enable_global_fallback=True)
+    if read_url:
+        credentials = _postgres_connection(read_url, pool_max)["credentials"]
+        credentials.setdefault("timeout", CONNECT_TIMEOUT_S)
+        credentials.setdefault("command_timeout", COMMAND_TIMEOUT_S)
+        open_replica(credentials)
 
 
 async def close_db() -> None:
+    await close_replica()
     await Tortoise.close_connections()
 
 

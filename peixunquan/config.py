@@ -43,6 +43,8 @@ class ServerConfig:
 class DatabaseConfig:
     url: str = "sqlite://var/peixunquan.sqlite3"
     pool_max: int = 20
+    # A PostgreSQL streaming standby for statistics, exports and the catalogue list; "" for none.
+    read_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,11 @@ def check(config: Config) -> None:
         raise ConfigError("database.url", "must start with sqlite:// or postgres://")
     if config.database.pool_max < 1:
         raise ConfigError("database.pool_max", "must be at least 1")
+    if config.database.read_url and not (
+        urlsplit(config.database.read_url).scheme in ("postgres", "postgresql", "asyncpg")
+        and scheme in ("postgres", "postgresql", "asyncpg")
+    ):
+        raise ConfigError("database.read_url", "must be a postgres:// standby of a PostgreSQL database.url")
     try:
         check_redis_url(config.redis.url)
     except RedisUrlError as exc:

@@ -56,8 +56,9 @@ def load_qr_keys(config: Config) -> QrKeyRing:
 
 @asynccontextmanager
 async def open_database(config: Config) -> AsyncIterator[None]:
-    """The database connections (Tortoise's, process-wide), closed on exit."""
-    await init_db(config.database.url, config.database.pool_max)
+    """The database connections (Tortoise's, process-wide; the standby's too, with read_url),
+    closed on exit."""
+    await init_db(config.database.url, config.database.pool_max, config.database.read_url)
     try:
         yield
     finally:

@@ -10,6 +10,12 @@ function sign-up enforces.
 With `everything` (?all=true) every open class is listed, each with the vouchers that fit it
 (often none): the trainee can browse beyond what their vouchers pay for, and still sign up from
 that list where one fits.
+
+With a standby configured (`[database] read_url`) the class list - the matching, the count, the
+page and its places left - reads from it (`models.replica.on_replica`): it is the catalogue's
+heavy read, and may be as old as the standby's lag. The trainee's own vouchers and sign-ups stay
+on the primary, so a trainee sees their own sign-up at once; and sign-up checks the places again
+on the primary, under the class's row lock, so a place the list still shows decides nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models import ChannelAccount, Institution, Region, Signup, SignupStatus, TeachingSite, TrainingClass, Voucher
+from models.replica import on_replica
 from models.sql.signups import places_left
 from vouchers.catalogue.fit import fits, fitting_classes, usable_vouchers
 from vouchers.catalogue.lapse import open_until_day
@@ -97,23 +104,34 @@ async def search_classes(account: ChannelAccount, search: CatalogueSearch) -> Ca
         if fitting is None:
             return CataloguePage([], 0)
         query = query.filter(fitting)
+    listed = await on_replica(_class_list, query, search)
+    if listed is None:
+        return CataloguePage([], 0)
+    rows, total = listed
+    return CataloguePage(await _entries(account.person_id, rows, vouchers, search.position, now), total)
+
+
+async def _class_list(
+    query: QuerySet[TrainingClass], search: CatalogueSearch
+) -> tuple[list[TrainingClass], int] | None:
+    """The page of matching classes (with their institutions) and how many match; None when
+    nothing can match."""
     query = await _narrowed(query, search)
     if query is None:
-        return CataloguePage([], 0)
+        return None
     total = await query.count()
     if search.nearest_first and search.position is not None:
         ids = await _nearest_first(query, search.position)
         page = ids[search.offset : search.offset + search.limit]
         found = {c.id: c for c in await query.filter(id__in=page).prefetch_related("institution__region")}
-        rows = [found[i] for i in page if i in found]
-    else:
-        rows = (
-            await query.order_by("start_date", "id")
-            .offset(search.offset)
-            .limit(search.limit)
-            .prefetch_related("institution__region")
-        )
-    return CataloguePage(await _entries(account.person_id, rows, vouchers, search.position, now), total)
+        return [found[i] for i in page if i in found], total
+    rows = (
+        await query.order_by("start_date", "id")
+        .offset(search.offset)
+        .limit(search.limit)
+        .prefetch_related("institution__region")
+    )
+    return rows, total
 
 
 # Nearest first orders every match by a distance computed here, so it reads at most this many

@@ -6,6 +6,10 @@ read.
 The export covers the batches of one region of the user's (and the regions below it). ID numbers
 and names are decrypted only for those rows, which are the user's own by construction; nothing is
 decrypted for a region the user does not cover (the request is refused).
+
+Each chunk reads from the standby where there is one (`models.replica.on_replica`): an export is a
+report, as old as the standby's lag. Should the standby fail mid-export, the chunk is read again on
+the primary and the export goes on from the same voucher id (the primary is never behind it).
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import datetime, timedelta
 
+from tortoise.queryset import QuerySet
+
 from models import Batch, BureauUser, Region, Voucher
+from models.replica import on_replica
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ, local_date
 from vouchers.common.personal_data import PersonalDataKeys
@@ -66,7 +73,7 @@ async def export_rows(
         query = query.filter(claimed_at__gte=start, claimed_at__lt=end)
     last_id = 0
     while True:
-        rows = await query.filter(id__gt=last_id).order_by("id").limit(CHUNK).values_list(*_FIELDS)
+        rows = await on_replica(_chunk, query, last_id)
         if not rows:
             return
         chunk = []
@@ -90,6 +97,10 @@ async def export_rows(
         yield chunk
         if len(rows) < CHUNK:
             return
+
+
+async def _chunk(query: QuerySet[Voucher], after_id: int) -> list[tuple]:
+    return await query.filter(id__gt=after_id).order_by("id").limit(CHUNK).values_list(*_FIELDS)
 
 
 async def export_csv(

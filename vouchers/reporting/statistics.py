@@ -13,6 +13,9 @@ On PostgreSQL the figures per batch come from `statistics_day` (`models.Statisti
 triggers in the transaction of every change, so a year's statistics read a row per batch and day
 whatever the number of vouchers; `vouchers.reporting.rollup_check` compares it with a recount. On
 SQLite (`make run`) they are counted from the rows, with the same definitions.
+
+With a standby configured (`[database] read_url`) the whole report reads from it
+(`models.replica.on_replica`): a report may be as old as the standby's lag, and it decides no write.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from models import (
     VoucherStatus,
 )
 from models.database import is_postgres
+from models.replica import on_replica
 from vouchers.common import errors
 from vouchers.common.clock import LOCAL_TZ
 from vouchers.evaluation.figures import evaluation_figures, score
@@ -204,7 +208,11 @@ async def rolled_up_figures(batch_ids: list[int], period: Period) -> dict[int, d
 
 async def region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
     """The region (default: the user's) first, then each region directly below it, every row
-    rolled up over its subtree."""
+    rolled up over its subtree; read from the standby where there is one."""
+    return await on_replica(_region_statistics, user, region_code, period)
+
+
+async def _region_statistics(user: BureauUser, region_code: str | None, period: Period) -> list[RegionFigures]:
     root = await Region.get_or_none(code=region_code) if region_code else user.region
     if root is None:
         raise errors.NotFound("地区不存在")
