@@ -55,7 +55,7 @@ from bench.harness.figures import percentile_ms, print_figures, progress
 from bench.harness.fixtures import publish_batch, seed_bureau_and_trainees
 from bench.harness.hosts import on_hosts
 from bench.harness.load import BUCKET_S, ExpectStatus, FixedRequests, warm_process
-from bench.harness.netns import DEFAULT_NETWORK, DEFAULT_PREFIX, plan, unavailable
+from bench.harness.netns import DEFAULT_NETWORK, DEFAULT_PREFIX, conflicts, plan, unavailable
 from bench.harness.phase import run_phase
 from bench.harness.server import (
     Server,
@@ -426,6 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     exit_on_sigterm()
     env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
     check_targets("claim_rush", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
+    in_the_way = conflicts(args.hosts, args.netns_prefix, args.netns_network) if args.hosts else []
+    if in_the_way:
+        sys.exit("claim_rush: --hosts: " + "; ".join(in_the_way))
     if args.processes == 1 and not args.hosts:
         figures = measure(args, 1)
         print_figures(figures)

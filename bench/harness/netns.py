@@ -76,6 +76,11 @@ def _ip(*args: str) -> str:
     return done.stdout
 
 
+def conflicts(count: int, prefix: str = DEFAULT_PREFIX, network: str = DEFAULT_NETWORK) -> list[str]:
+    """What stands in the way of making these hosts (a benchmark checks before its baseline run)."""
+    return _conflicts(plan(count, prefix, network), network)
+
+
 def _conflicts(hosts: list[Host], network: str) -> list[str]:
     net = ipaddress.ip_network(network)
     found = []
