@@ -17,6 +17,15 @@ the baseline: the line gives both rates (`claim_rps`, `claim_rps_1`), their rati
 (`claim_rps_vs_1`), and the baseline's own checks (`baseline_1`); either run failing its checks
 exits 1.
 
+With `--hosts H` (root and iproute2 only) the server runs on H "hosts" of this machine: network
+namespaces joined to the root namespace by veth pairs (bench.harness.netns), each running `serve
+--processes N`, all against the same PostgreSQL and Redis (reached as bench.harness.hosts says:
+PostgreSQL over its Unix socket, Redis through a small forwarder). The load generator, in the
+root namespace, spreads its connections over the hosts round robin; `requests_by_host` says
+what each host answered. The baseline is again one process on loopback, in the same run, so
+`claim_rps_vs_1` is what H hosts x N processes give over one process, network path included.
+Namespaces, veth pairs, the forwarder and the servers are removed however the run ends.
+
     .venv/bin/python -m bench.claim_rush [--persons 4000 --stock 1000 --concurrency 256 ...]
 
 The database named by PXQ_DATABASE_URL loses its `public` schema and the Redis db named by
@@ -29,19 +38,24 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from bench.harness.figures import percentile_ms, print_figures, progress
 from bench.harness.fixtures import publish_batch, seed_bureau_and_trainees
+from bench.harness.hosts import on_hosts
 from bench.harness.load import BUCKET_S, ExpectStatus, FixedRequests, warm_process
+from bench.harness.netns import DEFAULT_NETWORK, DEFAULT_PREFIX, conflicts, plan, unavailable
 from bench.harness.phase import run_phase
 from bench.harness.server import (
     Server,
@@ -50,6 +64,7 @@ from bench.harness.server import (
     prepare_server_env,
     reset_and_migrate,
     run_with_server,
+    run_with_servers,
     wait_healthy,
 )
 from bench.harness.stores import (
@@ -81,18 +96,19 @@ def claim_outcome(status: int, payload: bytes) -> tuple[str, str | None]:
     return f"http_{status}_{code}", None
 
 
-async def open_card_centers(http: aiohttp.ClientSession, base: str, tokens: Sequence[str]) -> None:
+async def open_card_centers(http: aiohttp.ClientSession, bases: Sequence[str], tokens: Sequence[str]) -> None:
     """Each trainee opens the card center once, as trainees do while they wait for a rush to
-    open: their sessions are then known to the server, as they would be at the moment it opens."""
+    open: their sessions are then known to the server, as they would be at the moment it opens.
+    With several hosts the browsers spread over them, as the rush's clients do."""
     pending = iter(tokens)
 
-    async def browse() -> None:
+    async def browse(base: str) -> None:
         for token in pending:
             async with http.get(f"{base}/api/v1/card-center", headers={"Authorization": f"Bearer {token}"}) as r:
                 if r.status != 200:
                     raise RuntimeError(f"GET /api/v1/card-center: {r.status} {await r.text()}")
 
-    await asyncio.gather(*(browse() for _ in range(32)))
+    await asyncio.gather(*(browse(bases[i % len(bases)]) for i in range(32)))
 
 
 async def pick_bare_path(http: aiohttp.ClientSession, base: str) -> tuple[str, int]:
@@ -136,24 +152,34 @@ async def verify(database_url: str, redis_url: str, batch_id: int, codes: Sequen
     }
 
 
-async def bench(args: argparse.Namespace, env: dict[str, str], server: Server) -> dict[str, Any]:
-    base = base_url(env)
+async def bench(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    servers: Sequence[Server],
+    bases: Sequence[str],
+    cpu_others: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Data, phases and checks against `servers` (one, or one a host), reached at `bases`."""
+    base = bases[0]
     async with aiohttp.ClientSession() as http:
-        await wait_healthy(http, base, server)
-        log(f"server up (pid {server.pid}); creating {args.persons} trainees")
+        for server, url in zip(servers, bases, strict=True):
+            await wait_healthy(http, url, server)
+        log(f"server up (pid {', '.join(str(s.pid) for s in servers)}); creating {args.persons} trainees")
         tokens = await seed_bureau_and_trainees(env, args.persons)
         rush_batch = await publish_batch(http, base, "压测：抢券批次", args.stock)
         warm_batch = await publish_batch(http, base, "压测：预热批次", max(1, args.stock // 10))
         bare_path, bare_status = await pick_bare_path(http, base)
         if not args.cold_sessions:
             log("every trainee opens the card center once (the page they wait on for the rush)")
-            await open_card_centers(http, base, tokens)
+            await open_card_centers(http, bases, tokens)
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=args.loadgen_procs, mp_context=ctx) as pool:
         await asyncio.gather(*(asyncio.wrap_future(pool.submit(warm_process)) for _ in range(args.loadgen_procs)))
         common = {
             "base": base,
+            "more_bases": tuple(bases[1:]),
+            "cpu_others": cpu_others,
             "client": args.client,
             "concurrency": args.concurrency,
             "connect_path": bare_path,
@@ -168,7 +194,7 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: Server) -
             # outlying windows, which the median ignores.
             "duration_s": args.bare_seconds / 2,
         }
-        procs, pid = args.loadgen_procs, server.pid
+        procs, pid = args.loadgen_procs, [server.pid for server in servers]
         log(f"bare: GET {bare_path} x{args.concurrency} clients, {args.client} client, {args.bare_seconds / 2:g} s")
         bare = [await run_phase(pool, procs, pid, **bare_spec, **common)]
         headers = [{"Authorization": f"Bearer {t}", "Content-Type": "application/json"} for t in tokens]
@@ -240,7 +266,15 @@ async def bench(args: argparse.Namespace, env: dict[str, str], server: Server) -
         "cold_sessions": args.cold_sessions,
         "loadgen_procs": args.loadgen_procs,
         "cpu_cores": {"bare": bare[0].cpu_with_loadgen(), "rush": rush.cpu_with_loadgen()},
+        "requests_by_host": {
+            "rush": _by_host(rush.by_base),
+            "bare": _by_host(sum((phase.by_base for phase in bare), Counter())),
+        },
     }
+
+
+def _by_host(by_base: Counter[str]) -> dict[str, int]:
+    return {urlsplit(base).hostname or base: n for base, n in sorted(by_base.items())}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -273,8 +307,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=1,
         help="serve with N processes (SO_REUSEPORT); above 1, a one-process run first, as the baseline",
     )
+    p.add_argument(
+        "--hosts",
+        type=int,
+        default=0,
+        help="run the server (with --processes) on H network namespaces of this machine, the load spread "
+        "over them; a one-process run first, as the baseline (needs root and `ip`)",
+    )
+    p.add_argument(
+        "--netns-prefix", default=DEFAULT_PREFIX, help="names of the namespaces and veths: PREFIX-h1, PREFIX-h2, ..."
+    )
+    p.add_argument(
+        "--netns-network", default=DEFAULT_NETWORK, help="addresses of the hosts: host i takes the i-th /24 of it"
+    )
     p.add_argument("--force", action="store_true", help="allow a database/Redis db not named as a bench target")
     args = p.parse_args(argv)
+    if args.hosts < 0:
+        p.error("--hosts must be 0 (no namespaces) or more")
+    if args.hosts:
+        why = unavailable()
+        if why:
+            p.error(f"--hosts: {why}")
+        try:
+            plan(args.hosts, args.netns_prefix, args.netns_network)
+        except ValueError as exc:
+            p.error(f"--hosts: {exc}")
     for name in ("persons", "stock", "concurrency", "attempts", "loadgen_procs", "processes"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -283,17 +340,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def measure(args: argparse.Namespace, processes: int) -> dict[str, Any]:
-    """One whole run (fresh stores, server, data, phases, checks) with `serve --processes N`."""
+def measure(args: argparse.Namespace, processes: int, hosts: int = 0) -> dict[str, Any]:
+    """One whole run (fresh stores, server, data, phases, checks) with `serve --processes N`, on
+    loopback or, with `hosts`, on that many network namespaces."""
     env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
     env["PXQ_SERVER_PROCESSES"] = str(processes)
+    load_avg = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="pxq-bench-") as tmp:
         prepare_server_env(env, Path(tmp))
         reset_and_migrate(env, log)
-        log(f"server with {processes} process{'es' if processes > 1 else ''}")
-        figures = run_with_server(env, Path(tmp), log, lambda server: bench(args, env, server))
+        several = f"{processes} process{'es' if processes > 1 else ''}"
+        if not hosts:
+            log(f"server with {several}")
+            figures = run_with_server(env, Path(tmp), log, lambda server: bench(args, env, [server], [base_url(env)]))
+        else:
+            with on_hosts(env, hosts, args.netns_prefix, args.netns_network, Path(tmp)) as on:
+                log(f"{hosts} hosts ({', '.join(on.bases)}), each a server with {several}; reaching {on.paths}")
+                others = {"forwarder": on.forwarder_pid}
+                figures = run_with_servers(
+                    on.launches, log, lambda servers: bench(args, env, servers, on.bases, others)
+                )
+            figures["hosts"] = hosts
+            figures["hosts_reach"] = on.paths
     figures["postgres_via"] = postgres_via(env["PXQ_DATABASE_URL"])
     figures["processes"] = processes
+    figures["load_avg"] = {"start": load_avg, "end": [round(x, 2) for x in os.getloadavg()]}
+    if not hosts:
+        del figures["requests_by_host"]  # everything went to the one address
     return figures
 
 
@@ -323,6 +396,7 @@ BASELINE_KEYS = (
     "db_remaining",
     "errors",
     "cpu_cores",
+    "load_avg",
 )
 
 
@@ -332,7 +406,9 @@ def with_baseline(figures: dict[str, Any], baseline: dict[str, Any]) -> dict[str
     def per_one(key: str) -> float | None:
         return round(figures[key] / baseline[key], 3) if baseline[key] else None
 
+    hosts = {"hosts": figures["hosts"]} if "hosts" in figures else {}
     return {
+        **hosts,
         "processes": figures["processes"],
         "claim_rps": figures["claim_rps"],
         "claim_rps_1": baseline["claim_rps"],
@@ -350,12 +426,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     exit_on_sigterm()
     env = targets_from_environment(DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL)
     check_targets("claim_rush", env["PXQ_DATABASE_URL"], env["PXQ_REDIS_URL"], args.force)
-    if args.processes == 1:
+    in_the_way = conflicts(args.hosts, args.netns_prefix, args.netns_network) if args.hosts else []
+    if in_the_way:
+        sys.exit("claim_rush: --hosts: " + "; ".join(in_the_way))
+    if args.processes == 1 and not args.hosts:
         figures = measure(args, 1)
         print_figures(figures)
         return 0 if consistent(figures) else 1
     baseline = measure(args, 1)
-    figures = measure(args, args.processes)
+    figures = measure(args, args.processes, args.hosts)
     print_figures(with_baseline(figures, baseline))
     return 0 if consistent(baseline) and consistent(figures) else 1
 

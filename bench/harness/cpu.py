@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds so far of the server (with its children: `serve --processes N`), of every
-    postgres and redis-server process, and of the whole machine, with the wall-clock time taken."""
+def cpu_snapshot(server_pid: int | Collection[int], others: Mapping[str, int] | None = None) -> dict[str, float]:
+    """CPU seconds so far of the server (with its children: `serve --processes N`; several servers'
+    with --hosts), of each process in `others` by name, of every postgres and redis-server process,
+    and of the whole machine, with the wall-clock time taken."""
+    servers = {server_pid} if isinstance(server_pid, int) else set(server_pid)
     snap = {"wall": time.monotonic(), "server": 0.0, "postgres": 0.0, "redis": 0.0, "machine": 0.0}
-    with _suppress_os():
-        snap["server"] = _proc_cpu(server_pid)
+    for name, pid in (others or {}).items():
+        snap[name] = 0.0
+        with _suppress_os():
+            snap[name] = _proc_cpu(pid)
+    for pid in servers:
+        with _suppress_os():
+            snap["server"] += _proc_cpu(pid)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         with _suppress_os():
-            if _parent(int(entry.name)) == server_pid:
+            if _parent(int(entry.name)) in servers:
                 snap["server"] += _proc_cpu(int(entry.name))
                 continue
             comm = Path(f"/proc/{entry.name}/comm").read_text().strip()

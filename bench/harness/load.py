@@ -90,6 +90,10 @@ class LoadSpec:
     failure_prefix: str = "client_"  # outcome of a request that got no answer: prefix + exception name
     hold_gc: bool = True  # the generator's garbage collector off during the phase
     trace: bool = False  # write requests slower than 100 ms to PXQ_BENCH_TRACE
+    more_bases: tuple[str, ...] = ()  # further servers: client k connects to (base, *more_bases)[k % n]
+
+    def bases(self) -> tuple[str, ...]:
+        return (self.base, *self.more_bases)
 
 
 @dataclass
@@ -103,6 +107,7 @@ class LoadResult:
     last_code_at: float = 0.0  # when the last answer with a code arrived
     cpu_s: float = 0.0  # this generator process's CPU time over the measured window
     overlaps: int = 0  # requests sent while the same user already had one in flight
+    by_base: Counter[str] = field(default_factory=Counter)  # measured answers (or failures) per server
 
 
 def run_load(spec: LoadSpec) -> LoadResult:
@@ -149,10 +154,10 @@ class _RawSender:
 class _AiohttpSender:
     """The same traffic through aiohttp's client: one shared session, keep-alive connections."""
 
-    def __init__(self, spec: LoadSpec, session: aiohttp.ClientSession) -> None:
+    def __init__(self, spec: LoadSpec, base: str, session: aiohttp.ClientSession) -> None:
         if not isinstance(spec.requests, FixedRequests):
             raise TypeError("the aiohttp client sends FixedRequests only")
-        self.requests, self.base, self.connect_path, self.session = spec.requests, spec.base, spec.connect_path, session
+        self.requests, self.base, self.connect_path, self.session = spec.requests, base, spec.connect_path, session
 
     async def connect(self) -> None:
         async with self.session.get(f"{self.base}{self.connect_path}") as response:
@@ -171,9 +176,12 @@ class _AiohttpSender:
 async def _generate(spec: LoadSpec) -> LoadResult:
     result = LoadResult()
     rng = random.Random(spec.seed)
-    url = urlsplit(spec.base)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
-    encode = spec.requests.encoder(host, port)  # once per process: an encoder may keep state
+    servers = []  # (base, host, port, encoder): encoded once per process, as an encoder may keep state
+    for base in spec.bases():
+        url = urlsplit(base)
+        host, port = url.hostname or "127.0.0.1", url.port or 80
+        servers.append((base, host, port, spec.requests.encoder(host, port)))
+    next_client = iter(range(spec.concurrency))
     budget = spec.max_requests or math.inf
     measured_start = spec.start_at + spec.warmup_s
     deadline = measured_start + spec.duration_s
@@ -191,7 +199,12 @@ async def _generate(spec: LoadSpec) -> LoadResult:
 
     async def client() -> None:
         nonlocal budget
-        sender = _RawSender(spec, host, port, encode) if spec.client == "raw" else _AiohttpSender(spec, session)
+        # Round robin per connection, as a load balancer spreads connections over hosts.
+        base, host, port, encode = servers[next(next_client) % len(servers)]
+        if spec.client == "raw":
+            sender: _RawSender | _AiohttpSender = _RawSender(spec, host, port, encode)
+        else:
+            sender = _AiohttpSender(spec, base, session)
         # Open this client's connection off the clock: a connect storm is not part of the figures.
         with suppress(*FAILURES):
             await sender.connect()
@@ -224,6 +237,7 @@ async def _generate(spec: LoadSpec) -> LoadResult:
                 if not measured:
                     continue
                 result.outcomes[outcome] += 1
+                result.by_base[base] += 1
                 result.latencies.setdefault(outcome, []).append(ended - started)
                 if spec.trace and ended - started > 0.1:
                     slow.append((round(started - spec.start_at, 3), round(ended - started, 3), outcome))

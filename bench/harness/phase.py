@@ -7,6 +7,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,8 @@ class Phase:
     elapsed_s: float  # from the measured start to the last answer
     last_code_s: float  # from the measured start to the last answer with a code
     overlaps: int
-    cpu: dict[str, float]  # cores: server, postgres, redis, machine
+    by_base: Counter[str]  # answers per server (--hosts)
+    cpu: dict[str, float]  # cores: server, postgres, redis, machine, and any `cpu_others`
     loadgen_cpu_s: float
 
     @property
@@ -57,11 +59,18 @@ class Phase:
 
 
 async def run_phase(
-    pool: ProcessPoolExecutor, procs: int, server_pid: int, *, cpu_over_duration: bool = False, **spec: Any
+    pool: ProcessPoolExecutor,
+    procs: int,
+    server_pid: int | Collection[int],
+    *,
+    cpu_over_duration: bool = False,
+    cpu_others: Mapping[str, int] | None = None,
+    **spec: Any,
 ) -> Phase:
     """Splits concurrency and request budget over `procs` processes that start together. `spec`:
     the LoadSpec fields but start_at and seed. CPU is counted from the end of the warm-up until
-    every result is back, or, with `cpu_over_duration`, over the phase's measured seconds only."""
+    every result is back, or, with `cpu_over_duration`, over the phase's measured seconds only;
+    `server_pid` may be several servers' (--hosts), `cpu_others` names further processes to count."""
     loop = asyncio.get_running_loop()
     concurrency, max_requests = spec.pop("concurrency"), spec.pop("max_requests", 0)
     start_at = time.monotonic() + 1.0  # time for every process to open its connections
@@ -81,13 +90,13 @@ async def run_phase(
     ]
     measured_start = start_at + spec["warmup_s"]
     await asyncio.sleep(max(0.0, measured_start - time.monotonic()))
-    before = cpu_snapshot(server_pid)
+    before = cpu_snapshot(server_pid, cpu_others)
     if cpu_over_duration:
         await asyncio.sleep(max(0.0, measured_start + spec["duration_s"] - time.monotonic()))
-        after = cpu_snapshot(server_pid)
+        after = cpu_snapshot(server_pid, cpu_others)
     parts: list[LoadResult] = await asyncio.gather(*futures)
     if not cpu_over_duration:
-        after = cpu_snapshot(server_pid)
+        after = cpu_snapshot(server_pid, cpu_others)
     measured_start = min(p.measured_start for p in parts)
     width = max(len(p.buckets) for p in parts)
     latencies: dict[str, list[float]] = {}
@@ -102,6 +111,7 @@ async def run_phase(
         elapsed_s=max(p.last_end for p in parts) - measured_start,
         last_code_s=max(0.0, max(p.last_code_at for p in parts) - measured_start),
         overlaps=sum(p.overlaps for p in parts),
+        by_base=sum((p.by_base for p in parts), Counter()),
         cpu=cores_between(before, after),
         loadgen_cpu_s=sum(p.cpu_s for p in parts),
     )

@@ -12,8 +12,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,9 +66,15 @@ def reset_and_migrate(env: dict[str, str], log: Callable[[str], None]) -> None:
     subprocess.run(cli("migrate"), cwd=ROOT, env=env, stdout=sys.stderr, check=True)
 
 
-def start_server(env: dict[str, str], server_log: TextIO) -> Server:
+def start_server(env: dict[str, str], server_log: TextIO, prefix: Sequence[str] = ()) -> Server:
+    """`prefix` runs it elsewhere: `ip netns exec NAME` (which execs, so the pid is the server's)."""
     return subprocess.Popen(
-        cli("serve"), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=server_log, stderr=subprocess.STDOUT
+        [*prefix, *cli("serve")],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -81,11 +88,22 @@ def stop_server(server: Server) -> None:
             server.wait()
 
 
+@dataclass(frozen=True)
+class Launch:
+    """One server to start: its environment, where it logs, and a command prefix (see start_server)."""
+
+    env: dict[str, str]
+    log_path: Path
+    prefix: tuple[str, ...] = ()
+
+
 @contextmanager
-def served(env: dict[str, str], log_path: Path, log: Callable[[str], None]) -> Iterator[Server]:
+def served(
+    env: dict[str, str], log_path: Path, log: Callable[[str], None], prefix: Sequence[str] = ()
+) -> Iterator[Server]:
     """The server running while the block runs; its log's tail on stderr if the block fails."""
     with log_path.open("w") as server_log:
-        server = start_server(env, server_log)
+        server = start_server(env, server_log, prefix)
         try:
             yield server
         except BaseException:
@@ -118,10 +136,22 @@ def run_with_server(
 ) -> dict[str, Any]:
     """Runs `bench` against a served server; adds `server_log_problems`, the warnings and worse
     the server logged, by level."""
-    log_path = tmp / "server.log"
-    with served(env, log_path, log) as server:
-        figures = asyncio.run(bench(server))
-    problems = [line for line in log_path.read_text().splitlines() if _log_level(line) in PROBLEM_LEVELS]
+    return run_with_servers([Launch(env, tmp / "server.log")], log, lambda servers: bench(servers[0]))
+
+
+def run_with_servers(
+    launches: Sequence[Launch],
+    log: Callable[[str], None],
+    bench: Callable[[list[Server]], Coroutine[Any, Any, dict[str, Any]]],
+) -> dict[str, Any]:
+    """run_with_server for several servers (--hosts), all running while `bench` runs and all
+    stopped afterwards; `server_log_problems` counts every server's log."""
+    with ExitStack() as stack:
+        servers = [stack.enter_context(served(x.env, x.log_path, log, x.prefix)) for x in launches]
+        figures = asyncio.run(bench(servers))
+    problems = [
+        line for x in launches for line in x.log_path.read_text().splitlines() if _log_level(line) in PROBLEM_LEVELS
+    ]
     figures["server_log_problems"] = dict(Counter(_log_level(line) for line in problems))
     if problems:
         log(f"server logged {len(problems)} warnings/errors, first:\n{problems[0]}")
