@@ -41,6 +41,7 @@ class RatioSpec(Strict):
 
 class StandardOut(BaseModel):
     region: str
+    region_name: str = Field("", description="Named also for a standard inherited from a region above mine")
     project_type: str
     occupation: str
     level: str
@@ -50,6 +51,7 @@ class StandardOut(BaseModel):
 
 class RatioOut(BaseModel):
     region: str
+    region_name: str = Field("", description="Named also for a ratio inherited from a region above mine")
     eligible_group: str
     ratio_permille: int
     effective_year: int
@@ -86,6 +88,7 @@ class TargetList(BaseModel):
 def _standard(s) -> StandardOut:
     return StandardOut(
         region=s.region_id,
+        region_name=getattr(s.region, "name", ""),  # "" where the region was not fetched
         project_type=s.project_type,
         occupation=s.occupation,
         level=s.level,
@@ -97,6 +100,7 @@ def _standard(s) -> StandardOut:
 def _ratio(r) -> RatioOut:
     return RatioOut(
         region=r.region_id,
+        region_name=getattr(r.region, "name", ""),
         eligible_group=r.eligible_group,
         ratio_permille=r.ratio_permille,
         effective_year=r.effective_year,

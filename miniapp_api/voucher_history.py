@@ -15,6 +15,7 @@ from miniapp_api.schemas import Strict
 from models import BureauUser
 from peixunquan.appkeys import SERVICES
 from vouchers.audit.daily_roots import DailyRoot, daily_roots, roots_csv
+from vouchers.audit.history_names import HistoryNames
 from vouchers.audit.voucher_history import Entry, voucher_history
 from vouchers.common.clock import local_date, utcnow
 from vouchers.common.labels import action_label, status_label
@@ -39,6 +40,8 @@ class HistoryRow(BaseModel):
     action_label: str
     actor_kind: str
     actor_id: str | None
+    actor_name: str = Field(description="Who, in words: 人社部门 · 王静, 某培训学校 · 张三, 持券人本人, 系统（自动）")
+    context: dict[str, str] = Field(description="The institution and class the row names by id, by name (机构, 培训班)")
     from_status: str | None
     from_status_label: str | None
     to_status: str
@@ -50,7 +53,7 @@ class HistoryRow(BaseModel):
     problems: list[str] = Field(description="What is wrong with this row, in Chinese")
 
     @classmethod
-    def of(cls, entry: Entry) -> HistoryRow:
+    def of(cls, entry: Entry, names: HistoryNames) -> HistoryRow:
         h = entry.row
         return cls(
             id=h.id,
@@ -59,6 +62,8 @@ class HistoryRow(BaseModel):
             action_label=action_label(h.action),
             actor_kind=h.actor_kind,
             actor_id=h.actor_id,
+            actor_name=names.actor(h),
+            context=names.context(h),
             from_status=h.from_status,
             from_status_label=status_label(h.from_status),
             to_status=h.to_status,
@@ -105,7 +110,7 @@ async def get_voucher_history(request: web.Request, user: BureauUser) -> Voucher
             holder_id_number=view.holder_id_number,
         ),
         intact=view.intact,
-        rows=[HistoryRow.of(e) for e in view.entries],
+        rows=[HistoryRow.of(e, view.names) for e in view.entries],
         breaks=[HistoryBreak(history_id=b.history_id, problem=b.problem) for b in view.breaks],
     )
 

@@ -16,6 +16,7 @@ from models import (
     DistributionMode,
     Region,
     RegionTarget,
+    SubsidyStandard,
     ValidityMode,
     ValueMode,
 )
@@ -27,6 +28,7 @@ from vouchers.identity.bind_identity import bind_verified_identity
 from vouchers.identity.bureau_auth import create_bureau_user
 from vouchers.identity.sessions import open_session
 from vouchers.services import Services
+from vouchers.settlement.standards import set_standard
 
 # code, name, parent, 2021 issue target, 2021 use target (DOMAIN.md, from the notices in seeds/)
 REGIONS = [
@@ -53,6 +55,26 @@ BUREAU_USERS = [
     ("jiangyin", "320281", BureauRole.ADMIN, "周涛"),
     ("chongqing", "500000", BureauRole.ADMIN, "刘洋"),
 ]
+
+
+# Subsidy standards of this year (made-up amounts of the usual size), so the demo institution's
+# completion results are paid: region, project type, occupation, level, yuan, the administrator.
+DEMO_STANDARDS = [
+    ("320200", "就业技能培训", "", "", 1000, "wuxi"),
+    ("320200", "就业技能培训", "电工", "五级", 1500, "wuxi"),
+    ("320200", "企业职工培训", "", "", 600, "wuxi"),
+    ("500000", "就业技能培训", "", "", 1200, "chongqing"),
+    ("500000", "创业培训", "", "", 1500, "chongqing"),
+]
+
+
+async def load_standards(year: int) -> None:
+    """This year's demo standards, each set once (a second `demo` leaves the admin log as it is)."""
+    for region, project_type, occupation, level, yuan, admin in DEMO_STANDARDS:
+        key = {"project_type": project_type, "occupation": occupation, "level": level, "effective_year": year}
+        if not await SubsidyStandard.exists(region_id=region, **key):
+            user = await BureauUser.get(username=admin).prefetch_related("region")
+            await set_standard(user, region, project_type, occupation, level, yuan * 100, year)
 
 
 async def load_regions() -> None:
@@ -85,6 +107,7 @@ async def load_demo(svc: Services, var_dir: Path) -> list[str]:
 
     wuxi = await BureauUser.get(username="wuxi").prefetch_related("region")
     year = date.today().year
+    await load_standards(year)
     specs = [
         BatchSpec(
             title=f"{year}年无锡市职业培训券（通用面值券）",

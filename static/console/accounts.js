@@ -8,6 +8,9 @@
   let accountNames = {};
 
   function changes(e) {
+    if (e.action === "account_locked") {
+      return `连续 ${e.after.failures} 次密码错误，锁定至 ${Frame.localTime(e.after.until)}`;
+    }
     const words = { role: "角色", region: "地区", display_name: "姓名", active: "启用", username: "用户名" };
     const value = (k, v) => (k === "role" ? roles[v] || v : k === "active" ? (v ? "是" : "否") : v);
     const after = e.after || {};

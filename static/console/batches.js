@@ -84,6 +84,7 @@
       const actions = cell(tr, "");
       button(actions, "查看", () => showCounts(b));
       if (may && b.status === "draft") {
+        button(actions, "修改", () => edit(b));
         button(actions, "发布", async () => {
           if (await confirm(`发布批次“${b.title}”？发布后学员即可领取，券面规则不能再修改。`, "发布")) act(b, "publish", "已发布");
         }, "primary");
@@ -107,8 +108,47 @@
     $("valid-until").hidden = f.validity_mode.value !== "fixed_date";
   }
 
+  // A draft's rules, back in the form to correct (发布前可修改); saving puts them in place.
+  function edit(b) {
+    const f = $("batch-form");
+    resetForm(f);
+    f.dataset.editing = b.id;
+    $("form-title").textContent = `修改草稿：批次 ${b.id}“${b.title}”`;
+    $("form-submit").textContent = "保存修改";
+    $("form-cancel").hidden = false;
+    f.title.value = b.title;
+    f.region.value = b.region;
+    f.value_mode.value = b.value_mode;
+    f.face_value_yuan.value = b.face_value_fen ? yuan(b.face_value_fen) : "";
+    f.distribution.value = b.distribution;
+    f.fund_source.value = b.fund_source || "";
+    checkboxes($("project-types"), "project_types", L.PROJECT_TYPES, b.project_types);
+    checkboxes($("groups"), "eligible_groups", L.GROUPS, b.eligible_groups);
+    f.occupation.value = b.occupation || "";
+    f.group_proof.value = b.requires_eligibility_list ? "list" : "declared";
+    f.claim_start.value = localInput(b.claim_start);
+    f.claim_end.value = localInput(b.claim_end);
+    f.validity_mode.value = b.validity_mode;
+    if (b.valid_days) f.valid_days.value = b.valid_days;
+    f.valid_until_date.value = b.valid_until_date || "";
+    f.quantity.value = b.quantity;
+    switchFields(f);
+    f.scrollIntoView();
+  }
+
+  // An instant as the datetime-local field shows it, in the bureau's clock (Asia/Shanghai).
+  function localInput(iso) {
+    if (!iso) return "";
+    const shanghai = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+    return shanghai.toISOString().slice(0, 16);
+  }
+
   function resetForm(f) {
     f.reset();
+    delete f.dataset.editing;
+    $("form-title").textContent = "新建批次（先保存为草稿，发布前可修改）";
+    $("form-submit").textContent = "保存草稿";
+    $("form-cancel").hidden = true;
     checkboxes($("project-types"), "project_types", L.PROJECT_TYPES, ["就业技能培训"]);
     checkboxes($("groups"), "eligible_groups", L.GROUPS, ["失业人员"]);
     switchFields(f);
@@ -137,9 +177,10 @@
     else body.valid_days = Number(f.valid_days.value);
     if (f.claim_start.value) body.claim_start = localMoment(f.claim_start.value);
     if (f.claim_end.value) body.claim_end = localMoment(f.claim_end.value);
-    const r = await call("POST", "/admin/batches", body);
-    if (r.status !== 201) return notify(failed(r), true);
-    notify(`已保存草稿：批次 ${r.data.id}“${r.data.title}”。确认无误后请点“发布”。`);
+    const editing = f.dataset.editing;
+    const r = await call(editing ? "PUT" : "POST", editing ? `/admin/batches/${editing}` : "/admin/batches", body);
+    if (r.status !== (editing ? 200 : 201)) return notify(failed(r), true);
+    notify(`${editing ? "已保存修改" : "已保存草稿"}：批次 ${r.data.id}“${r.data.title}”。确认无误后请点“发布”。`);
     resetForm(f);
     load();
   }
@@ -154,6 +195,7 @@
     f.value_mode.addEventListener("change", () => switchFields(f));
     f.validity_mode.addEventListener("change", () => switchFields(f));
     f.addEventListener("submit", create);
+    $("form-cancel").addEventListener("click", () => resetForm(f));
     await load();
   });
 })();

@@ -37,7 +37,7 @@
     const tr = document.createElement("tr");
     tr.className = "class-row";
     const td = cell(tr, `${className}（整班）`);
-    td.colSpan = 8;
+    td.colSpan = 7;
     button(cell(tr, ""), `整班${next.verb}`, async () => {
       if (await confirm(`整班${next.verb}“${className}”的全部申请？`, `整班${next.verb}`)) {
         decide(`/admin/settlement/classes/${classId}/decision`, "approve");
@@ -46,14 +46,25 @@
     return tr;
   }
 
+  function lines(td, texts) {
+    td.replaceChildren(...texts.map((t) => {
+      const div = document.createElement("div");
+      div.textContent = t;
+      return div;
+    }));
+    return td;
+  }
+
   function claimRow(c, me) {
     const tr = document.createElement("tr");
     tr.dataset.claim = c.id;
     cell(tr, c.class_name);
     cell(tr, c.institution);
-    cell(tr, `${c.holder_name}（${c.id_number}）`);
-    cell(tr, c.voucher_code);
-    cell(tr, c.passed ? `${c.certificate_kind} ${c.certificate_number} ${c.certificate_level || ""}` : "考核未通过");
+    // Holder and voucher in one cell, a line each: the queue fits a desk's screen with its buttons.
+    lines(cell(tr, ""), [`${c.holder_name}（${c.id_number}）`, c.voucher_code]).className = "holder";
+    const certificate = cell(tr, "");
+    if (c.passed) lines(certificate, [`${c.certificate_kind}${c.certificate_level ? " · " + c.certificate_level : ""}`, c.certificate_number]);
+    else certificate.textContent = "考核未通过";
     // Manual check-ins (补签) are counted apart: a reviewer's reason to look closer.
     cell(tr, `${c.attended}/${c.lessons}` + (c.manual_checkins ? `（补签 ${c.manual_checkins}）` : "")).className = "attendance";
     cell(tr, yuan(c.subsidy_fen));
@@ -61,6 +72,7 @@
     const status = (L.CLAIM_STATUS[c.status] || c.status) + (c.reason ? `：${c.reason}` : "") + (reviewers.length ? `（${reviewers.join("，")}）` : "");
     cell(tr, status).className = "status";
     const actions = cell(tr, "");
+    actions.className = "actions";
     const next = step(c.status, c.review_levels);
     if (next && Frame.allowed(me, next.permission)) {
       button(actions, next.verb, async () => {
@@ -120,6 +132,9 @@
     if (batches.status === 200) {
       for (const b of batches.data.items) $("claim-batch").appendChild(new Option(b.title, b.id));
     }
+    // A second reviewer's work waits in 初审通过，待复审: open the queue there.
+    const me = Frame.me();
+    if (Frame.allowed(me, "review_second") && !Frame.allowed(me, "review_first")) $("claim-status").value = "first_approved";
     $("claim-filters").addEventListener("change", (event) => {
       if (event.target.id !== "claim-class") $("claim-class").value = "";
       load();

@@ -7,19 +7,21 @@
   const L = window.Labels;
   let regions = [];
   let targetsAsked = 0;
-  const regionName = (code) => (regions.find((r) => r.code === code) || { name: code }).name;
+  // A region of mine, or one above it whose standards apply here too (the server names those).
+  const regionName = (code, named) => (regions.find((r) => r.code === code) || { name: named || code }).name;
 
   async function loadStandards() {
     const r = await call("GET", "/admin/settlement/standards");
     if (r.status !== 200) return notify(failed(r), true);
+    const may = Frame.allowed(Frame.me(), "standards");
     fill($("standard-rows"), r.data.standards.map((s) => {
       const tr = document.createElement("tr");
-      for (const v of [regionName(s.region), s.project_type, s.occupation || "所有工种", s.level || "所有等级", yuan(s.amount_fen), s.effective_year]) cell(tr, v);
+      for (const v of [regionName(s.region, s.region_name), s.project_type, s.occupation || "所有工种", s.level || "所有等级", yuan(s.amount_fen), s.effective_year]) cell(tr, v);
       return tr;
-    }), "还没有补贴标准。没有标准时，机构提交的结业考核结果无法计算补贴，请先在下方设置。");
+    }), "还没有补贴标准。没有标准时，机构提交的结业考核结果无法计算补贴，" + (may ? "请先在下方设置。" : "请联系本地区的管理员设置。"));
     fill($("ratio-rows"), r.data.ratios.map((x) => {
       const tr = document.createElement("tr");
-      for (const v of [regionName(x.region), x.eligible_group, `${x.ratio_permille / 10}%`, x.effective_year]) cell(tr, v);
+      for (const v of [regionName(x.region, x.region_name), x.eligible_group, `${x.ratio_permille / 10}%`, x.effective_year]) cell(tr, v);
       return tr;
     }), "还没有设置补贴比例：所有人员类别按 100% 计算。");
   }

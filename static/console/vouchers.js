@@ -6,18 +6,21 @@
 (() => {
   const { $, call, failed, notify, cell, fill, confirm } = Frame;
   const L = window.Labels;
-  const ACTOR = { trainee: "学员", bureau: "人社部门", institution: "培训机构", platform: "线上培训平台", system: "系统" };
   const DETAIL = {
-    reason: "原因", class_name: "培训班", institution_name: "机构", claim_id: "结算申请", subsidy_fen: "补贴（分）",
-    batch_id: "批次", lesson_id: "课次", payment_list: "拨付清单", payment_ref: "拨付凭证号",
+    reason: "原因", claim_id: "结算申请", batch_id: "批次", lesson_id: "课次", payment_list: "拨付清单", payment_ref: "拨付凭证号",
   };
   let current = null;
 
-  function detailText(detail) {
-    return Object.entries(detail || {})
-      .filter(([k]) => k in DETAIL)
-      .map(([k, v]) => `${DETAIL[k]}：${v}`)
-      .join("；");
+  // What the row says besides its status: the institution and class by name (the server reads
+  // them from the ids), the reason, the subsidy in yuan, the payment.
+  function detailText(h) {
+    const detail = h.detail || {};
+    const words = Object.entries(h.context || {}).map(([k, v]) => `${k}：${v}`);
+    for (const [k, v] of Object.entries(detail)) {
+      if (k in DETAIL) words.push(`${DETAIL[k]}：${v}`);
+      if (k === "subsidy_fen") words.push(`补贴：${Frame.yuan(v)} 元`);
+    }
+    return words.join("；");
   }
 
   async function show(code) {
@@ -44,9 +47,9 @@
       if (h.intact === false) tr.className = "chain-broken";
       cell(tr, Frame.localTime(h.at));
       cell(tr, h.action_label + (h.automatic ? "（自动）" : ""));
-      cell(tr, (ACTOR[h.actor_kind] || h.actor_kind) + (h.actor_id && h.actor_kind !== "trainee" ? ` #${h.actor_id}` : ""));
+      cell(tr, h.actor_name).className = "actor";
       cell(tr, h.from_status_label ? `${h.from_status_label} → ${h.to_status_label}` : h.to_status_label);
-      cell(tr, detailText(h.detail));
+      cell(tr, detailText(h)).className = "detail";
       cell(tr, h.intact === null ? "启用校验前的记录" : h.intact ? "相符" : h.problems.join("；")).className = "integrity";
       return tr;
     }), "该券还没有记录。");

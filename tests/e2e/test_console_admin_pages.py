@@ -43,6 +43,10 @@ async def test_a_first_reviewer_sees_only_what_the_role_allows(client, svc, brow
     await expect(row).to_be_visible()
     await expect(row.get_by_role("button", name="关闭")).to_have_count(0)
     await expect(page.locator("#batch-form")).to_be_hidden()
+    # Standards to read: an empty list sends the reviewer to the administrator, not to a form.
+    await page.goto(str(client.make_url("/console/standards")))
+    await expect(page.locator("#standard-rows td.empty")).to_contain_text("请联系本地区的管理员设置")
+    await expect(page.locator("#standard-form")).to_be_hidden()
     # A page of another role says why, and shows nothing of it.
     await page.goto(str(client.make_url("/console/accounts")))
     await expect(page.locator("#not-allowed")).to_have_text("您的角色不能使用此页面。如需操作，请联系本地区的管理员。")

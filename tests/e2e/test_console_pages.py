@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from models import Batch, EligibilityEntry, SettlementClaim, Voucher
 from tests.support.browser import new_page
 from tests.support.console import console_login
-from tests.support.factories import bad_check_digit, bureau, id_number, published_batch, regions
+from tests.support.factories import auth, bad_check_digit, batch_body, bureau, id_number, published_batch, regions
 from tests.support.reporting import wuxi_2021
 from tests.support.settlement import lesson_started, passed, settlement_env, submit
 
@@ -57,6 +57,54 @@ async def test_batches_are_created_and_published(client, svc, browser):
     await row.get_by_role("button", name="关闭").click()
     await page.click("#confirm-ok")
     await expect(row.locator(".status")).to_have_text("已关闭")
+    assert failures == []
+
+
+async def test_a_draft_is_corrected_in_the_form_before_it_is_published(client, svc, browser):
+    await regions()
+    token = await bureau(svc)
+    body = batch_body(
+        title="2026年无锡市电工培训券（草稿）",
+        fund_source="就业补助资金",
+        claim_start="2026-03-01T09:00:00+08:00",
+        eligible_groups=["失业人员", "脱贫人口"],
+    )
+    draft = await (await client.post("/api/v1/admin/batches", json=body, headers=auth(token))).json()
+    await published_batch(client, token, title="2026年无锡市已发布券")
+    failures: list[str] = []
+    page = await _login(browser, client, failures)
+    published = page.locator("#batch-rows tr", has_text="2026年无锡市已发布券")
+    await expect(published.get_by_role("button", name="关闭")).to_be_visible()
+    await expect(published.get_by_role("button", name="修改")).to_have_count(0)  # its rules are fixed
+    row = page.locator(f"#batch-rows tr[data-batch='{draft['id']}']")
+    await expect(row).to_contain_text("2026年无锡市电工培训券（草稿）")
+    await row.get_by_role("button", name="修改").click()
+    form = page.locator("#batch-form")
+    await expect(page.locator("#form-title")).to_contain_text("修改草稿")
+    await expect(form.locator("input[name=title]")).to_have_value("2026年无锡市电工培训券（草稿）")
+    await expect(form.locator("input[name=fund_source]")).to_have_value("就业补助资金")
+    await expect(form.locator("input[name=claim_start]")).to_have_value("2026-03-01T09:00")  # Wuxi's clock
+    await expect(form.get_by_label("脱贫人口")).to_be_checked()
+    await expect(form.locator("input[name=face_value_yuan]")).to_have_value("500.00")
+    await form.locator("input[name=title]").fill("2026年无锡市电工培训券")
+    await form.locator("input[name=quantity]").fill("300")
+    await form.get_by_label("退役军人").check()
+    await form.get_by_role("button", name="保存修改").click()
+    await expect(page.locator("#notice")).to_contain_text("已保存修改：批次")
+    # The form is a new batch's again: a second click cannot change the draft twice.
+    await expect(page.locator("#form-title")).to_have_text("新建批次（先保存为草稿，发布前可修改）")
+    await expect(form.locator("input[name=title]")).to_have_value("")
+    batch = await Batch.get(id=draft["id"])
+    assert (batch.title, batch.quantity, batch.status) == ("2026年无锡市电工培训券", 300, "draft")
+    assert batch.eligible_groups == ["失业人员", "脱贫人口", "退役军人"]
+    assert batch.claim_start.isoformat() == "2026-03-01T01:00:00+00:00"
+    assert await Batch.all().count() == 2
+    # 取消修改 leaves the draft as it is.
+    await row.get_by_role("button", name="修改").click()
+    await form.locator("input[name=quantity]").fill("1")
+    await form.get_by_role("button", name="取消修改").click()
+    await expect(form.locator("input[name=quantity]")).to_have_value("100")
+    assert (await Batch.get(id=draft["id"])).quantity == 300
     assert failures == []
 
 

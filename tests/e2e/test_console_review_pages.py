@@ -5,6 +5,8 @@ writes the vouchers off."""
 
 from __future__ import annotations
 
+import re
+
 from models import SettlementClaim, Voucher, VoucherHistory
 from tests.support.console import console_login
 from tests.support.factories import PASSWORD, auth, bureau
@@ -35,13 +37,22 @@ async def test_two_reviewers_settle_and_a_payment_list_writes_the_vouchers_off(c
     await expect(admin.locator("#notice")).to_have_text("已保存：无锡市 结算须两级审核")
     await submit(client, env, [passed(t["code"]), passed(u["code"])])
 
-    # A second reviewer has nothing to do with a pending claim; the first reviewer has.
+    # A second reviewer's queue opens on what waits for the second review: nothing yet. A pending
+    # claim is there to read, without buttons; the first reviewer has them.
     second = await _login(browser, client, failures, "zhao-second", "/console/settlement")
+    await expect(second.locator("#claim-status")).to_have_value("first_approved")
+    await expect(second.locator("#claim-rows td.empty")).to_contain_text("没有待审核的补贴申请")
+    await second.select_option("#claim-status", "pending")
     claim_row = second.locator("#claim-rows tr", has_text=t["code"])
     await expect(claim_row).to_be_visible()
     await expect(claim_row.get_by_role("button")).to_have_count(0)
     first = await _login(browser, client, failures, "zhang-first", "/console/settlement")
+    await first.set_viewport_size({"width": 1280, "height": 800})
     claim_row = first.locator("#claim-rows tr", has_text=t["code"])
+    # On a desk's screen the buttons are in view, not past the table's right edge.
+    for name in ("初审通过", "驳回"):
+        box = await claim_row.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280, (name, box)
     await claim_row.get_by_role("button", name="初审通过").click()
     await first.click("#confirm-ok")
     await expect(first.locator("#notice")).to_have_text("已审核通过")
@@ -100,6 +111,24 @@ async def test_two_reviewers_settle_and_a_payment_list_writes_the_vouchers_off(c
     await second.select_option("#list-filters select[name=status]", "paid")
     await expect(second.locator("#list-rows tr").first).to_contain_text("ZZ20261204001")
     await expect(second.locator("#list-rows tr").first.locator(".status")).to_have_text("已拨付")
+
+    # The voucher's history says who did what, and where, in words.
+    await admin.goto(str(client.make_url(f"/console/vouchers?code={t['code']}")))
+    history = admin.locator("#history-rows")
+    await expect(history.locator("tr")).to_have_count(6)
+    first_review = history.locator("tr", has_text="结算初审通过")
+    await expect(first_review.locator(".actor")).to_have_text("人社部门 · zhang-first")
+    settled = history.locator("tr", has_text="已结业 → 已结算")
+    await expect(settled.locator(".actor")).to_have_text("人社部门 · zhao-second")
+    await expect(settled.locator(".detail")).to_contain_text("补贴：500.00 元")
+    enrolled = history.locator("tr", has_text="用券报名")
+    await expect(enrolled.locator(".actor")).to_contain_text(f"{env['institution']['name']} · ")
+    await expect(enrolled.locator(".detail")).to_contain_text(f"机构：{env['institution']['name']}")
+    await expect(history.locator("tr", has_text="结算核销").locator(".detail")).to_contain_text("ZZ20261204001")
+    # What happened and the statuses, in Chinese (user names and payment references are what they are).
+    for column in (2, 4):
+        words = " ".join(await history.locator(f"tr td:nth-child({column})").all_inner_texts())
+        assert re.search(r"[A-Za-z_]{3,}", words) is None, words
 
     # The statistics clerk reads the lists, without the buttons.
     await bureau(svc, "chen-stats", role="viewer")

@@ -182,4 +182,9 @@ async def test_a_locked_account_shows_locked_and_the_administrator_lifts_it(clie
     assert (await lifted.json())["was_locked"] is True
     await _login(client, "wang")
     events = await (await client.get("/api/v1/admin/events", headers=auth(admin))).json()
-    assert events["items"][0]["action_text"] == "解除登录锁定"
+    lifted, locked = events["items"][:2]
+    assert lifted["action_text"] == "解除登录锁定"
+    # The lock itself is in the log too, by the system, naming the account and the failures.
+    assert (locked["action_text"], locked["actor_name"]) == ("登录锁定（连续输错密码）", "系统")
+    assert locked["subject_id"] == lifted["subject_id"]
+    assert locked["after"]["failures"] == svc.login_throttle.limits.max_failures

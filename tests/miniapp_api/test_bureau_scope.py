@@ -56,5 +56,10 @@ async def test_a_county_bureau_cannot_touch_the_citys_standards_targets_accounts
     assert [t["region"] for t in targets["items"]] == ["320281"]
     events = await (await client.get("/api/v1/admin/events", headers=auth(jiangyin))).json()
     assert events["items"] == []
+    # The city's standard applies in the county too: the county reads it, by the city's name.
+    standard = {"region": "320200", "project_type": "创业培训", "amount_fen": 150000, "effective_year": 2026}
+    assert (await client.put("/api/v1/admin/settlement/standards", json=standard, headers=auth(wuxi))).status == 200
+    read = await (await client.get("/api/v1/admin/settlement/standards", headers=auth(jiangyin))).json()
+    assert [(s["region"], s["region_name"]) for s in read["standards"]] == [("320200", "无锡市")]
     # The city sees its own and the county's.
     assert (await client.get(f"/api/v1/admin/institutions/{county_school['id']}", headers=auth(wuxi))).status == 200

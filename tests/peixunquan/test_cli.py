@@ -10,6 +10,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import fields
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,13 @@ def test_migrate_then_demo_twice_is_idempotent(workdir):
         upcoming = conn.execute(
             "SELECT hold_places_for_signups FROM training_class WHERE start_date > date('now', 'localtime')"
         ).fetchall()
+        # This year's subsidy standards: the demo institution's completion results can be paid.
+        standards = conn.execute(
+            "SELECT DISTINCT region_id FROM subsidy_standard WHERE effective_year = ?", (date.today().year,)
+        ).fetchall()
     assert statuses == {"published"}
     assert upcoming == [(1,)]
+    assert sorted(standards) == [("320200",), ("500000",)]
 
     second = run_cli(workdir, "demo")
     assert second.returncode == 0, second.stderr

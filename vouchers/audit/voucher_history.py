@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from models import BureauUser, Voucher, VoucherHistory
 from vouchers.audit.history_chain import Break, judged_rows, problems
+from vouchers.audit.history_names import HistoryNames, history_names
 from vouchers.claiming.wallet import effective_status
 from vouchers.common import errors
 from vouchers.common.clock import utcnow
@@ -28,6 +29,7 @@ class VoucherHistoryView:
     holder_id_number: str  # masked
     entries: list[Entry]
     breaks: list[Break]
+    names: HistoryNames  # who acted and where, by name
 
     @property
     def intact(self) -> bool:
@@ -51,4 +53,5 @@ async def voucher_history(user: BureauUser, code: str, holders: MaskedHolders) -
         entries.append(Entry(row, intact, found))
         breaks.extend(Break(row.id, voucher.code, p) for p in found)
     name, id_number = holders.of(voucher.person.name_cipher, voucher.person.id_cipher)
-    return VoucherHistoryView(voucher, str(effective_status(voucher, utcnow())), name, id_number, entries, breaks)
+    status = str(effective_status(voucher, utcnow()))
+    return VoucherHistoryView(voucher, status, name, id_number, entries, breaks, await history_names(rows))

@@ -17,6 +17,7 @@ ACTION_TEXT = {
     "account_enabled": "启用账号",
     "password_reset": "重置密码",
     "password_changed": "修改本人密码",
+    "account_locked": "登录锁定（连续输错密码）",
     "lockout_lifted": "解除登录锁定",
     "institution_registered": "登记培训机构",
     "institution_updated": "修改机构信息",
@@ -42,11 +43,12 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     conn: Any = None,
+    actor_name: str = "命令行",  # who acted without a bureau user: the command line, or 系统
 ) -> AdminEvent:
     event = AdminEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None else None,
-        actor_name=(actor.display_name or actor.username) if actor is not None else "命令行",
+        actor_name=(actor.display_name or actor.username) if actor is not None else actor_name,
         action=action,
         subject_kind=subject_kind,
         subject_id=str(subject_id),

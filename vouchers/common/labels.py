@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "checkin_annulled": "撤销签到",
     "manual_checkin": "补签",
     "completed": "提交结业",
+    "settlement_first_approved": "结算初审通过",
     "settled": "结算",
     "written_off": "结算核销",
     "settlement_rejected": "结算驳回",

@@ -40,6 +40,8 @@ async def record_lockout(kind: str, username: str, failures: int, lock_s: int) -
     account = await model.get_or_none(username=username)
     if account is None:
         return None
+    # A bureau user's lock is an account event: its administrators read it in the admin log.
+    region_path = (await account.region).path if isinstance(account, BureauUser) else None
     now = utcnow()
     until = now + timedelta(seconds=lock_s)
     async with in_transaction() as conn:
@@ -52,6 +54,11 @@ async def record_lockout(kind: str, username: str, failures: int, lock_s: int) -
             locked_until=until,
             using_db=conn,
         )
+        if region_path is not None:
+            shown = {"username": username, "failures": failures, "until": until.isoformat()}
+            await record(
+                None, "account_locked", "account", account.id, region_path, after=shown, conn=conn, actor_name="系统"
+            )
         if isinstance(account, Staff):
             notice = outbox_row(
                 LOCKOUT_NOTICE,

@@ -69,7 +69,9 @@ async def list_standards(user: BureauUser) -> tuple[list[SubsidyStandard], list[
     order = ("region_id", "project_type", "occupation", "level", "effective_year")
     standards = await SubsidyStandard.filter(region__path__startswith=user.region.path).order_by(*order)
     inherited = await SubsidyStandard.filter(region_id__in=above[:-1]).order_by(*order)
+    await SubsidyStandard.fetch_for_list([*inherited, *standards], "region")  # named on the page
     ratio_order = ("region_id", "eligible_group", "effective_year")
     ratios = await SubsidyRatio.filter(region__path__startswith=user.region.path).order_by(*ratio_order)
     inherited_ratios = await SubsidyRatio.filter(region_id__in=above[:-1]).order_by(*ratio_order)
+    await SubsidyRatio.fetch_for_list([*inherited_ratios, *ratios], "region")
     return inherited + standards, inherited_ratios + ratios
