@@ -120,7 +120,13 @@ async def test_subsidy_is_standard_times_group_ratio_in_fen_from_the_nearest_reg
     standards = await (await client.get(f"{API}/admin/settlement/standards", headers=h)).json()
     assert {s["level"] for s in standards["standards"]} == {"", "四级"}
     assert standards["ratios"] == [
-        {"region": "320200", "eligible_group": "失业人员", "ratio_permille": 800, "effective_year": 2021}
+        {
+            "region": "320200",
+            "region_name": "无锡市",
+            "eligible_group": "失业人员",
+            "ratio_permille": 800,
+            "effective_year": 2021,
+        }
     ]
 
 
