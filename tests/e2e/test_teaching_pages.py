@@ -4,9 +4,11 @@ lessons and sees one outside the class's dates refused; scanning staff read only
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
+
+from vouchers.common.clock import local_date, utcnow
 
 try:
     from playwright.async_api import expect
@@ -90,7 +92,7 @@ async def test_commissioner_opens_a_class_and_adds_lessons(env, browser, client)
     await page.set_viewport_size({"width": 375, "height": 740})
     await portal_login(page, env["base"], f"c{env['institution']['code']}", path="/institution/classes")
     await expect(page.locator("#class-rows td.empty")).to_contain_text("请在下方开设第一个培训班")
-    start, end = date.today(), date.today() + timedelta(days=20)
+    start, end = local_date(utcnow()), local_date(utcnow()) + timedelta(days=20)
     form = page.locator("#class-form")
     await form.locator("input[name=name]").fill("2026年第二期电工培训班")
     await form.locator("input[name=project_type]").fill("就业技能培训")

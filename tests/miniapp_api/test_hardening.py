@@ -11,6 +11,7 @@ from datetime import date
 from models import Batch, BatchStatus, Voucher
 from peixunquan.redis_client import connect_redis
 from tests.support.factories import auth, batch_body, bureau, id_number, published_batch, regions, trainee
+from vouchers.common.clock import local_date, utcnow
 
 
 async def test_a_batch_whose_fixed_validity_is_over_sells_nothing(client, svc):
@@ -21,7 +22,7 @@ async def test_a_batch_whose_fixed_validity_is_over_sells_nothing(client, svc):
         token,
         validity_mode="fixed_date",
         valid_days=None,
-        valid_until_date=date(date.today().year + 1, 11, 30).isoformat(),
+        valid_until_date=date(local_date(utcnow()).year + 1, 11, 30).isoformat(),
     )
     await Batch.filter(id=batch["id"]).update(valid_until_date=date(2021, 11, 30))
     svc.batches.forget(batch["id"])

@@ -10,7 +10,6 @@ import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import fields
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from peixunquan import PROJECT_ROOT
 from peixunquan.config import Config, load_config
 from peixunquan.demo import DEMO_TRAINEE_17
 from tests.support.cli import STARTUP_S, STOP_S, CliProcess, run_cli
+from vouchers.common.clock import local_date, utcnow
 from vouchers.common.personal_data import check_digit
 from vouchers.common.policy import PolicyRule
 
@@ -120,7 +120,7 @@ def test_migrate_then_demo_twice_is_idempotent(workdir):
         ).fetchall()
         # This year's subsidy standards: the demo institution's completion results can be paid.
         standards = conn.execute(
-            "SELECT DISTINCT region_id FROM subsidy_standard WHERE effective_year = ?", (date.today().year,)
+            "SELECT DISTINCT region_id FROM subsidy_standard WHERE effective_year = ?", (local_date(utcnow()).year,)
         ).fetchall()
     assert statuses == {"published"}
     assert upcoming == [(1,)]

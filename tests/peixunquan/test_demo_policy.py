@@ -9,13 +9,13 @@ who meets it (the trainee claiming, the institution's scanner) with its code and
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import pytest
 
 from peixunquan.config import Config
 from tests.support.factories import id_number, published_batch, regions, trainee
 from tests.support.regional import bureau_of, claim, classes, enrol, make_run_config
+from vouchers.common.clock import local_date, utcnow
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ async def test_chongqing_three_uses_and_one_claim_per_type_a_year_under_make_run
 
     # The use limit is a use-time rule. At claim time it refuses only a voucher that could be used
     # this year alone; one valid into next year can still be used then.
-    year = date.today().year
+    year = local_date(utcnow()).year
     this_year_only = await published_batch(
         client,
         chongqing,

@@ -3,15 +3,17 @@ voucher, sign-ups through the API; and the body endpoints for tests/miniapp_api/
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.institutions import API, claimed_voucher, institution, scanner, site, training_class
+from vouchers.common.clock import LOCAL_TZ
 
 
 def starts_in(days: int, length: int = 30) -> dict[str, str]:
-    start = date.today() + timedelta(days=days)
+    # The classes' dates are Beijing's: between 16:00 and 24:00 UTC the machine's date is a day behind.
+    start = datetime.now(LOCAL_TZ).date() + timedelta(days=days)
     return {"start_date": start.isoformat(), "end_date": (start + timedelta(days=length)).isoformat()}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from miniapp_api.scans import ScanAnswer
 from peixunquan.appkeys import SERVICES
 from tests.support.factories import auth, id_number
+from vouchers.common.clock import local_date, utcnow
 
 API = "/api/v1"
 _codes = itertools.count(3_200_001)
@@ -68,7 +69,7 @@ async def site(client, token: str, **overrides: Any) -> dict[str, Any]:
 
 
 def class_body(site_ids: list[int], **overrides: Any) -> dict[str, Any]:
-    today = date.today()
+    today = local_date(utcnow())
     body = {
         "name": "2026年第一期电工培训班",
         "project_type": "就业技能培训",

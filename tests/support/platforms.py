@@ -11,12 +11,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from tests.support.factories import auth
 from tests.support.institutions import claimed_voucher, voucher_payload
+from vouchers.common.clock import local_date, utcnow
 
 API = "/api/v1"
 _codes = itertools.count(3_290_001)
@@ -39,7 +40,7 @@ def platform_body(**overrides: Any) -> dict[str, Any]:
 
 
 def course_body(**overrides: Any) -> dict[str, Any]:
-    today = date.today()
+    today = local_date(utcnow())
     body: dict[str, Any] = {
         "name": "低压电工线上实操课",
         "project_type": "就业技能培训",

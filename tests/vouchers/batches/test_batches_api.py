@@ -12,6 +12,7 @@ from miniapp_api.validation_messages import FIELD_LABELS
 from models import Batch, BureauUser
 from tests.support.factories import PASSWORD, auth, batch_body, bureau, published_batch, regions, trainee
 from vouchers.common import tokens
+from vouchers.common.clock import local_date, utcnow
 from vouchers.identity.bureau_auth import create_bureau_user
 
 BATCHES = "/api/v1/admin/batches"
@@ -155,7 +156,7 @@ async def test_missing_or_garbage_authorization_is_401(client, svc):
 async def test_create_batch_in_each_value_and_validity_mode(client, svc, kind):
     await regions()
     token = await bureau(svc)
-    until = date(date.today().year + 1, 11, 30).isoformat() if kind["validity_mode"] == "fixed_date" else None
+    until = date(local_date(utcnow()).year + 1, 11, 30).isoformat() if kind["validity_mode"] == "fixed_date" else None
     start = datetime.now(UTC).replace(microsecond=0)
     body = batch_body(
         **kind,

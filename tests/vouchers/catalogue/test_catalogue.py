@@ -3,12 +3,13 @@ for, each with "which of my vouchers fits", searchable, with distances from the 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from models import Voucher
 from tests.support.catalogue import catalogue, catalogue_env, open_class
 from tests.support.factories import auth, bureau, published_batch, unverified
 from tests.support.institutions import API, claimed_voucher, institution, post_scan, scan_body, site, voucher_payload
+from vouchers.common.clock import local_date, utcnow
 from vouchers.scanning.coordinates import distance_m, wgs84_to_gcj02
 
 
@@ -99,7 +100,7 @@ async def test_search_by_keyword_occupation_project_district_and_dates(client, s
     assert await names("region=320281") == ["电工二期"]
     assert len(await names("region=320200")) == 4
     assert await names("region=500000") == []
-    start = date.today() + timedelta(days=4)
+    start = local_date(utcnow()) + timedelta(days=4)
     assert await names(f"start_from={start}&start_to={start + timedelta(days=10)}") == ["电工二期", "高级焊工班"]
     page = await catalogue(client, env["session"], "limit=2&offset=1")
     assert [c["name"] for c in page["items"]] == ["电工二期", "高级焊工班"] and page["total"] == 4

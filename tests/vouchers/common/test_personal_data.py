@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -18,6 +18,7 @@ from models.database import is_postgres
 from peixunquan.logs import JsonFormatter, redact
 from tests.support.factories import auth, bad_check_digit, bureau, id_number, published_batch, regions, trainee
 from vouchers.common import errors
+from vouchers.common.clock import local_date, utcnow
 from vouchers.common.personal_data import (
     PersonalDataKeys,
     check_digit,
@@ -86,7 +87,7 @@ def test_wrong_check_digit_or_length_is_invalid_id_number(bad):
 
 @pytest.mark.parametrize(
     "born",
-    ["19900230", "19901301", "19900000", "18991231", (date.today() + timedelta(days=1)).strftime("%Y%m%d")],
+    ["19900230", "19901301", "19900000", "18991231", (local_date(utcnow()) + timedelta(days=1)).strftime("%Y%m%d")],
 )
 def test_impossible_birth_date_is_invalid_id_number(born):
     first17 = f"320202{born}123"

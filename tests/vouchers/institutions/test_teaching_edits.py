@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +17,7 @@ from tests.support.institutions import (
     setup_institution,
     voucher_payload,
 )
+from vouchers.common.clock import local_date, utcnow
 
 API = "/api/v1"
 
@@ -60,7 +61,7 @@ async def test_a_class_edit_keeps_its_lessons_inside_its_dates(client, env):
     assert r.status == 200, await r.text()
     assert (await r.json())["name"] == "电工班（改）"
     # Dates that leave today's lesson outside them are refused, with what to do.
-    later = class_body([site_id], start_date=(date.today() + timedelta(days=5)).isoformat())
+    later = class_body([site_id], start_date=(local_date(utcnow()) + timedelta(days=5)).isoformat())
     r = await client.put(f"{API}/institution/classes/{class_id}", json=later, headers=auth(env["commissioner"]))
     error = (await r.json())["error"]
     assert (r.status, error["code"]) == (422, "lesson_outside_class")
@@ -89,7 +90,7 @@ async def test_a_lesson_is_edited_within_its_class(client, env):
     url = f"{API}/institution/classes/{class_id}/lessons/{lesson_id}"
     r = await client.put(url, json=lesson_now_body(), headers=auth(env["commissioner"]))
     assert r.status == 200, await r.text()
-    far = (date.today() + timedelta(days=60)).isoformat()
+    far = (local_date(utcnow()) + timedelta(days=60)).isoformat()
     r = await client.put(
         url,
         json={"starts_at": f"{far}T09:00:00+08:00", "ends_at": f"{far}T11:00:00+08:00"},
@@ -99,7 +100,7 @@ async def test_a_lesson_is_edited_within_its_class(client, env):
     assert (r.status, error["code"]) == (422, "lesson_outside_class")
     assert "课次时间须在培训班的开班日期" in error["message"]
     # A window that misses the lesson, in Chinese.
-    day = date.today().isoformat()
+    day = local_date(utcnow()).isoformat()
     r = await client.put(
         url,
         json={

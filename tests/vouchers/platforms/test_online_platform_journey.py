@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -23,6 +23,7 @@ from models import AccountChannel, ChannelAccount, OutboxMessage, OutboxStatus, 
 from platforms.wechat.notice_links import NoticeLinks
 from tests.support.factories import auth, bureau, published_batch, regions
 from tests.support.wechat import WechatEnv, make_env
+from vouchers.common.clock import local_date, utcnow
 from vouchers.identity.sessions import open_session
 
 API = "/api/v1"
@@ -117,8 +118,8 @@ async def test_register_sign_enrol_study_complete_and_the_claim_waits_in_the_bur
             "name": "低压电工线上实操课",
             "project_type": "就业技能培训",
             "occupation": "电工",
-            "start_date": (date.today() - timedelta(days=1)).isoformat(),
-            "end_date": (date.today() + timedelta(days=60)).isoformat(),
+            "start_date": (local_date(utcnow()) - timedelta(days=1)).isoformat(),
+            "end_date": (local_date(utcnow()) + timedelta(days=60)).isoformat(),
             "capacity": 500,
             "required_hours": 2.5,
         },

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 from models import (
     ClaimStatus,
@@ -21,6 +21,7 @@ from models import (
 )
 from tests.support.factories import auth, bureau, published_batch
 from tests.support.platforms import API, course, course_body, platform_env, presented, register
+from vouchers.common.clock import local_date, utcnow
 from vouchers.qr import codes
 
 ENROL = f"{API}/platform/enrolments"
@@ -131,7 +132,9 @@ async def test_enrolment_is_a_use_with_its_rules_and_a_retry_writes_nothing(clie
     env = await platform_env(client, svc)
     platform = env["platform"]
     await course(platform, "TINY", capacity=1)
-    await course(platform, "OVER", end_date=(date.today() - timedelta(days=1)).isoformat(), start_date="2026-01-01")
+    await course(
+        platform, "OVER", end_date=(local_date(utcnow()) - timedelta(days=1)).isoformat(), start_date="2026-01-01"
+    )
     assert await _refused(await platform.call("POST", ENROL, {"code": env["payload"], "course": "OVER"})) == (
         "class_ended"
     )
