@@ -10,8 +10,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.test_login_throttle_processes import _ready
-from tests.support.alipay import unused_port
-from tests.support.cli import CliProcess
+from tests.support.cli import sharing_servers
 from tests.support.factories import auth, trainee
 
 BOUND_S = 1.0  # docs/operations.md
@@ -20,19 +19,11 @@ BOUND_S = 1.0  # docs/operations.md
 async def test_a_logout_through_one_process_holds_in_the_other_within_a_second(svc, config, tmp_path):
     if config.redis.url.startswith("memory://"):
         pytest.skip("two processes share only a real Redis (PXQ_TEST_REDIS_URL)")
-    (tmp_path / "secret.key").write_text(config.secret.hex())
-    env = {
-        "PXQ_DATABASE_URL": config.database.url,
-        "PXQ_REDIS_URL": config.redis.url,
-        "PXQ_WORKER_EMBEDDED": "false",
-        "PXQ_INSTITUTIONS_QR_KEYS_DIR": str(tmp_path / "qr-keys"),
-    }
-    ports = [unused_port(), unused_port()]
-    servers = [CliProcess(tmp_path, "serve", PXQ_SERVER_PORT=str(port), **env) for port in ports]
+    servers, bases = sharing_servers(tmp_path, config)
     _, session = await trainee(svc)
     try:
         async with aiohttp.ClientSession() as http:
-            first, second = [f"http://127.0.0.1:{port}" for port in ports]
+            first, second = bases
             for base, server in zip((first, second), servers, strict=True):
                 await _ready(http, base, server)
 

@@ -10,8 +10,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.support.alipay import unused_port
-from tests.support.cli import CliProcess
+from tests.support.cli import CliProcess, sharing_servers
 from tests.support.factories import PASSWORD, regions
 from vouchers.identity.bureau_auth import create_bureau_user
 
@@ -38,18 +37,9 @@ async def test_failures_in_two_processes_count_toward_one_lock(svc, config, tmp_
         pytest.skip("two processes share only a real Redis (PXQ_TEST_REDIS_URL)")
     await regions()
     await create_bureau_user("wuxi", PASSWORD, "320200")
-    (tmp_path / "secret.key").write_text(config.secret.hex())
-    env = {
-        "PXQ_DATABASE_URL": config.database.url,
-        "PXQ_REDIS_URL": config.redis.url,
-        "PXQ_WORKER_EMBEDDED": "false",
-        "PXQ_INSTITUTIONS_QR_KEYS_DIR": str(tmp_path / "qr-keys"),
-    }
-    ports = [unused_port(), unused_port()]
-    servers = [CliProcess(tmp_path, "serve", PXQ_SERVER_PORT=str(port), **env) for port in ports]
+    servers, bases = sharing_servers(tmp_path, config)
     try:
         async with aiohttp.ClientSession() as http:
-            bases = [f"http://127.0.0.1:{port}" for port in ports]
             for base, server in zip(bases, servers, strict=True):
                 await _ready(http, base, server)
 

@@ -17,8 +17,7 @@ from tortoise.functions import Count
 
 from models import Batch, Voucher
 from tests.e2e.test_login_throttle_processes import _ready
-from tests.support.alipay import unused_port
-from tests.support.cli import CliProcess
+from tests.support.cli import sharing_servers
 from tests.support.factories import auth, bureau, published_batch, regions, trainee
 from vouchers.claiming.gate import _keys
 
@@ -36,17 +35,8 @@ async def test_two_servers_issue_the_stock_exactly_once(client, svc, config, tmp
     spare = await published_batch(client, token, quantity=STOCK, title="2026年无锡市职业培训券（第二批）")
     sessions = [(await trainee(svc))[1] for _ in range(PEOPLE)]
 
-    (tmp_path / "secret.key").write_text(config.secret.hex())
-    env = {
-        "PXQ_DATABASE_URL": config.database.url,
-        "PXQ_REDIS_URL": config.redis.url,
-        "PXQ_WORKER_EMBEDDED": "false",
-        "PXQ_INSTITUTIONS_QR_KEYS_DIR": str(tmp_path / "qr-keys"),
-    }
-    ports = [unused_port(), unused_port()]
-    servers = [CliProcess(tmp_path, "serve", PXQ_SERVER_PORT=str(port), **env) for port in ports]
+    servers, bases = sharing_servers(tmp_path, config)
     try:
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
         connector = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=connector) as http:
             for base, server in zip(bases, servers, strict=True):

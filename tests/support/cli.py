@@ -100,3 +100,20 @@ class CliProcess:
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait()
+
+
+def sharing_servers(workdir: Path, config, count: int = 2) -> tuple[list[CliProcess], list[str]]:
+    """`count` `serve` processes on the suite's database and Redis (what several application
+    hosts share), with the suite's secret; their processes and base URLs."""
+    from tests.support.alipay import unused_port  # a pytest plugin module: imported when used
+
+    (workdir / "secret.key").write_text(config.secret.hex())
+    env = {
+        "PXQ_DATABASE_URL": config.database.url,
+        "PXQ_REDIS_URL": config.redis.url,
+        "PXQ_WORKER_EMBEDDED": "false",
+        "PXQ_INSTITUTIONS_QR_KEYS_DIR": str(workdir / "qr-keys"),
+    }
+    ports = [unused_port() for _ in range(count)]
+    servers = [CliProcess(workdir, "serve", PXQ_SERVER_PORT=str(port), **env) for port in ports]
+    return servers, [f"http://127.0.0.1:{port}" for port in ports]
