@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from peixunquan.config_limits import limit_problems
 from peixunquan.config_wechat import wechat_problems
 from peixunquan.redis_url import RedisUrlError, check_redis_url
 from vouchers.common.policy import Policy, PolicyRule
@@ -368,30 +369,8 @@ def check(config: Config) -> None:
         check_redis_url(config.redis.url)
     except RedisUrlError as exc:
         raise ConfigError("redis.url", str(exc)) from None
-    worker = config.worker
-    if not worker.reminder_offsets_days or any(d < 1 or d > 365 for d in worker.reminder_offsets_days):
-        raise ConfigError("worker.reminder_offsets_days", "must be days between 1 and 365")
-    if not 0 <= worker.reminder_hour <= 23:
-        raise ConfigError("worker.reminder_hour", "must be an hour between 0 and 23")
-    for key in ("batch_size", "lease_s", "max_attempts", "backoff_base_s", "backoff_max_s", "poll_interval_ms"):
-        if getattr(worker, key) < 1:
-            raise ConfigError(f"worker.{key}", "must be at least 1")
-    for key in ("login_max_failures", "login_lock_s", "login_address_max_failures", "login_window_s"):
-        if getattr(config.security, key) < 1:
-            raise ConfigError(f"security.{key}", "must be at least 1")
-    for key in ("bureau_token_ttl_s", "session_token_ttl_s"):
-        if getattr(config.security, key) < 60:
-            raise ConfigError(f"security.{key}", "must be at least 60 seconds")
-    inst = config.institutions
-    if not 5 <= inst.qr_step_s <= 3600:
-        raise ConfigError("institutions.qr_step_s", "must be between 5 and 3600 seconds")
-    if not 0 <= inst.qr_tolerance_steps <= 10:
-        raise ConfigError("institutions.qr_tolerance_steps", "must be between 0 and 10")
-    if inst.staff_token_ttl_s < 60:
-        raise ConfigError("institutions.staff_token_ttl_s", "must be at least 60 seconds")
-    if inst.annul_window_s < 0 or inst.fence_accuracy_cap_m < 0:
-        bad = "annul_window_s" if inst.annul_window_s < 0 else "fence_accuracy_cap_m"
-        raise ConfigError(f"institutions.{bad}", "must not be negative")
+    for key, why in limit_problems(config):
+        raise ConfigError(key, why)
     for key, why in wechat_problems(config.wechat, config.wechat_official):
         raise ConfigError(key, why)
     gateway = urlsplit(config.alipay.gateway_url)
