@@ -10,7 +10,7 @@ from channels.webhook import WebhookSender
 from jobs.delivery import Attempt, Route
 from models import OutboxMessage
 from vouchers.common.clock import utcnow
-from vouchers.common.outbox import outbox_row, recipient_key, release_dead
+from vouchers.common.outbox import insert_new, outbox_row, recipient_key, release_dead
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.institutions.notice_log import INSTITUTION_NOTICE_KINDS, WEBHOOK_NOTICE
 from vouchers.institutions.recipients import WEBHOOK
@@ -47,7 +47,7 @@ def fan_out_route(recipients: list[Recipients]) -> Route:
             # A recipient whose earlier row of this notice died gets this one; one already
             # reached (or being reached) is skipped by the unique key.
             await release_dead(None, [c.dedupe_key for c in children if c.dedupe_key])
-            await OutboxMessage.bulk_create(children, ignore_conflicts=True)
+            await insert_new(children)
             return f"fanout:{len(children)}"
 
         return [Attempt("fanout", fan_out)]

@@ -43,8 +43,10 @@ class WechatDelivery(Model):
 
     id = fields.BigIntField(primary_key=True)
     msg_id = fields.CharField(max_length=64, unique=True)
+    # No constraint on PostgreSQL (migration 0027): outbox_message is partitioned by month, and a
+    # key cannot reference its id alone. The outbox retention deletes a dropped month's rows here.
     outbox: fields.ForeignKeyRelation[OutboxMessage] = fields.ForeignKeyField(
-        "models.OutboxMessage", related_name="wechat_deliveries", on_delete=fields.RESTRICT
+        "models.OutboxMessage", related_name="wechat_deliveries", on_delete=fields.RESTRICT, db_constraint=False
     )
     status = fields.CharField(max_length=32, default="accepted")  # accepted, success, failed:user block, ...
     reported_at = fields.DatetimeField(null=True)

@@ -128,6 +128,9 @@ class WorkerConfig:
     reminder_offsets_days: tuple[int, ...] = (7, 1)
     reminder_hour: int = 9
     sweep_interval_s: int = 300
+    # Delivered outbox rows (the notices center, the institutions' notice lists) are kept this
+    # long, at least 30 days; on PostgreSQL whole months go, so up to a month longer.
+    outbox_retention_days: int = 90
 
     def rate_per_s(self, channel: str) -> int:
         """0 (no limit) for internal steps such as fanning a notice out to its recipients."""

@@ -16,6 +16,8 @@ def limit_problems(config: Any) -> list[tuple[str, str]]:
     for key in ("batch_size", "lease_s", "max_attempts", "backoff_base_s", "backoff_max_s", "poll_interval_ms"):
         if getattr(worker, key) < 1:
             problems.append((f"worker.{key}", "must be at least 1"))
+    if worker.outbox_retention_days < 30:
+        problems.append(("worker.outbox_retention_days", "must be at least 30 days"))
     for key in ("login_max_failures", "login_lock_s", "login_address_max_failures", "login_window_s"):
         if getattr(config.security, key) < 1:
             problems.append((f"security.{key}", "must be at least 1"))

@@ -17,6 +17,8 @@ from jobs.alipay_routes import alipay_notifier, card_pack_routes
 from jobs.delivery import Deliverer, DeliverySettings
 from jobs.institution_routes import institution_routes
 from jobs.routes import build_routes
+from jobs.storage import INTERVAL_S as STORAGE_S
+from jobs.storage import outbox_retention, partitions_ahead
 from jobs.wechat_routes import (
     STAFF_NOTICE,
     miniapp_notifier,
@@ -63,6 +65,8 @@ def build_jobs(config: Config, svc: Services, http: aiohttp.ClientSession) -> li
         Job("sweep", sweeps(w.reminder_offsets_days, w.reminder_hour), w.sweep_interval_s),
         Job("alipay_card_pack_sync", card_pack_sync, CARD_PACK_SYNC_S),
         Job("claim_gate_check", reconcile_gates, GATE_CHECK_S),
+        Job("partitions_ahead", partitions_ahead, STORAGE_S),
+        Job("outbox_retention", outbox_retention(w.outbox_retention_days), STORAGE_S),
     ]
 
 

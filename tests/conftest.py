@@ -15,6 +15,7 @@ import pytest
 from tortoise import Tortoise, connections
 
 from models.database import init_db, is_postgres, migrate
+from models.partitions import KEY_TABLES
 from peixunquan.app import create_app
 from peixunquan.config import (
     AlipayConfig,
@@ -151,7 +152,8 @@ async def db(config: Config) -> AsyncIterator[None]:
     await init_db(config.database.url, config.database.pool_max)
     conn = connections.get("default")
     if is_postgres(config.database.url):
-        await conn.execute_script(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
+        tables = [*_tables(), *KEY_TABLES]  # a key left over would refuse the next test's row
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:
         statements = "; ".join(f"DELETE FROM {table}" for table in _tables())
         await conn.execute_script(f"PRAGMA foreign_keys=OFF; {statements}; PRAGMA foreign_keys=ON;")

@@ -23,11 +23,21 @@ WITH due AS (
     INSERT INTO voucher_history (voucher_id, at, action, actor_kind, actor_id, from_status, to_status,
                                  automatic, detail)
     SELECT id, $1, $5, $8::text, NULL, $3, $4, true, '{}'::jsonb FROM changed
-), notice AS (
-    INSERT INTO outbox_message (kind, dedupe_key, person_id, voucher_id, payload, status, attempts,
-                                next_attempt_at, created_at)
-    SELECT $6::text, $6::text || ':' || id, person_id, id, '{}'::jsonb, $9::text, 0, $1, $1 FROM changed
+), notices AS MATERIALIZED (
+    SELECT nextval('outbox_message_id_seq') AS id, $6::text || ':' || id AS dedupe_key, person_id, id AS voucher_id
+    FROM changed
+), keys AS (
+    -- A key already taken (a notice queued before) is skipped: the dedupe key lives in
+    -- outbox_dedupe (migration 0027), claimed here with the id the row will get.
+    INSERT INTO outbox_dedupe (dedupe_key, outbox_id, created_at)
+    SELECT dedupe_key, id, $1 FROM notices
     ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING outbox_id
+), notice AS (
+    INSERT INTO outbox_message (id, kind, dedupe_key, person_id, voucher_id, payload, status, attempts,
+                                next_attempt_at, created_at)
+    SELECT n.id, $6::text, n.dedupe_key, n.person_id, n.voucher_id, '{}'::jsonb, $9::text, 0, $1, $1
+    FROM notices n JOIN keys k ON k.outbox_id = n.id
 )
 SELECT count(*) AS n FROM changed
 """

@@ -219,8 +219,11 @@ def _class_days(first: date, last: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), datetime.combine(last + timedelta(days=1), time(0), _LOCAL_TZ).astimezone(UTC)
 
 
-# Scans with a nonce already used by the same staff member are left out (ON CONFLICT): their
-# answer is the first one, which the caller reads. Rows that reused a read (`seen` set) go in only
+# Scans with a nonce already used by the same staff member are left out: their answer is the
+# first one, which the caller reads. The nonce is unique in `scan_record_nonce`, not in the
+# partitioned scan_record (migration 0027): each row claims its key there first, with the id it
+# will get (ON CONFLICT DO NOTHING), and goes in only if the claim was its own; the table's
+# trigger then finds the key claimed for that id. Rows that reused a read (`seen` set) go in only
 # if the voucher and its holder are still the row versions read and the staff member is still
 # allowed in with the token's version; the others come back without a row. As in the read, each
 # check is a LATERAL probe with LIMIT 1: written as EXISTS, PostgreSQL hashed whole tables.
@@ -235,7 +238,7 @@ WITH i AS MATERIALIZED (
                            result, reason, answer, scanned_at, created_at, seen, token_version, request_digest, n)
 ),
 current AS MATERIALIZED (
-    SELECT i.* FROM i
+    SELECT i.*, nextval('scan_record_id_seq') AS id FROM i
     LEFT JOIN LATERAL (
         SELECT v.xmin::text || ':' || p.xmin::text AS seen
         FROM voucher v JOIN person p ON p.id = v.person_id
@@ -248,13 +251,18 @@ current AS MATERIALIZED (
     ) s ON true
     WHERE i.seen IS NULL OR (v.seen = i.seen AND s.id IS NOT NULL)
 ),
-ins AS (
-    INSERT INTO scan_record (institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-                             result, reason, answer, scanned_at, created_at, request_digest)
-    SELECT institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
-           result, reason, answer, scanned_at, created_at, request_digest
-    FROM current
+keys AS (
+    INSERT INTO scan_record_nonce (staff_id, nonce, record_id)
+    SELECT staff_id, nonce, id FROM current
     ON CONFLICT (staff_id, nonce) DO NOTHING
+    RETURNING record_id
+),
+ins AS (
+    INSERT INTO scan_record (id, institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+                             result, reason, answer, scanned_at, created_at, request_digest)
+    SELECT c.id, institution_id, staff_id, nonce, device, action, voucher_id, class_id, lesson_id,
+           result, reason, answer, scanned_at, created_at, request_digest
+    FROM current c JOIN keys k ON k.record_id = c.id
     RETURNING id, staff_id, nonce
 )
 SELECT NULL::bigint AS n, id, staff_id, nonce FROM ins

@@ -33,9 +33,11 @@ async def _scan_record_foreign_keys(url: str) -> list[str]:
             sql = "SELECT \"table\" || '.' || \"from\" AS name FROM pragma_foreign_key_list('scan_record') ORDER BY 1"
         _, rows = await conn.execute_query(sql)
         # and whatever the migration did, a nonce must still be unique per staff member
+        # (on the partitioned scan_record of migration 0027, in its key table scan_record_nonce)
         unique = (
             "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = 'scan_record' AND indexdef LIKE 'CREATE UNIQUE INDEX % (staff_id, nonce)'"
+            "AND tablename IN ('scan_record', 'scan_record_nonce') "
+            "AND indexdef LIKE 'CREATE UNIQUE INDEX % (staff_id, nonce)'"
             if is_postgres(url)
             else "SELECT count(*) AS n FROM pragma_index_list('scan_record') l "
             "WHERE l.\"unique\" AND (SELECT group_concat(name) FROM pragma_index_info(l.name)) = 'staff_id,nonce'"

@@ -15,7 +15,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from models import OutboxMessage
+from models.database import is_postgres
 from models.enums import OutboxStatus
 
 # A row in one of these is delivered or on its way: its dedupe key holds.
@@ -64,8 +69,36 @@ async def queue_unless_reached(conn: Any, row: OutboxMessage, recipients: Iterab
             if await reached.using_db(conn).count() == len(wanted):
                 return False  # each current recipient was told (or is being told)
         await release_keys(conn, [holder])
-    await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=conn)  # a concurrent twin: one wins
+    await insert_new([row], conn)  # a concurrent twin: one wins
     return True
+
+
+async def insert_new(rows: list[OutboxMessage], conn: Any = None) -> None:
+    """Insert the rows, but not those whose dedupe key a row already holds (or a concurrent twin is
+    writing: it waits for the twin's transaction).
+
+    On SQLite the key is unique on the table: `ON CONFLICT DO NOTHING` skips them. On PostgreSQL
+    the key is unique in outbox_dedupe, filled by a trigger (migration 0027), and a taken key
+    fails the insert instead: the taken keys are read first, and if a twin took one between the
+    read and the write, the write is undone to a savepoint (`in_transaction` nests as one) and
+    tried again."""
+    if not rows:
+        return
+    if not is_postgres(conn or connections.get("default")):
+        await OutboxMessage.bulk_create(rows, ignore_conflicts=True, using_db=conn)
+        return
+    keys = [row.dedupe_key for row in rows if row.dedupe_key is not None]
+    for attempt in range(3):
+        taken = OutboxMessage.filter(dedupe_key__in=keys).using_db(conn).values_list("dedupe_key", flat=True)
+        free = set(keys) - set(await taken) if keys else set()
+        fresh = [row for row in rows if row.dedupe_key is None or row.dedupe_key in free]
+        try:
+            async with in_transaction() as tx:
+                await OutboxMessage.bulk_create(fresh, using_db=tx)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 async def release_dead(conn: Any, keys: list[str]) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from models import Enrolment, OutboxMessage, VoucherStatus
 from vouchers.common.clock import end_of_local_day, local_date
-from vouchers.common.outbox import outbox_row
+from vouchers.common.outbox import insert_new, outbox_row
 from vouchers.common.personal_data import PersonalDataKeys
 from vouchers.scanning.summary import mask_name
 
@@ -51,5 +51,5 @@ async def schedule_digests(keys: PersonalDataKeys, now: datetime, window_days: i
         for key, i in keys_wanted.items()
         if key not in existing
     ]
-    await OutboxMessage.bulk_create(rows, ignore_conflicts=True)
+    await insert_new(rows)
     return len(rows)
