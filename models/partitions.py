@@ -15,8 +15,9 @@ from typing import Any
 
 # table -> the column it is partitioned by
 PARTITIONED = {"scan_record": "created_at", "voucher_history": "at", "outbox_message": "created_at"}
-# The keys that stay unique across months, each in a table of its own (no model: PostgreSQL only).
-KEY_TABLES = ("scan_record_nonce", "outbox_dedupe")
+# What stays one per key across months, each in a table of its own (no model: PostgreSQL only):
+# a staff member's nonce, an outbox dedupe key, a voucher's history chain head.
+KEY_TABLES = ("scan_record_nonce", "outbox_dedupe", "voucher_history_head")
 AHEAD_MONTHS = 2  # months created beyond the current one
 _LOCK = 0x7078_7170  # the advisory lock that keeps two workers from changing partitions at once
 
