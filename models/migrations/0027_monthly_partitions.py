@@ -93,9 +93,6 @@ CREATE TRIGGER scan_record_nonce BEFORE INSERT ON scan_record FOR EACH ROW EXECU
 CREATE FUNCTION pxq_outbox_dedupe() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        IF OLD.dedupe_key IS NOT DISTINCT FROM NEW.dedupe_key THEN
-            RETURN NEW;
-        END IF;
         DELETE FROM outbox_dedupe WHERE dedupe_key = OLD.dedupe_key AND outbox_id = OLD.id;
     END IF;
     IF NEW.dedupe_key IS NOT NULL THEN
@@ -107,8 +104,11 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER outbox_dedupe BEFORE INSERT OR UPDATE OF dedupe_key ON outbox_message
-FOR EACH ROW EXECUTE FUNCTION pxq_outbox_dedupe();
+-- Only rows with a key call the function (most rows, a claim's notice among them, have none).
+CREATE TRIGGER outbox_dedupe BEFORE INSERT ON outbox_message
+FOR EACH ROW WHEN (NEW.dedupe_key IS NOT NULL) EXECUTE FUNCTION pxq_outbox_dedupe();
+CREATE TRIGGER outbox_dedupe_renamed BEFORE UPDATE OF dedupe_key ON outbox_message
+FOR EACH ROW WHEN (OLD.dedupe_key IS DISTINCT FROM NEW.dedupe_key) EXECUTE FUNCTION pxq_outbox_dedupe();
 """
 
 # The seal (migration 0018) chains a row to the voucher's previous one. Looking that row up in
@@ -190,6 +190,7 @@ DROP TABLE IF EXISTS voucher_history_head;
 DROP_KEYS = """
 DROP TRIGGER IF EXISTS scan_record_nonce ON scan_record;
 DROP TRIGGER IF EXISTS outbox_dedupe ON outbox_message;
+DROP TRIGGER IF EXISTS outbox_dedupe_renamed ON outbox_message;
 DROP FUNCTION IF EXISTS pxq_scan_nonce();
 DROP FUNCTION IF EXISTS pxq_outbox_dedupe();
 DROP TABLE IF EXISTS scan_record_nonce;

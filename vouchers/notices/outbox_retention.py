@@ -65,6 +65,8 @@ async def _old_months(conn: Any, cutoff: datetime) -> list[Month]:
 async def _drop(conn: Any, month: Month, purged: Purged) -> None:
     pending = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
     async with conn.transaction():
+        # Nobody turns a row back to pending between the check and the drop.
+        await conn.execute(f"LOCK TABLE {month.name} IN SHARE MODE")
         if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {month.name} WHERE status = ANY($1::text[]))", pending):
             log.warning("outbox retention: %s is past the retention but still holds rows to send: kept", month.name)
             purged.kept.append(month.name)
