@@ -105,7 +105,9 @@ async def load(database_url: str, vouchers: int, spread_days: int) -> int:
         await conn.execute(statements[1].rstrip(";"), persons, first, spread_days, vouchers)
         await conn.execute("ANALYZE voucher")
         now = utcnow()
-        upper = end_of_local_day(local_date(now) + timedelta(days=max(OFFSETS)))
+        # The last valid day of a voucher with max(OFFSETS) days left, today counted (as
+        # vouchers.notices.reminders.windows and days_left count them).
+        upper = end_of_local_day(local_date(now) + timedelta(days=max(OFFSETS) - 1))
         return await conn.fetchval(
             "SELECT count(*) FROM voucher WHERE status = 'claimed' AND valid_until > $1 AND valid_until <= $2",
             now,
