@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Strict
 from models import Staff
+from peixunquan.appkeys import CONFIG
 from vouchers.institutions.notice_log import institution_notices
 
 TAG = "institution"
@@ -43,6 +44,7 @@ class NoticeOut(BaseModel):
 class NoticeList(BaseModel):
     items: list[NoticeOut]
     next_before: int | None
+    kept_days: int = Field(description="Notices are kept this many days ([worker] outbox_retention_days), then go")
 
 
 @endpoint(
@@ -63,4 +65,8 @@ async def get_notices(request: web.Request, staff: Staff, query: NoticesQuery) -
         )
         for e in entries
     ]
-    return NoticeList(items=items, next_before=entries[-1].id if len(entries) == PAGE else None)
+    return NoticeList(
+        items=items,
+        next_before=entries[-1].id if len(entries) == PAGE else None,
+        kept_days=request.app[CONFIG].worker.outbox_retention_days,
+    )

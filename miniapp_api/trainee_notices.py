@@ -13,7 +13,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from miniapp_api.endpoint import endpoint
 from miniapp_api.schemas import Page, Strict, VoucherOut
 from models import ChannelAccount
-from peixunquan.appkeys import SERVICES
+from peixunquan.appkeys import CONFIG, SERVICES
 from vouchers.claiming.give_back import give_back_voucher
 from vouchers.common.clock import utcnow
 from vouchers.notices.notices_center import MAX_IDS, mark_read, my_notices, unread_count
@@ -39,6 +39,7 @@ class NoticeOut(BaseModel):
 class NoticeList(BaseModel):
     items: list[NoticeOut]
     unread: int = Field(description="How many of all my notices are unread")
+    kept_days: int = Field(description="Notices are kept this many days ([worker] outbox_retention_days), then go")
 
 
 class UnreadCount(BaseModel):
@@ -84,7 +85,8 @@ class MarkedRead(BaseModel):
 async def list_notices(request: web.Request, account: ChannelAccount, query: Page) -> NoticeList:
     notices = await my_notices(account, query.limit, query.offset)
     items = [NoticeOut(**asdict(n), read=n.read_at is not None) for n in notices]
-    return NoticeList(items=items, unread=await unread_count(account))
+    kept_days = request.app[CONFIG].worker.outbox_retention_days
+    return NoticeList(items=items, unread=await unread_count(account), kept_days=kept_days)
 
 
 @endpoint(

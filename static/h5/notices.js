@@ -37,6 +37,8 @@
     if (r.status !== 200) return say(failed(r));
     fill($("notices"), r.data.items.map(item), "还没有通知。领取培训券、报名、结业等都会在这里通知您。");
     $("read-all").hidden = r.data.unread === 0;
+    $("kept").textContent = `这里保留最近${r.data.kept_days}天的通知，更早的已自动清理。`;
+    $("kept").hidden = false;
   }
 
   H5.onReady(async () => {

@@ -47,6 +47,8 @@ async function loadNotices(more) {
     li.textContent = "还没有收到通知。学员报名、补贴审核等事项发生后，通知会显示在这里。";
     $("notice-list").replaceChildren(li);
   }
+  $("kept").textContent = `这里保留最近${r.data.kept_days}天的通知，更早的已自动清理。`;
+  $("kept").hidden = false;
   before = r.data.next_before;
   $("more").hidden = !before;
 }

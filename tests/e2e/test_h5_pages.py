@@ -152,6 +152,7 @@ async def test_notices_show_what_no_channel_delivered_and_a_voucher_goes_back(cl
     await expect(first).to_contain_text("领取成功")
     await expect(first).to_have_class("unread")
     await expect(page.locator("#unread")).to_have_text("1")
+    await expect(page.locator("#kept")).to_have_text("这里保留最近90天的通知，更早的已自动清理。")
     await first.get_by_role("button", name="标为已读").click()
     await expect(page.locator("#notices > li.unread")).to_have_count(0)
     await expect(page.locator("#unread")).to_be_hidden()

@@ -53,6 +53,7 @@ async def test_a_notice_reached_nobody_then_the_webhook_gets_the_next(client, sv
     await expect(notice).to_contain_text(f"券号 {first}")
     await expect(notice).to_contain_text("未推送：本机构没有设置推送地址")
     await expect(page.locator("#webhook-state")).to_have_text("尚未设置推送地址。")
+    await expect(page.locator("#kept")).to_have_text("这里保留最近90天的通知，更早的已自动清理。")
 
     # The commissioner sets the webhook and sends a test: the receiver checks the signature.
     await page.fill("#webhook-form input[name=url]", url)
