@@ -327,10 +327,19 @@ async def _orm_insert(r: ScanRow) -> int | None:
 # pointing at the record (for annulment). No row back: the voucher was checked in at this lesson
 # meanwhile (the caller takes the transactional path, which finds it). A nonce already used
 # fails the whole statement with IntegrityError.
+#
+# The voucher is share-locked (FOR KEY SHARE, the lock attendance's foreign-key check takes
+# anyway) before the attendance row goes in, not after: a use case that holds the voucher FOR
+# UPDATE and then writes the same attendance (a manual check-in at the same moment) would
+# otherwise wait on this statement's attendance row while this statement's foreign-key check,
+# at its end, waits on that voucher: a deadlock. Now this statement waits for the use case
+# first, then finds its row.
 _CHECKIN_SQL = """
-WITH att AS (
+WITH v AS (
+    SELECT id FROM voucher WHERE id = $2 FOR KEY SHARE
+), att AS (
     INSERT INTO attendance (lesson_id, voucher_id, method, checked_in_at, scan_id)
-    VALUES ($1, $2, 'scan', $3, nextval(pg_get_serial_sequence('scan_record', 'id')))
+    SELECT $1, v.id, 'scan', $3, nextval(pg_get_serial_sequence('scan_record', 'id')) FROM v
     ON CONFLICT (lesson_id, voucher_id) DO NOTHING
     RETURNING scan_id
 )

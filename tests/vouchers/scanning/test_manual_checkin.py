@@ -6,13 +6,19 @@ from __future__ import annotations
 import asyncio
 import io
 
+import asyncpg
 import pytest
 from openpyxl import load_workbook
+from tortoise import connections
 
 from models import Attendance, Voucher, VoucherHistory
+from models.database import is_postgres
+from models.sql.scan import insert_first_checkin
+from models.sql.scan_rows import ScanRow
 from tests.support.factories import auth
 from tests.support.institutions import API, post_scan, scan_body, voucher_payload
 from tests.support.settlement import lesson_started, passed, settlement_env, submit
+from vouchers.common.clock import utcnow
 
 
 def manual_url(env) -> str:
@@ -103,3 +109,40 @@ async def test_a_manual_check_in_and_a_scan_at_once_make_one_attendance(client, 
     rows = await Attendance.filter(lesson_id=lesson["id"], voucher_id=voucher.id)
     assert len(rows) == 1
     assert (scanned["reason"] == "already_checked_in") != (by_hand.status == 409)
+
+
+async def test_a_scan_check_in_waits_for_a_use_case_holding_the_voucher_instead_of_deadlocking(
+    client, env, database_url
+):
+    """The manual check-in holds the voucher FOR UPDATE, then writes the attendance. A first
+    check-in by scan at that moment (one statement: attendance, then the record) once wrote its
+    attendance row and then waited for the voucher in its foreign-key check, while the manual
+    check-in waited for that row: PostgreSQL broke the deadlock with a 500. Here the two meet in
+    that order on purpose."""
+    if not is_postgres(database_url):
+        pytest.skip("PostgreSQL's row locks")
+    lesson = await lesson_started(client, env, minutes_ago=5)
+    voucher = await Voucher.get(code=env["trainees"][1]["code"])
+    now = utcnow()
+    row = ScanRow(
+        institution_id=env["institution"]["id"], staff_id=1, nonce="race-1", device="desk", action="checkin",
+        voucher_id=voucher.id, class_id=env["class"]["id"], lesson_id=lesson["id"], result="ok", reason=None,
+        answer=b"{}", scanned_at=now, created_at=now,
+    )  # fmt: skip
+    holder = await asyncpg.connect(database_url.replace("asyncpg://", "postgres://", 1))
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT 1 FROM voucher WHERE id = $1 FOR UPDATE", voucher.id)
+            scanning = asyncio.create_task(insert_first_checkin(connections.get("default"), row, now))
+            await asyncio.sleep(0.5)
+            assert not scanning.done()  # waits for the holder before writing anything
+            await holder.execute(
+                "INSERT INTO attendance (lesson_id, voucher_id, method, checked_in_at) VALUES ($1, $2, 'manual', $3)",
+                lesson["id"],
+                voucher.id,
+                now,
+            )
+        assert await scanning is None  # the manual one was first: the scan takes the path that finds it
+    finally:
+        await holder.close()
+    assert [a.method for a in await Attendance.filter(lesson_id=lesson["id"], voucher_id=voucher.id)] == ["manual"]
