@@ -19,7 +19,10 @@ PARTITIONED = {"scan_record": "created_at", "voucher_history": "at", "outbox_mes
 # a staff member's nonce, an outbox dedupe key, a voucher's history chain head.
 KEY_TABLES = ("scan_record_nonce", "outbox_dedupe", "voucher_history_head")
 AHEAD_MONTHS = 2  # months created beyond the current one
-_LOCK = 0x7078_7170  # the advisory lock that keeps two workers from changing partitions at once
+PARTITION_LOCK = 0x7078_7170  # the advisory lock that keeps two workers from changing partitions at once
+# Tables whose old months are dropped (vouchers.notices.outbox_retention): a month before the
+# current one is never made again for them, as its absence is the retention's doing.
+RETAINED = ("outbox_message",)
 
 _PARTITIONS_SQL = """
 SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -72,6 +75,8 @@ async def ensure_months(conn: Any, now: datetime, ahead: int = AHEAD_MONTHS) -> 
     for table, column in PARTITIONED.items():
         existing = await months(conn, table)
         first = existing[0].start if existing else month_start(now)
+        if table in RETAINED:
+            first = max(first, month_start(now))
         start, last = first, month_start(now, ahead)
         have = {m.start for m in existing}
         while start <= last:
@@ -87,11 +92,13 @@ async def _create_month(conn: Any, table: str, column: str, start: datetime) -> 
     move and the attach (which checks it)."""
     name, end = month_name(table, start), month_start(start, 1)
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", PARTITION_LOCK)
         if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
             return False  # another worker made it meanwhile
         await conn.execute(f"LOCK TABLE {table}_pdefault IN ACCESS EXCLUSIVE MODE")
-        await conn.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING STORAGE)")
+        await conn.execute(
+            f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS)"
+        )
         await conn.execute(
             f"WITH moved AS (DELETE FROM {table}_pdefault WHERE {column} >= $1 AND {column} < $2 RETURNING *) "
             f"INSERT INTO {name} SELECT * FROM moved",
@@ -101,10 +108,3 @@ async def _create_month(conn: Any, table: str, column: str, start: datetime) -> 
         bounds = f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
         await conn.execute(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES {bounds}")
     return True
-
-
-async def drop_month(conn: Any, month: Month) -> None:
-    """Detach and drop one month partition, in the caller's transaction."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
-    await conn.execute(f"ALTER TABLE {month.table} DETACH PARTITION {month.name}")
-    await conn.execute(f"DROP TABLE {month.name}")

@@ -217,7 +217,7 @@ def _partition(table: str, spec: dict, bound: datetime) -> list[str]:
     script += [f"ALTER TABLE {legacy} DROP CONSTRAINT {name}" for name in spec["uniques"]]
     script += [f"ALTER INDEX {name} RENAME TO {name}_plegacy" for name in spec["indexes"]]
     script += [
-        f"CREATE TABLE {table} (LIKE {legacy} INCLUDING DEFAULTS INCLUDING STORAGE) PARTITION BY RANGE ({key})",
+        f"CREATE TABLE {table} (LIKE {legacy} INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({key})",
         f"ALTER SEQUENCE {table}_id_seq OWNED BY {table}.id",
         f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY (id, {key})",
     ]
@@ -245,7 +245,7 @@ def _flatten(table: str, spec: dict) -> list[str]:
     """Back to one plain table holding every partition's rows, with its old constraints."""
     flat = f"{table}_flat"
     script = [
-        f"CREATE TABLE {flat} (LIKE {table} INCLUDING DEFAULTS INCLUDING STORAGE)",
+        f"CREATE TABLE {flat} (LIKE {table} INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS)",
         f"INSERT INTO {flat} SELECT * FROM {table}",
         f"ALTER SEQUENCE {table}_id_seq OWNED BY {flat}.id",
         f"DROP TABLE {table}",

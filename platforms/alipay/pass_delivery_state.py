@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import AlipayPass, ChannelAccount, OutboxMessage, OutboxStatus, PassState
+from models import AlipayPass, ChannelAccount, OutboxMessage, OutboxStatus, PassState, Voucher
 from platforms.alipay.card_pack import PASS_ADD, add_to_card_pack
+from vouchers.common.outbox import insert_new, outbox_row
 
 MESSAGES = {
     "pending": "正在加入支付宝卡包，请稍后在卡包中查看",
@@ -45,7 +46,8 @@ async def pass_delivery(card: AlipayPass) -> PassDelivery:
         state = card.state.value
     else:
         row = await OutboxMessage.get_or_none(dedupe_key=add_key(card.voucher_id))
-        state = "failed" if row is not None and row.status is OutboxStatus.DEAD else "pending"
+        # No row: the outbox retention took it, and it had not added the pass (it failed).
+        state = "failed" if row is None or row.status is OutboxStatus.DEAD else "pending"
     return PassDelivery(card.serial_number, state, MESSAGES[state])
 
 
@@ -56,4 +58,12 @@ async def retry_failed_add(card: AlipayPass, now: datetime) -> bool:
     moved = await OutboxMessage.filter(dedupe_key=add_key(card.voucher_id), status=OutboxStatus.DEAD).update(
         status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error=None
     )
+    if not moved and not await OutboxMessage.exists(dedupe_key=add_key(card.voucher_id)):
+        # The failed row went with the outbox retention: queue the add afresh.
+        voucher = await Voucher.get(id=card.voucher_id)
+        add = outbox_row(
+            PASS_ADD, now, person_id=voucher.person_id, voucher_id=voucher.id, dedupe_key=add_key(voucher.id)
+        )
+        await insert_new([add])
+        return True
     return bool(moved)

@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from models import OutboxMessage, ScanRecord, VoucherHistory, WechatDelivery
 from models.database import is_postgres
 from models.enums import OutboxStatus
-from models.partitions import PARTITIONED, month_name, month_start, months
+from models.partitions import PARTITIONED, RETAINED, month_name, month_start, months
 from tests.support.factories import bureau, regions
 from tests.support.reporting import batch_row, voucher_row
 from vouchers.common.clock import utcnow
@@ -65,11 +65,15 @@ async def test_the_worker_makes_each_month_ahead_and_fills_a_gap(db):
         async with connections.get("default").acquire_connection() as conn:
             names = [m.name for m in await months(conn, table)]
         wanted = []
-        start = first
+        # The outbox's past months are the retention's to drop: only months from now on are made.
+        start = month_start(later) if table in RETAINED else first
         while start <= month_start(later, 2):
             wanted.append(month_name(table, start))
             start = month_start(start, 1)
-        assert names[: len(wanted)] == wanted  # (later months: another test may have made them)
+        if table in RETAINED:
+            assert set(wanted) <= set(names)
+        else:
+            assert names[: len(wanted)] == wanted  # (later months: another test may have made them)
     assert await create_months_ahead(later) == []  # nothing twice
     assert all(name.split("_p")[-1] <= f"{month_start(later, 2):%Y%m}" for name in created)
 
@@ -173,6 +177,8 @@ async def test_delivered_notices_go_after_the_retention_and_a_month_still_sendin
     else:
         assert stuck_sent.id not in left
     assert purged.rows >= 2
+    # a dropped month is not made again by the worker (only months from the current one are)
+    assert month_name("outbox_message", first) not in await create_months_ahead(now)
     # the dropped rows' keys are free again
     await notice("old-sent", now, OutboxStatus.PENDING)
     # and nothing younger than the retention goes, however often it runs

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from channels import errors
 from jobs.alipay_pass_delivery import senders
 from models import AlipayPass, AlipayPassTemplate, OutboxMessage, OutboxStatus, PassState, Voucher
+from models.partitions import month_start
 from peixunquan.appkeys import CONFIG
 from peixunquan.worker_setup import build_jobs
 from platforms.alipay.card_pack import PASS_ADD, PASS_RESIGN, PASS_TEMPLATE, PASS_UPDATE, sync_card_pack
@@ -19,6 +20,7 @@ from tests.support import factories
 from tests.support.alipay import AlipayEnv
 from tests.support.institutions import post_scan, scan_body, setup_institution
 from vouchers.common.clock import LOCAL_TZ, utcnow
+from vouchers.notices.outbox_retention import purge_delivered
 from vouchers.qr.keys import QrKeyRing
 
 auth = factories.auth
@@ -273,3 +275,26 @@ async def test_a_used_voucher_shows_as_used_in_the_card_pack(alipay: AlipayEnv, 
     update = await OutboxMessage.get(kind=PASS_UPDATE)
     assert (update.payload, update.status) == ({"status": "USED"}, OutboxStatus.SENT)
     assert await sync_card_pack(utcnow(), svc.qr) == 0  # in step: asked once
+
+
+async def test_a_failed_add_gone_with_the_outbox_retention_is_still_failed_and_asked_again(
+    alipay: AlipayEnv, svc
+) -> None:
+    """The add row of a pass that never reached the card pack died, and months later the outbox
+    retention took it: the trainee is told it failed, and asking again queues the add afresh."""
+    _, batch = await alipay.bureau_batch()
+    token = await alipay.verified_login()
+    voucher = await alipay.claim(token, batch["id"])
+    asked = await alipay.http.post(CARD_PACK, json={"voucher_code": voucher["code"]}, headers=auth(token))
+    assert (await asked.json())["state"] == "pending"
+    add = await OutboxMessage.get(kind=PASS_ADD)
+    first = month_start(utcnow(), 1)  # the first month partition on PostgreSQL (migration 0027)
+    await OutboxMessage.filter(id=add.id).update(status=OutboxStatus.DEAD, created_at=first + timedelta(days=3))
+    purged = await purge_delivered(month_start(first, 5), keep_days=90)  # five months on
+    assert purged.rows >= 1 and not await OutboxMessage.filter(kind=PASS_ADD).exists()
+
+    answer = await alipay.http.post(CARD_PACK, json={"voucher_code": voucher["code"]}, headers=auth(token))
+    body = await answer.json()
+    assert (body["state"], body["message"]) == ("failed", "加入支付宝卡包失败，已重新提交，请稍后在卡包中查看")
+    again = await OutboxMessage.get(kind=PASS_ADD)
+    assert again.status == OutboxStatus.PENDING

@@ -87,11 +87,18 @@ async def insert_new(rows: list[OutboxMessage], conn: Any = None) -> None:
     if not is_postgres(conn or connections.get("default")):
         await OutboxMessage.bulk_create(rows, ignore_conflicts=True, using_db=conn)
         return
-    keys = [row.dedupe_key for row in rows if row.dedupe_key is not None]
+    once: dict[str, OutboxMessage] = {}  # a key given twice: the first row goes in
+    for row in rows:
+        if row.dedupe_key is not None:
+            once.setdefault(row.dedupe_key, row)
+    keys = list(once)
     for attempt in range(3):
-        taken = OutboxMessage.filter(dedupe_key__in=keys).using_db(conn).values_list("dedupe_key", flat=True)
-        free = set(keys) - set(await taken) if keys else set()
-        fresh = [row for row in rows if row.dedupe_key is None or row.dedupe_key in free]
+        db = conn or connections.get("default")
+        _, found = await db.execute_query("SELECT dedupe_key FROM outbox_dedupe WHERE dedupe_key = ANY($1)", [keys])
+        free = set(keys) - {r["dedupe_key"] for r in found}
+        fresh = [
+            row for row in rows if row.dedupe_key is None or (row.dedupe_key in free and once[row.dedupe_key] is row)
+        ]
         try:
             async with in_transaction() as tx:
                 await OutboxMessage.bulk_create(fresh, using_db=tx)

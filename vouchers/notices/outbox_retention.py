@@ -16,18 +16,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from tortoise import connections
 
 from models import OutboxMessage, WechatDelivery
 from models.database import is_postgres
 from models.enums import OutboxStatus
-from models.partitions import Month, drop_month, months
+from models.partitions import PARTITION_LOCK, Month, months
 
 log = logging.getLogger(__name__)
 
 DONE = (OutboxStatus.SENT, OutboxStatus.DEAD)
 TABLE = "outbox_message"
 MIN_RETENTION_DAYS = 30
+DETACHED = "outbox_dropping_"  # a detached month, until its keys and reports are gone with it
+LOCK_TIMEOUT_MS = 2000
 _CHUNK = 1000
 
 
@@ -44,7 +47,7 @@ async def purge_delivered(now: datetime, keep_days: int) -> Purged:
     if not is_postgres(db):
         return Purged(rows=await _delete_rows(cutoff))
     async with db.acquire_connection() as conn:
-        purged = Purged()
+        purged = Purged(rows=await drop_leftovers(conn))
         for month in await _old_months(conn, cutoff):
             await _drop(conn, month, purged)
         purged.rows += await _purge_default(conn, cutoff)
@@ -63,20 +66,46 @@ async def _old_months(conn: Any, cutoff: datetime) -> list[Month]:
 
 
 async def _drop(conn: Any, month: Month, purged: Purged) -> None:
-    pending = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
-    async with conn.transaction():
-        # Nobody turns a row back to pending between the check and the drop.
-        await conn.execute(f"LOCK TABLE {month.name} IN SHARE MODE")
-        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {month.name} WHERE status = ANY($1::text[]))", pending):
-            log.warning("outbox retention: %s is past the retention but still holds rows to send: kept", month.name)
-            purged.kept.append(month.name)
-            return
-        rows = await conn.fetchval(f"SELECT count(*) FROM {month.name}")
-        await conn.execute(f"DELETE FROM outbox_dedupe d USING {month.name} o WHERE d.outbox_id = o.id")
-        await conn.execute(f"DELETE FROM wechat_delivery w USING {month.name} o WHERE w.outbox_id = o.id")
-        await drop_month(conn, month)
-    purged.rows += rows
+    """Detach the month in a short transaction that takes the locks in the order every outbox
+    statement takes them (the table, then its partitions), then clean up and drop it outside.
+    A busy table is left for the next run (lock_timeout) rather than waited on."""
+    pending = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
+    detached = f"{DETACHED}{month.name.removeprefix(TABLE + '_')}"
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", PARTITION_LOCK)
+            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", month.name):
+                return  # another worker dropped it meanwhile
+            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+            await conn.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+            still = f"SELECT EXISTS (SELECT 1 FROM {month.name} WHERE status = ANY($1::text[]))"
+            if await conn.fetchval(still, pending):
+                log.warning("outbox retention: %s is past the retention but still holds rows to send: kept", month.name)
+                purged.kept.append(month.name)
+                return
+            await conn.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {month.name}")
+            await conn.execute(f"ALTER TABLE {month.name} RENAME TO {detached}")
+    except asyncpg.LockNotAvailableError:
+        log.info("outbox retention: %s busy, left for the next run", TABLE)
+        return
+    purged.rows += await _drop_detached(conn, detached)
     purged.partitions.append(month.name)
+
+
+async def drop_leftovers(conn: Any) -> int:
+    """Months detached by a run that stopped before dropping them."""
+    names = await conn.fetch("SELECT relname FROM pg_class WHERE relname LIKE $1 AND relkind = 'r'", f"{DETACHED}%")
+    return sum([await _drop_detached(conn, row["relname"]) for row in names])
+
+
+async def _drop_detached(conn: Any, name: str) -> int:
+    """A detached month: its rows' dedupe keys and WeChat delivery reports, then the table."""
+    async with conn.transaction():
+        rows = await conn.fetchval(f"SELECT count(*) FROM {name}")
+        await conn.execute(f"DELETE FROM outbox_dedupe d USING {name} o WHERE d.outbox_id = o.id")
+        await conn.execute(f"DELETE FROM wechat_delivery w USING {name} o WHERE w.outbox_id = o.id")
+        await conn.execute(f"DROP TABLE {name}")
+    return rows
 
 
 async def _purge_default(conn: Any, cutoff: datetime) -> int:
