@@ -194,3 +194,22 @@ async def test_the_retention_never_goes_below_thirty_days(db):
     await OutboxMessage.filter(id=row.id).update(created_at=at, status=OutboxStatus.SENT)
     await purge_delivered(utcnow(), keep_days=1)
     assert await OutboxMessage.filter(id=row.id).exists()
+
+
+async def test_a_month_detached_by_a_stopped_run_is_dropped_with_its_keys_by_the_next(db):
+    if not _pg():
+        pytest.skip("SQLite has no partitions")
+    row = outbox_row("institution_digest", utcnow(), payload={"institution_id": 1}, dedupe_key="left-over")
+    await row.save()
+    db_ = connections.get("default")
+    # as a run leaves it when it stops between the detach and the drop
+    await db_.execute_script(
+        "CREATE TABLE outbox_dropping_p209901 (LIKE outbox_message INCLUDING DEFAULTS);"
+        f"INSERT INTO outbox_dropping_p209901 SELECT * FROM outbox_message WHERE id = {row.id};"
+        f"DELETE FROM outbox_message WHERE id = {row.id};"
+    )
+    purged = await purge_delivered(utcnow(), keep_days=90)
+    assert purged.rows >= 1
+    _, [gone] = await db_.execute_query("SELECT to_regclass('outbox_dropping_p209901') IS NULL AS gone")
+    assert gone["gone"]
+    await outbox_row("institution_digest", utcnow(), payload={"institution_id": 1}, dedupe_key="left-over").save()

@@ -94,7 +94,11 @@ async def _drop(conn: Any, month: Month, purged: Purged) -> None:
 
 async def drop_leftovers(conn: Any) -> int:
     """Months detached by a run that stopped before dropping them."""
-    names = await conn.fetch("SELECT relname FROM pg_class WHERE relname LIKE $1 AND relkind = 'r'", f"{DETACHED}%")
+    names = await conn.fetch(
+        "SELECT relname FROM pg_class WHERE starts_with(relname, $1) AND relkind = 'r' "
+        "AND relnamespace = current_schema()::regnamespace",
+        DETACHED,
+    )
     return sum([await _drop_detached(conn, row["relname"]) for row in names])
 
 
