@@ -9,9 +9,14 @@ into it, so rows never stay there for a month that has its partition.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
 
 # table -> the column it is partitioned by
 PARTITIONED = {"scan_record": "created_at", "voucher_history": "at", "outbox_message": "created_at"}
@@ -19,6 +24,7 @@ PARTITIONED = {"scan_record": "created_at", "voucher_history": "at", "outbox_mes
 # a staff member's nonce, an outbox dedupe key, a voucher's history chain head.
 KEY_TABLES = ("scan_record_nonce", "outbox_dedupe", "voucher_history_head")
 AHEAD_MONTHS = 2  # months created beyond the current one
+LOCK_TIMEOUT_MS = 2000
 PARTITION_LOCK = 0x7078_7170  # the advisory lock that keeps two workers from changing partitions at once
 # Tables whose old months are dropped (vouchers.notices.outbox_retention): a month before the
 # current one is never made again for them, as its absence is the retention's doing.
@@ -80,7 +86,12 @@ async def ensure_months(conn: Any, now: datetime, ahead: int = AHEAD_MONTHS) -> 
         start, last = first, month_start(now, ahead)
         have = {m.start for m in existing}
         while start <= last:
-            if start not in have and await _create_month(conn, table, column, start):
+            try:
+                made = start not in have and await _create_month(conn, table, column, start)
+            except asyncpg.LockNotAvailableError:
+                log.info("month partitions: %s busy, %s left for the next run", table, month_name(table, start))
+                break
+            if made:
                 created.append(month_name(table, start))
             start = month_start(start, 1)
     return created
@@ -95,6 +106,9 @@ async def _create_month(conn: Any, table: str, column: str, start: datetime) -> 
         await conn.execute("SELECT pg_advisory_xact_lock($1)", PARTITION_LOCK)
         if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", name):
             return False  # another worker made it meanwhile
+        # Not behind a long transaction: every statement that reads the default partition would
+        # queue behind this lock meanwhile. Months are made two ahead: the next run tries again.
+        await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
         await conn.execute(f"LOCK TABLE {table}_pdefault IN ACCESS EXCLUSIVE MODE")
         await conn.execute(
             f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMMENTS)"

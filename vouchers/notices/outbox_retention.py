@@ -22,7 +22,7 @@ from tortoise import connections
 from models import OutboxMessage, WechatDelivery
 from models.database import is_postgres
 from models.enums import OutboxStatus
-from models.partitions import PARTITION_LOCK, Month, months
+from models.partitions import LOCK_TIMEOUT_MS, PARTITION_LOCK, Month, months
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ DONE = (OutboxStatus.SENT, OutboxStatus.DEAD)
 TABLE = "outbox_message"
 MIN_RETENTION_DAYS = 30
 DETACHED = "outbox_dropping_"  # a detached month, until its keys and reports are gone with it
-LOCK_TIMEOUT_MS = 2000
 _CHUNK = 1000
 
 
