@@ -23,6 +23,7 @@ retention deletes delivered rows there.
 """
 
 from datetime import UTC, datetime
+from importlib import import_module
 
 from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
@@ -161,31 +162,8 @@ END
 $$;
 """
 
-# 0018's function, for the way back.
-HISTORY_SEAL_0018 = r"""
-CREATE OR REPLACE FUNCTION pxq_history_seal() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    last_id bigint;
-    last_hash text;
-BEGIN
-    SELECT h.id, h.row_hash INTO last_id, last_hash FROM voucher_history h
-    WHERE h.voucher_id = NEW.voucher_id ORDER BY h.id DESC LIMIT 1;
-    IF FOUND THEN
-        PERFORM 1 FROM voucher WHERE id = NEW.voucher_id FOR NO KEY UPDATE;
-        SELECT h.id, h.row_hash INTO last_id, last_hash FROM voucher_history h
-        WHERE h.voucher_id = NEW.voucher_id ORDER BY h.id DESC LIMIT 1;
-        IF last_id > NEW.id THEN
-            NEW.id := nextval(pg_get_serial_sequence('voucher_history', 'id'));
-        END IF;
-    END IF;
-    NEW.prev_hash := coalesce(last_hash, '');
-    NEW.row_hash := pxq_history_hash(NEW.prev_hash, NEW.id, NEW.voucher_id, NEW.at, NEW.action, NEW.actor_kind,
-                                     NEW.actor_id, NEW.from_status, NEW.to_status, NEW.automatic, NEW.detail);
-    RETURN NEW;
-END
-$$;
-DROP TABLE IF EXISTS voucher_history_head;
-"""
+# The way back: 0018's own function, read from that migration so it comes back exactly.
+HISTORY_SEAL_0018 = import_module("models.migrations.0018_history_chain")._PG_SEAL
 
 DROP_KEYS = """
 DROP TRIGGER IF EXISTS scan_record_nonce ON scan_record;
@@ -210,6 +188,13 @@ def _month_name(table: str, start: datetime) -> str:
     return f"{table}_p{start:%Y%m}"
 
 
+def _foreign_keys(table: str, spec: dict) -> list[str]:
+    return [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id) ON DELETE RESTRICT"
+        for name, (column, target) in spec["fks"].items()
+    ]
+
+
 def _partition(table: str, spec: dict, bound: datetime) -> list[str]:
     key = spec["key"]
     legacy = f"{table}_plegacy"
@@ -224,10 +209,7 @@ def _partition(table: str, spec: dict, bound: datetime) -> list[str]:
     script += [f"CREATE INDEX {name} ON {table} ({columns})" for name, columns in spec["indexes"].items()]
     # The old uniques, kept as plain indexes: lookups by nonce and by dedupe key still need them.
     script += [f"CREATE INDEX {name} ON {table} ({columns})" for name, columns in spec["uniques"].items()]
-    script += [
-        f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id) ON DELETE RESTRICT"
-        for name, (column, target) in spec["fks"].items()
-    ]
+    script += _foreign_keys(table, spec)
     script += [
         f"ALTER TABLE {table} ATTACH PARTITION {legacy} FOR VALUES FROM (MINVALUE) TO ('{bound.isoformat()}')",
         f"CREATE TABLE {table}_pdefault PARTITION OF {table} DEFAULT",
@@ -254,10 +236,7 @@ def _flatten(table: str, spec: dict) -> list[str]:
     ]
     script += [f"CREATE INDEX {name} ON {table} ({columns})" for name, columns in spec["indexes"].items()]
     script += [f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE ({cols})" for name, cols in spec["uniques"].items()]
-    script += [
-        f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id) ON DELETE RESTRICT"
-        for name, (column, target) in spec["fks"].items()
-    ]
+    script += _foreign_keys(table, spec)
     return script
 
 
@@ -279,7 +258,7 @@ async def partition(apps, schema_editor) -> None:
 async def flatten(apps, schema_editor) -> None:
     if not _on_postgres(schema_editor):
         return
-    script = [DROP_KEYS, HISTORY_SEAL_0018]
+    script = [DROP_KEYS, HISTORY_SEAL_0018, "DROP TABLE IF EXISTS voucher_history_head"]
     for table, spec in TABLES.items():
         script += _flatten(table, spec)
     script.append(SEAL_TRIGGER.format(table="voucher_history"))
