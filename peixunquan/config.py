@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.files import create_once
 from peixunquan.config_limits import limit_problems
 from peixunquan.config_wechat import wechat_problems
 from peixunquan.redis_url import RedisUrlError, check_redis_url
@@ -231,9 +232,7 @@ def load_secret(config: Config) -> Config:
     if not path.exists() and not path.is_symlink():
         if not config.security.generate_missing_secret:
             raise ConfigError("security.secret_key_file", f"{path} does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(os.urandom(32).hex() + "\n", encoding="ascii")
-        path.chmod(0o600)
+        create_once(path, os.urandom(32).hex() + "\n")
     try:
         text = path.read_text(encoding="ascii", errors="replace").strip()
     except OSError as exc:

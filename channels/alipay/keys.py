@@ -14,6 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from infra.files import create_once
+
 
 class InvalidKey(ValueError):
     """A key file that does not hold a usable RSA key."""
@@ -72,13 +74,11 @@ def new_private_key() -> str:
 
 def ensure_key_pair(private_path: Path, public_path: Path | None = None) -> str:
     """Development only: create a key pair when the private key file is missing."""
-    if not private_path.exists():
-        private_path.parent.mkdir(parents=True, exist_ok=True)
-        private_path.write_text(new_private_key(), encoding="ascii")
-        private_path.chmod(0o600)
-    private = private_path.read_text(encoding="ascii")
+    private = private_path.read_text(encoding="ascii") if private_path.exists() else None
+    if private is None:
+        private = create_once(private_path, new_private_key())
     if public_path is not None and not public_path.exists():
-        public_path.write_text(public_of(private), encoding="ascii")
+        create_once(public_path, public_of(private), mode=0o644)
     return private
 
 
