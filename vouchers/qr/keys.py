@@ -7,7 +7,6 @@ let `rotate` make one); old codes keep verifying until their file is renamed `<k
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from infra.files import create_exclusive, directory_lock
 from vouchers.qr.offline import QrSubject, b32
 
 SUFFIX = ".key"
@@ -72,8 +72,12 @@ class QrKeyRing:
         if not keys:
             if not generate:
                 raise QrKeyError(f"{path} holds no {SUFFIX} file")
-            rotate(path)
-            keys = _read_keys(path)
+            # Children of `serve --processes N` start together: under the lock the first makes the
+            # key and the rest find it, so every process signs and verifies with the same one.
+            with directory_lock(path):
+                if not _read_keys(path):
+                    rotate(path)
+                keys = _read_keys(path)
         return cls(keys, step_s, tolerance_steps)
 
 
@@ -85,10 +89,8 @@ def rotate(directory: str | Path, kid: str | None = None) -> str:
     kid = kid or new_key_id()
     target = path / f"{kid}{SUFFIX}"
     seed = Ed25519PrivateKey.generate().private_bytes_raw().hex()
-    # O_EXCL: never overwrite a key, even if two processes start at the same second.
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(seed + "\n")
+    # Never overwrites a key (FileExistsError), and a reader never sees the file half-written.
+    create_exclusive(target, seed + "\n")
     return kid
 
 
