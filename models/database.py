@@ -101,6 +101,19 @@ async def migrate(url: str, target: str | None = None) -> None:
         await Tortoise.close_connections()
 
 
+def migration_names() -> list[str]:
+    """The migrations in order, by file name (`0026_statistics_rollup`)."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "migrations"
+    return sorted(p.stem for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def find_migration(text: str) -> str | None:
+    """A migration named whole or by its number (`0026`), or None."""
+    return next((name for name in migration_names() if text in (name, name.split("_", 1)[0])), None)
+
+
 def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite://") and ":memory:" not in url:
         from pathlib import Path

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
+    commands.choices["migrate"].add_argument(
+        "--to", metavar="MIGRATION", help="forward or back to this migration: its number (0026) or name"
+    )
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--config", dest="sub_config", help=argparse.SUPPRESS)
     serve.add_argument(
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     runners: dict[str, Callable[[Config], int]] = {
         "serve": lambda config: _serve(config, argv, child, args.socket_fd),
-        "migrate": _migrate,
+        "migrate": lambda config: _migrate(config, args.to),
         "worker": _worker,
         "demo": _demo,
     }
@@ -219,11 +222,19 @@ async def _settle_heap(app: object) -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
-def _migrate(config: Config) -> int:
-    from models.database import migrate
+def _migrate(config: Config, to: str | None) -> int:
+    from models.database import find_migration, migrate, migration_names
 
-    run(migrate(config.database.url))
-    print("migrations applied")
+    if to is None:
+        run(migrate(config.database.url))
+        print("migrations applied")
+        return 0
+    name = find_migration(to)
+    if name is None:
+        print(f"migrate --to: no migration {to!r}; there are {', '.join(migration_names())}", file=sys.stderr)
+        return 2
+    run(migrate(config.database.url, f"models.{name}"))
+    print(f"migrated to {name}")
     return 0
 
 

@@ -99,6 +99,38 @@ def _counts(db: Path) -> dict[str, int]:
         return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
+def _columns(db: Path, table: str) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+
+
+def test_migrate_back_to_a_migration_and_forward_again(workdir):
+    """Rolling a release back: `migrate --to` undoes the later migrations, `migrate` redoes them."""
+    db = workdir / "x.sqlite3"
+    assert run_cli(workdir, "migrate").returncode == 0
+    assert "token_version" in _columns(db, "channel_account")  # 0025
+    assert _columns(db, "statistics_day")  # 0026
+
+    back = run_cli(workdir, "migrate", "--to", "0024")
+    assert back.returncode == 0, back.stderr
+    assert "migrated to 0024_online_platforms" in back.stdout
+    assert "token_version" not in _columns(db, "channel_account")
+    assert not _columns(db, "statistics_day")
+
+    forward = run_cli(workdir, "migrate")
+    assert forward.returncode == 0, forward.stderr
+    assert "token_version" in _columns(db, "channel_account")
+    assert _columns(db, "statistics_day")
+
+
+def test_migrate_to_an_unknown_migration_exits_2_naming_the_known_ones(workdir):
+    result = run_cli(workdir, "migrate", "--to", "0999")
+    assert result.returncode == 2
+    assert "0999" in result.stderr and "0024_online_platforms" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "x.sqlite3").exists()  # nothing was touched
+
+
 def test_migrate_then_demo_twice_is_idempotent(workdir):
     migrated = run_cli(workdir, "migrate")
     assert migrated.returncode == 0, migrated.stderr
