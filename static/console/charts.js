@@ -10,10 +10,13 @@ function svgEl(name, attrs, text) {
   return el;
 }
 
+// The top of a count axis with four gridlines: each step a whole, round number (1, 2, 3 or 5
+// times a power of ten), so a count never gets a 0.25 tick, even when every count is 0.
 function niceMax(value) {
-  if (value <= 0) return 1;
-  const step = Math.pow(10, Math.floor(Math.log10(value)));
-  return Math.ceil(value / step) * step;
+  const raw = Math.max(value, 1) / 4;
+  const power = Math.pow(10, Math.max(0, Math.floor(Math.log10(raw))));
+  const step = [1, 2, 3, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  return step * 4;
 }
 
 // Grouped vertical bars: one group per category, one bar per series.
@@ -27,7 +30,7 @@ function barChart(container, categories, series, width = 440, height = 240) {
   for (let i = 0; i <= 4; i++) {
     const y = pad.top + plotH - (plotH * i) / 4;
     svg.appendChild(svgEl("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y, stroke: "#e5e5e5" }));
-    svg.appendChild(svgEl("text", { x: pad.left - 4, y: y + 4, "text-anchor": "end" }, String((max * i) / 4)));
+    svg.appendChild(svgEl("text", { x: pad.left - 4, y: y + 4, "text-anchor": "end", class: "tick" }, String((max * i) / 4)));
   }
   const groupW = plotW / Math.max(1, categories.length);
   const barW = (groupW * 0.8) / Math.max(1, series.length);

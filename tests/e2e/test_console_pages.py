@@ -276,6 +276,7 @@ async def test_dashboard_renders_its_charts_and_exports(client, svc, browser):
     await expect(chart.locator("rect.bar")).to_have_count(9)  # 3 regions x (issued, enrolled, settled)
     box = await issued.bounding_box()
     assert box is not None and box["height"] > 50  # drawn, and the tallest bar
+    await expect(chart.locator("text.tick")).to_have_text(["0", "2", "4", "6", "8"])  # counts: whole steps
     rates = page.locator("#chart-targets svg.rate-chart")
     await expect(rates).to_contain_text("0.0%")
     await expect(rates.locator("rect.rate")).to_have_count(6)
