@@ -82,25 +82,28 @@ class ScanRequests:
         return len(self.staff_tokens)
 
     def encoder(self, host: str, port: int) -> Encoder:
-        used: list[str] = []  # the repeat phase's nonces so far, in this generator process
+        # The repeat phase's bodies so far per staff member, in this generator process. A retry
+        # re-sends one of them as it was: the same nonce with another body is `nonce_reused` (409),
+        # which a real scan gun never sends, so mixing the two counted bench mistakes as refusals.
+        sent: dict[int, list[dict[str, Any]]] = {}
 
         def encode(user: int, rng: random.Random) -> bytes:
-            action = {"verify": "verify", "checkin": "checkin"}.get(self.kind) or rng.choice(("enrol", "checkin"))
-            if self.kind == "repeat" and used and rng.random() < 1 / 3:
-                nonce = rng.choice(used)  # a client retrying: must get the first answer, write nothing
+            earlier = sent.get(user)
+            if self.kind == "repeat" and earlier and rng.random() < 1 / 3:
+                body = rng.choice(earlier)  # a client retrying: must get the first answer, write nothing
             else:
-                nonce = f"{rng.getrandbits(96):024x}"
+                action = {"verify": "verify", "checkin": "checkin"}.get(self.kind) or rng.choice(("enrol", "checkin"))
+                body = {
+                    "payload": rng.choice(self.payloads),
+                    "action": action,
+                    "nonce": f"{rng.getrandbits(96):024x}",
+                    "scanned_at": datetime.now(UTC).isoformat(),
+                    "device": "bench",
+                }
+                if action != "verify":
+                    body["class_id"] = self.class_id
                 if self.kind == "repeat":
-                    used.append(nonce)
-            body = {
-                "payload": rng.choice(self.payloads),
-                "action": action,
-                "nonce": nonce,
-                "scanned_at": datetime.now(UTC).isoformat(),
-                "device": "bench",
-            }
-            if action != "verify":
-                body["class_id"] = self.class_id
+                    sent.setdefault(user, []).append(body)
             headers = {"Authorization": f"Bearer {self.staff_tokens[user]}", "Content-Type": "application/json"}
             return encode_request("POST", "/api/v1/scans", host, port, headers, json.dumps(body).encode())
 
