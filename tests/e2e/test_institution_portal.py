@@ -82,9 +82,12 @@ async def test_the_start_page_leads_each_user_to_their_pages(env, browser):
     response = await page.goto(env["base"] + "/")
     assert "default-src 'self'" in response.headers["content-security-policy"]
     tiles = page.locator(".tiles a")
-    await expect(tiles).to_have_count(5)  # bureau, institution, scan desk; the trainee's wallet and archive
+    await expect(tiles).to_have_count(7)  # bureau, institution, scan desk; the trainee's H5 pages
     hrefs = {await a.get_attribute("href") for a in await tiles.all()}
-    assert hrefs == {"/console", "/institution", "/institution/scan", "/h5/wallet", "/h5/archive"}
+    assert hrefs == {
+        *("/console", "/institution", "/institution/scan"),
+        *("/h5/cards", "/h5/catalogue", "/h5/wallet", "/h5/archive"),
+    }
     # Chinese for people; the API's English summaries are for programs, at /openapi.json.
     assert "GET" not in await page.inner_text("body")
     await page.click("text=培训机构服务平台")
