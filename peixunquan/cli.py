@@ -190,9 +190,8 @@ def _serve_child(config: Config, index: int, socket_fd: int) -> int:
     parent opened for this slot. The embedded worker, when configured, runs in child 0 only."""
     import socket
 
-    from aiohttp import web
-
     from peixunquan.app import create_app
+    from peixunquan.child_server import serve_on_socket
     from peixunquan.processes import stop_with_parent
 
     if index > 0 and config.worker.embedded:
@@ -203,13 +202,7 @@ def _serve_child(config: Config, index: int, socket_fd: int) -> int:
     app = create_app(config)
     app.on_startup.append(stop_with_parent)
     app.on_startup.append(_settle_heap)
-    web.run_app(
-        app,
-        sock=socket.socket(fileno=socket_fd),
-        print=None,
-        access_log=None,
-        loop=new_event_loop(),
-    )
+    serve_on_socket(app, socket.socket(fileno=socket_fd), new_event_loop())
     return 0
 
 

@@ -19,10 +19,10 @@ changed config file the way a restart would. `multiprocessing`'s spawn start met
 the same fresh interpreter but adds pickling, its own resource tracker and a `__main__` re-import,
 for nothing this needs.
 
-Signals: each child gets SIGTERM exactly once (a second one during aiohttp's graceful shutdown
-would cut it short), and children run in a process group of their own so that a terminal's
-Ctrl-C reaches the parent only. A child watches its stdin, a pipe from the parent: when the
-parent is gone (even killed with SIGKILL), the pipe ends and the child stops gracefully itself.
+Signals: each child gets SIGTERM once and then stops gracefully (peixunquan.child_server), and
+children run in a process group of their own so that a terminal's Ctrl-C reaches the parent only.
+A child watches its stdin, a pipe from the parent: when the parent is gone (even killed with
+SIGKILL), the pipe ends and the child stops gracefully itself.
 """
 
 from __future__ import annotations

@@ -209,6 +209,26 @@ def test_a_request_in_flight_during_sigterm_completes(workdir):
         wechat.close()
 
 
+def test_a_connection_accepted_just_before_the_stop_still_gets_its_answer(serving):
+    """A client whose request bytes arrive a moment after its connection was accepted (a loaded
+    machine, a slow network) is answered, not closed as idle: a SIGHUP reload once dropped one."""
+    server = serving
+    _pids_answering(server.port, server, 2)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.connect()
+        time.sleep(0.3)  # accepted by a child, nothing sent yet
+        server.popen.send_signal(signal.SIGTERM)
+        time.sleep(0.2)  # the children have their SIGTERM
+        connection.request("GET", "/healthz", headers={"Connection": "close"})
+        response = connection.getresponse()
+        assert response.status == 200, server.stderr[-3000:]
+    finally:
+        connection.close()
+    server.popen.wait(timeout=STOP_S)
+    assert server.popen.returncode == 0, server.stderr[-3000:]
+
+
 def test_sighup_replaces_the_children_without_refusing_a_connection(serving):
     server = serving
     before = _pids_answering(server.port, server, 2)
