@@ -18,6 +18,7 @@ import socket
 from aiohttp import web
 
 DRAIN_S = 0.5  # a client sends its request right after connecting; this covers a loaded machine
+KEEPALIVE_S = 75.0  # run_app's idle keep-alive limit (AppRunner alone would keep one for an hour)
 
 
 def serve_on_socket(app: web.Application, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
@@ -34,7 +35,7 @@ def serve_on_socket(app: web.Application, sock: socket.socket, loop: asyncio.Abs
 
 
 async def _serve(app: web.Application, sock: socket.socket) -> None:
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=KEEPALIVE_S)
     await runner.setup()
     try:
         site = web.SockSite(runner, sock)
