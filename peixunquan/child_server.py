@@ -35,15 +35,16 @@ def serve_on_socket(app: web.Application, sock: socket.socket, loop: asyncio.Abs
 
 
 async def _serve(app: web.Application, sock: socket.socket) -> None:
+    # Handlers first, as run_app's runner does: a SIGTERM during start-up stops gracefully too.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, keepalive_timeout=KEEPALIVE_S)
     await runner.setup()
     try:
         site = web.SockSite(runner, sock)
         await site.start()
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stopping.set)
         await stopping.wait()
         await site.stop()  # accepts nothing more from this child
         await asyncio.sleep(DRAIN_S)  # just-accepted connections deliver their request
