@@ -30,3 +30,9 @@ async def lease_due_ids(db: Any, now: datetime, until: datetime, owner: str, lim
     params = [now, until, owner, limit, str(OutboxStatus.PENDING), str(OutboxStatus.SENDING)]
     _, rows = await db.execute_query(_LEASE_SQL, params)
     return [r["id"] for r in rows]
+
+
+async def taken_dedupe_keys(db: Any, keys: list[str]) -> set[str]:
+    """PostgreSQL: which of `keys` a row already holds (outbox_dedupe, migration 0027)."""
+    _, found = await db.execute_query("SELECT dedupe_key FROM outbox_dedupe WHERE dedupe_key = ANY($1)", [keys])
+    return {row["dedupe_key"] for row in found}

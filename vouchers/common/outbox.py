@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from models import OutboxMessage
 from models.database import is_postgres
 from models.enums import OutboxStatus
+from models.sql.outbox import taken_dedupe_keys
 
 # A row in one of these is delivered or on its way: its dedupe key holds.
 REACHING = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
@@ -84,7 +85,8 @@ async def insert_new(rows: list[OutboxMessage], conn: Any = None) -> None:
     tried again."""
     if not rows:
         return
-    if not is_postgres(conn or connections.get("default")):
+    db = conn or connections.get("default")
+    if not is_postgres(db):
         await OutboxMessage.bulk_create(rows, ignore_conflicts=True, using_db=conn)
         return
     once: dict[str, OutboxMessage] = {}  # a key given twice: the first row goes in
@@ -93,9 +95,7 @@ async def insert_new(rows: list[OutboxMessage], conn: Any = None) -> None:
             once.setdefault(row.dedupe_key, row)
     keys = list(once)
     for attempt in range(3):
-        db = conn or connections.get("default")
-        _, found = await db.execute_query("SELECT dedupe_key FROM outbox_dedupe WHERE dedupe_key = ANY($1)", [keys])
-        free = set(keys) - {r["dedupe_key"] for r in found}
+        free = set(keys) - await taken_dedupe_keys(db, keys)
         fresh = [
             row for row in rows if row.dedupe_key is None or (row.dedupe_key in free and once[row.dedupe_key] is row)
         ]
