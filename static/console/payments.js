@@ -58,9 +58,15 @@
     return tr;
   }
 
+  // Only the latest load is drawn, as on the settlement page: the load after a payment (still
+  // for 草稿) may answer after the one for the filter chosen next and must not replace it.
+  let loads = 0;
+
   async function load() {
+    const mine = ++loads;
     const status = $("list-filters").status.value;
     const r = await call("GET", "/admin/payment-lists?limit=200" + (status ? `&status=${status}` : ""));
+    if (mine !== loads) return;
     if (r.status !== 200) return notify(failed(r), true);
     const may = Frame.allowed(Frame.me(), "payments");
     $("list-totals").textContent = `共 ${r.data.total} 份清单，金额合计 ${yuan(r.data.total_fen)} 元`;
