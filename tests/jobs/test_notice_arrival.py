@@ -43,6 +43,7 @@ from tests.support.institutions import (
     voucher_payload,
 )
 from tests.support.platforms import course, register
+from tests.support.qr import forged
 from tests.support.settlement import STANDARD, decide, passed, submit
 from tests.support.webhooks import WEBHOOK_SECRET
 from vouchers.common.clock import LOCAL_TZ, utcnow
@@ -399,8 +400,8 @@ async def signup_declined(world: World):
 async def anomaly(world: World):
     session, code, _ = await world.claimed()
     env = await world.institution()
-    forged = (await voucher_payload(world.http, session, code))[:-4] + "AAAA"
-    answer = await post_scan(world.http, env["scanner"], scan_body(forged, "verify"))
+    tampered = forged(await voucher_payload(world.http, session, code))
+    answer = await post_scan(world.http, env["scanner"], scan_body(tampered, "verify"))
     assert answer["reason"] == "qr_invalid"
     return institution_told(world, "institution_anomaly", "签到异常提醒", anomaly="qr_invalid")
 

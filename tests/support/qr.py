@@ -43,3 +43,10 @@ NEXT_KEY_ID = "K991231000001"
 def rotate_to(directory: str | Path, kid: str = NEXT_KEY_ID) -> str:
     """`rotate(directory)` with a named key id (rather than the current second's)."""
     return keys.rotate(directory, kid)
+
+
+def forged(payload: str, chars: int = 4) -> str:
+    """The payload with the end of its signature changed. Always changed: a plain "AAAA" left a
+    signature that already ended in it valid (once in about a thousand runs for two characters)."""
+    end = "A" * chars if payload[-chars:] != "A" * chars else "B" * chars
+    return payload[:-chars] + end

@@ -20,6 +20,7 @@ from tests.support.institutions import (
     training_class,
     voucher_payload,
 )
+from tests.support.qr import forged
 from vouchers.common.policy import Policy, PolicyRule
 from vouchers.qr import codes as qr
 from vouchers.scanning.scan import REASONS
@@ -76,8 +77,8 @@ async def test_stale_forged_revoked_and_wrong_region_are_refused_and_recorded(cl
     assert (answer["result"], answer["reason"]) == ("error", "qr_stale")
     assert answer["message"]
     fresh = await voucher_payload(client, env["session"], env["code"])
-    forged = fresh.replace(env["code"], "AAAAAAAAAAAAAAAA")
-    answer = await post_scan(client, env["scanner"], scan_body(forged, "enrol", env["class"]["id"]))
+    other_code = fresh.replace(env["code"], "AAAAAAAAAAAAAAAA")
+    answer = await post_scan(client, env["scanner"], scan_body(other_code, "enrol", env["class"]["id"]))
     assert (answer["result"], answer["reason"], answer["voucher"]) == ("error", "qr_invalid", None)
     # Stale and forged codes are told to the institution (once an hour per kind and voucher).
     anomalies = await OutboxMessage.filter(kind="institution_anomaly").values_list("payload", flat=True)
@@ -326,7 +327,7 @@ async def test_disabling_a_scanner_refuses_their_next_scan(client, svc, env):
     r = await client.post(f"{API}/scans", json=scan_body(payload, "verify"), headers=auth(token))
     assert r.status == 401
     assert (await r.json())["error"]["code"] == "unauthenticated"
-    r = await client.post(f"{API}/scans", json=scan_body(payload[:-2] + "AA", "verify"), headers=auth(token))
+    r = await client.post(f"{API}/scans", json=scan_body(forged(payload, 2), "verify"), headers=auth(token))
     assert r.status == 401
     assert await ScanRecord.all().count() == records
     # Others of the institution scanning the same code at the same moment are not affected.
@@ -345,8 +346,8 @@ async def test_scans_are_counted_by_action_and_result_in_metrics(client, svc, en
     before = await (await client.get("/metrics")).text()
     payload = await voucher_payload(client, env["session"], env["code"])
     genuine = await post_scan(client, env["scanner"], scan_body(payload, "verify"))
-    forged = await post_scan(client, env["scanner"], scan_body(payload[:-4] + "AAAA", "verify"))
-    assert (genuine["result"], forged["reason"]) == ("ok", "qr_invalid"), (payload, genuine, forged)
+    tampered = await post_scan(client, env["scanner"], scan_body(forged(payload), "verify"))
+    assert (genuine["result"], tampered["reason"]) == ("ok", "qr_invalid"), (payload, genuine, tampered)
     after = await (await client.get("/metrics")).text()
     assert count(after, 'action="verify",result="ok"') - count(before, 'action="verify",result="ok"') == 1
     invalid = 'action="verify",result="qr_invalid"'
